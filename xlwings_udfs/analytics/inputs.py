@@ -1,0 +1,313 @@
+"""Validation and alignment of the level series every estimator starts from.
+
+This is the one place where inputs are checked. Every estimator calls these helpers, so a
+bad argument produces the same one-line message whichever function it was given to.
+
+Rules (see DESIGN.md, "Conventions"):
+
+* Levels must be finite and strictly positive. ``None`` and NaN mean "no value on this
+  date"; anything else that is not a number (text, booleans, infinities) is an error.
+* Two series are compared on the dates both have. Rows before the first or after the last
+  common date are outside the comparison; a date inside that span on which one series has
+  no value is *skipped*: the next return compounds the levels across the gap. Skipped dates
+  are counted and reported, never filled.
+* Dates must be sorted ascending without duplicates. They are optional; without them, rows
+  are consecutive periods.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from numbers import Number
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "InputError",
+    "NotEnoughData",
+    "Aligned",
+    "as_levels",
+    "as_dates",
+    "align",
+    "infer_periods_per_year",
+    "check_positive_number",
+]
+
+
+class InputError(ValueError):
+    """A bad argument. The message names the argument and, where it applies, the row.
+
+    Rows are counted from 1, as a user counts them in the selection they passed.
+    """
+
+    def __init__(self, argument: str, problem: str, row: int | None = None) -> None:
+        self.argument = argument
+        self.problem = problem
+        self.row = row
+        where = f", first at row {row}" if row is not None else ""
+        super().__init__(f"{argument}: {problem}{where}")
+
+
+class NotEnoughData(InputError):
+    """Valid input, but too little of it for the estimate asked for (Excel shows #N/A)."""
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _as_object_1d(values: Any, name: str) -> np.ndarray:
+    """Flatten a row, a column or a 1-D sequence into a 1-D object array."""
+    if isinstance(values, (pd.Series, pd.Index)):
+        arr = values.to_numpy(dtype=object)
+    elif isinstance(values, pd.DataFrame):
+        if values.shape[1] != 1:
+            raise InputError(name, f"expected one column, got {values.shape[1]}")
+        arr = values.iloc[:, 0].to_numpy(dtype=object)
+    else:
+        if values is None:
+            raise InputError(name, "no values given")
+        if isinstance(values, (Number, str, _dt.date, np.generic)):
+            values = [values]
+        arr = np.asarray(values, dtype=object)
+        if arr.ndim == 2:
+            if 1 in arr.shape:
+                arr = arr.reshape(-1)
+            else:
+                raise InputError(
+                    name, f"expected a single row or column, got {arr.shape[0]} x {arr.shape[1]}"
+                )
+        elif arr.ndim != 1:
+            raise InputError(name, f"expected a single row or column, got {arr.ndim} dimensions")
+    return arr
+
+
+def _to_float(arr: np.ndarray, name: str, row_offset: int = 0) -> np.ndarray:
+    """Object array -> float array; None/NaN -> NaN; anything non-numeric is an error."""
+    if arr.dtype.kind == "f":
+        out = arr.astype(float, copy=False)
+    elif arr.dtype.kind in "iu":
+        out = arr.astype(float)
+    else:
+        is_number = np.fromiter(
+            (
+                v is None
+                or (isinstance(v, (Number, np.number)) and not isinstance(v, (bool, np.bool_)))
+                for v in arr
+            ),
+            dtype=bool,
+            count=arr.size,
+        )
+        if not is_number.all():
+            bad = np.flatnonzero(~is_number)
+            first = arr[bad[0]]
+            kind = "boolean" if isinstance(first, (bool, np.bool_)) else "non-numeric"
+            raise InputError(
+                name, f"{_plural(bad.size, kind + ' cell')} ({first!r})", row=int(bad[0]) + 1 + row_offset
+            )
+        out = np.array([np.nan if v is None else float(v) for v in arr], dtype=float)
+    inf = np.isinf(out)
+    if inf.any():
+        bad = np.flatnonzero(inf)
+        raise InputError(name, f"{_plural(bad.size, 'infinite value')}", row=int(bad[0]) + 1 + row_offset)
+    return out
+
+
+def as_levels(values: Any, name: str) -> np.ndarray:
+    """A level series (NAV, index, price) as a float vector with NaN where there is no value.
+
+    Raises
+    ------
+    InputError
+        For text, booleans, infinities and zero or negative levels.
+    """
+    out = _to_float(_as_object_1d(values, name), name)
+    _check_positive(out, name)
+    return out
+
+
+def _check_positive(out: np.ndarray, name: str) -> None:
+    with np.errstate(invalid="ignore"):
+        nonpos = out <= 0
+    if nonpos.any():
+        pos = np.argwhere(nonpos)[0]
+        raise InputError(
+            name,
+            f"{_plural(int(nonpos.sum()), 'zero or negative level')} ({out[tuple(pos)]:g}); "
+            "levels must be positive",
+            row=int(pos[0]) + 1,
+        )
+
+
+def _as_level_panel(values: Any, name: str) -> tuple[np.ndarray, list[str] | None]:
+    """A (T, N) panel of levels, with column names when the input has them."""
+    if isinstance(values, pd.DataFrame):
+        names = [str(c) for c in values.columns]
+        cols = [_to_float(values.iloc[:, j].to_numpy(dtype=object), f"{name}[{names[j]}]")
+                for j in range(values.shape[1])]
+        out = np.column_stack(cols) if cols else np.empty((len(values), 0))
+    else:
+        arr = np.asarray(values, dtype=object)
+        names = None
+        if arr.ndim != 2:
+            raise InputError(name, f"expected a 2-D panel (dates x funds), got {arr.ndim} dimensions")
+        if arr.dtype.kind in "fiu":
+            out = arr.astype(float)
+        else:
+            out = np.column_stack(
+                [_to_float(arr[:, j], f"{name}[column {j + 1}]") for j in range(arr.shape[1])]
+            )
+        inf = np.isinf(out)
+        if inf.any():
+            r, c = np.argwhere(inf)[0]
+            raise InputError(f"{name}[column {c + 1}]", "infinite value", row=int(r) + 1)
+    if out.shape[1] == 0:
+        raise InputError(name, "the panel has no funds")
+    _check_positive(out, name)
+    return out, names
+
+
+def as_dates(dates: Any, n: int | None, name: str = "dates") -> pd.DatetimeIndex:
+    """Dates as a DatetimeIndex: same length as the data, no blanks, sorted, no duplicates.
+
+    Accepts datetimes, dates, numpy/pandas timestamps and ISO strings. Excel serial numbers
+    are converted by the Excel layer before they reach here; a bare number is an error.
+    """
+    arr = _as_object_1d(dates, name)
+    if n is not None and arr.size != n:
+        raise InputError(name, f"{arr.size} dates for {n} values; the lengths must match")
+    missing = np.array([v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT for v in arr])
+    if missing.any():
+        bad = np.flatnonzero(missing)
+        raise InputError(name, f"{_plural(bad.size, 'blank date')}", row=int(bad[0]) + 1)
+    for i, v in enumerate(arr):
+        if isinstance(v, (bool, np.bool_)) or isinstance(v, (Number, np.number)):
+            raise InputError(name, f"not a date ({v!r})", row=i + 1)
+    try:
+        idx = pd.DatetimeIndex(pd.to_datetime(arr, errors="raise"))
+    except (ValueError, TypeError, OverflowError):
+        for i, v in enumerate(arr):
+            try:
+                pd.Timestamp(v)
+            except (ValueError, TypeError, OverflowError):
+                raise InputError(name, f"not a date ({v!r})", row=i + 1) from None
+        raise InputError(name, "could not be read as dates") from None
+    if idx.tz is not None:
+        idx = idx.tz_localize(None)
+    if idx.size > 1:
+        step = np.diff(idx.asi8)
+        if (step == 0).any():
+            i = int(np.flatnonzero(step == 0)[0]) + 1
+            raise InputError(name, f"duplicate date {idx[i].date()}", row=i + 1)
+        if (step < 0).any():
+            i = int(np.flatnonzero(step < 0)[0]) + 1
+            raise InputError(
+                name, f"dates must be in ascending order ({idx[i].date()} after {idx[i - 1].date()})", row=i + 1
+            )
+    return idx
+
+
+# Median spacing in calendar days -> periods per year. Daily data counts trading days.
+_FREQUENCIES = ((0.5, 5.0, 252.0), (5.0, 10.0, 52.0), (10.0, 20.0, 26.0), (25.0, 35.0, 12.0),
+                (80.0, 100.0, 4.0), (170.0, 200.0, 2.0), (350.0, 380.0, 1.0))
+
+
+def infer_periods_per_year(dates: pd.DatetimeIndex | None, periods_per_year: float | None = None,
+                           name: str = "periods_per_year") -> float:
+    """Periods per year: as given, else from the median spacing of the dates, else 252.
+
+    Daily data (median spacing under 5 days) counts 252 trading days a year, weekly 52,
+    biweekly 26, monthly 12, quarterly 4, semiannual 2, annual 1.
+    """
+    if periods_per_year is not None:
+        return check_positive_number(periods_per_year, name, upper=366 * 24)
+    if dates is None or dates.size < 2:
+        return 252.0
+    spacing = float(np.median(np.diff(dates.asi8))) / 86_400e9
+    for low, high, a in _FREQUENCIES:
+        if low <= spacing < high:
+            return a
+    raise InputError(
+        "dates",
+        f"cannot infer the frequency from a median spacing of {spacing:.1f} days; give periods_per_year",
+    )
+
+
+def check_positive_number(value: Any, name: str, upper: float | None = None,
+                          allow_zero: bool = False) -> float:
+    """A scalar parameter: a finite number, positive (or >= 0), at most ``upper``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (Number, np.number)):
+        raise InputError(name, f"must be a number, got {value!r}")
+    v = float(value)
+    if not np.isfinite(v):
+        raise InputError(name, f"must be finite, got {v!r}")
+    if v < 0 or (v == 0 and not allow_zero):
+        raise InputError(name, f"must be {'zero or ' if allow_zero else ''}positive, got {v:g}")
+    if upper is not None and v > upper:
+        raise InputError(name, f"{v:g} is implausibly large (at most {upper:g})")
+    return v
+
+
+@dataclass(frozen=True)
+class Aligned:
+    """Fund levels (one column per fund) and index levels on one date axis.
+
+    ``fund`` is (T, N) with NaN where a fund has no value; ``index`` is (T,). Rows where
+    the index has no value stay in place: each fund's own comparison skips them.
+    """
+
+    fund: np.ndarray
+    index: np.ndarray
+    dates: pd.DatetimeIndex | None
+    names: list[str] | None
+    periods_per_year: float
+    is_panel: bool
+
+
+def _series_dates(x: Any) -> pd.DatetimeIndex | None:
+    if isinstance(x, (pd.Series, pd.DataFrame)) and isinstance(x.index, pd.DatetimeIndex):
+        return x.index
+    return None
+
+
+def align(fund: Any, index: Any, dates: Any = None, periods_per_year: float | None = None,
+          fund_name: str = "fund", index_name: str = "index") -> Aligned:
+    """Validate a fund (or a panel of funds) and an index, and put them on one date axis.
+
+    With ``dates``, all inputs are row-aligned arrays of the same length. Without it, pandas
+    objects indexed by dates are aligned on their dates (union; each pair then uses the
+    dates both have); plain arrays must have the same length and are taken row by row.
+    """
+    fund_dates, index_dates = _series_dates(fund), _series_dates(index)
+    if dates is None and fund_dates is not None and index_dates is not None:
+        for d, nm in ((fund_dates, fund_name), (index_dates, index_name)):
+            as_dates(d, None, f"{nm} dates")
+        axis = fund_dates.union(index_dates)
+        fund = fund.reindex(axis)
+        index = index.reindex(axis)
+        dates = axis
+    is_panel = isinstance(fund, pd.DataFrame) and fund.shape[1] != 1 or (
+        not isinstance(fund, (pd.Series, pd.DataFrame)) and np.ndim(fund) == 2
+        and 1 not in np.shape(fund)
+    )
+    if is_panel:
+        f, names = _as_level_panel(fund, fund_name)
+    else:
+        f, names = as_levels(fund, fund_name)[:, None], None
+        if isinstance(fund, (pd.Series, pd.DataFrame)):
+            names = [str(fund.name if isinstance(fund, pd.Series) else fund.columns[0])]
+    i = as_levels(index, index_name)
+    if f.shape[0] != i.size:
+        raise InputError(index_name, f"{i.size} values for {f.shape[0]} {fund_name} values; "
+                                     "the lengths must match")
+    idx = None
+    if dates is not None:
+        idx = as_dates(dates, i.size)
+    elif fund_dates is not None:
+        idx = as_dates(fund_dates, i.size, f"{fund_name} dates")
+    elif index_dates is not None:
+        idx = as_dates(index_dates, i.size, f"{index_name} dates")
+    a = infer_periods_per_year(idx, periods_per_year)
+    return Aligned(fund=f, index=i, dates=idx, names=names, periods_per_year=a, is_panel=is_panel)

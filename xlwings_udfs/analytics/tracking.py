@@ -1,0 +1,345 @@
+"""Tracking figures of a fund (or a panel of funds) against its index.
+
+Every figure follows the conventions of DESIGN.md: inputs are levels, returns are log
+returns, costs are the investor's return impact (negative costs money), fractions not
+percent, and a fund is compared with its index on the dates both have.
+
+Figures
+-------
+With :math:`d_t` the log return difference, :math:`n` returns, :math:`A` periods a year:
+
+* ``holding_cost`` (EHC) :math:`=A\\hat\\mu`, the GLS drift of the tracking model
+  (:mod:`.model`), with ``holding_cost_se`` and a 95% interval :math:`\\pm1.96` se.
+* ``tracking_error`` :math:`=\\sqrt{A\\hat s_u^2}`, the volatility of the persistent deviations,
+  with its 95% profile-likelihood interval; ``tracking_error_traditional``
+  :math:`=\\sqrt{A}\\,\\mathrm{sd}(d)`; ``noise_share`` :math:`=1-\\hat s_u^2/\\mathrm{var}(d)`,
+  the share of the traditional variance that is mean-reverting noise.
+* ``tracking_difference`` :math:`=e^{A\\bar d}-1`, the point-to-point difference annualized
+  (geometric: :math:`(1+R_f)/(1+R_i)-1` over the sample is ``tracking_difference_cumulative``
+  :math:`=e^{\\sum d}-1`).
+* Rolling one-year point-to-point differences (one calendar year with dates, else ``A``
+  periods): median, high, low and latest, and how many windows.
+* ``beta``, ``r_squared``, ``alpha`` (annualized, log) from the regression of fund on index
+  returns; ``beta_dimson`` adds the index return one period before and after and sums the
+  three slopes, which undoes stale or non-synchronous prices.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .inputs import Aligned, InputError, NotEnoughData, align
+from .model import MIN_RETURNS, fit_noise_model, gls_drift
+
+__all__ = ["TrackingStats", "tracking_stats", "FIGURES"]
+
+_Z95 = 1.959963984540054
+
+#: The figures of a TrackingStats, in display order, with a label and a unit.
+FIGURES: dict[str, tuple[str, str]] = {
+    "holding_cost": ("Estimated holding cost (EHC)", "pct"),
+    "holding_cost_lower": ("EHC 95% lower", "pct"),
+    "holding_cost_upper": ("EHC 95% upper", "pct"),
+    "holding_cost_se": ("EHC standard error", "pct"),
+    "tracking_error": ("Tracking error (noise-robust)", "pct"),
+    "tracking_error_lower": ("Tracking error 95% lower", "pct"),
+    "tracking_error_upper": ("Tracking error 95% upper", "pct"),
+    "tracking_error_traditional": ("Tracking error (traditional)", "pct"),
+    "noise_share": ("Noise share of traditional variance", "pct"),
+    "tracking_difference": ("Tracking difference, annualized", "pct"),
+    "tracking_difference_cumulative": ("Tracking difference, cumulative", "pct"),
+    "rolling_td_median": ("Rolling 1y TD median", "pct"),
+    "rolling_td_high": ("Rolling 1y TD high", "pct"),
+    "rolling_td_low": ("Rolling 1y TD low", "pct"),
+    "rolling_td_latest": ("Rolling 1y TD latest", "pct"),
+    "beta": ("Beta", "num"),
+    "beta_dimson": ("Beta (Dimson, lead/lag)", "num"),
+    "r_squared": ("R-squared", "num"),
+    "alpha": ("Alpha, annualized", "pct"),
+    "n_obs": ("Returns used", "int"),
+    "n_skipped": ("Dates skipped (one series blank)", "int"),
+    "periods_per_year": ("Periods per year", "num"),
+}
+
+
+@dataclass(frozen=True)
+class TrackingStats:
+    """Tracking figures; floats for one fund, arrays (or Series by fund name) for a panel.
+
+    See the module docstring for definitions. Figures that cannot be estimated for a fund
+    of a panel (too short a history) are NaN, with the reason in ``notes``.
+    """
+
+    holding_cost: Any
+    holding_cost_se: Any
+    holding_cost_lower: Any
+    holding_cost_upper: Any
+    tracking_error: Any
+    tracking_error_lower: Any
+    tracking_error_upper: Any
+    tracking_error_traditional: Any
+    noise_share: Any
+    noise_phi: Any
+    tracking_difference: Any
+    tracking_difference_cumulative: Any
+    rolling_td_median: Any
+    rolling_td_high: Any
+    rolling_td_low: Any
+    rolling_td_latest: Any
+    rolling_td_windows: Any
+    beta: Any
+    beta_dimson: Any
+    r_squared: Any
+    alpha: Any
+    n_obs: Any
+    n_skipped: Any
+    start: Any
+    end: Any
+    periods_per_year: float
+    names: list[str] | None = None
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The figures of FIGURES as rows, one column per fund."""
+        data = {}
+        for key in FIGURES:
+            v = getattr(self, key)
+            data[key] = np.atleast_1d(np.asarray(v, dtype=float)) if key != "periods_per_year" else None
+        k = len(data["holding_cost"])
+        data["periods_per_year"] = np.full(k, self.periods_per_year)
+        cols = self.names or ([f"fund {j + 1}" for j in range(k)] if k > 1 else ["fund"])
+        return pd.DataFrame(data, index=cols).T
+
+
+def _window(valid: np.ndarray, window: int | None) -> np.ndarray:
+    """Keep, per fund, only the last ``window`` returns (window + 1 levels)."""
+    if window is None:
+        return valid
+    from_end = np.cumsum(valid[::-1], axis=0)[::-1]
+    return valid & (from_end <= window + 1)
+
+
+def _pack(x: np.ndarray, order: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    out = np.take_along_axis(x, order, axis=0)
+    out[np.arange(x.shape[0])[:, None] >= counts[None, :]] = np.nan
+    return out
+
+
+def _rolling_starts(dates: pd.DatetimeIndex | None, order, counts, periods_per_year):
+    """For each packed level row, the packed row that starts its one-year window, or -1.
+
+    With dates the window is one calendar year: it starts on the last date on or before
+    the same day a year earlier. Without dates it is ``periods_per_year`` rows.
+    """
+    t, k = order.shape
+    rows = np.broadcast_to(np.arange(t)[:, None], (t, k))
+    live = rows < counts[None, :]
+    if dates is None:
+        start = rows - int(round(periods_per_year))
+        return np.where((start >= 0) & live, start, -1)
+    base = dates[0] if len(dates) else pd.Timestamp(0)
+    day = 86_400e9
+    days = (dates.asi8 - base.value) / day
+    year_back = ((dates - pd.DateOffset(years=1)).asi8 - base.value) / day
+    # One searchsorted for all funds: fund j's dates live in the band [j * B, (j + 1) * B).
+    band = 2.0 * (np.abs(days).max() + np.abs(year_back).max() + 1.0)
+    offset = np.arange(k)[None, :] * band
+    keys = np.where(live, days[order], band / 2.0) + offset
+    targets = year_back[order] + offset
+    pos = np.searchsorted(keys.ravel(order="F"), targets.ravel(order="F"), side="right") - 1
+    start = pos.reshape((t, k), order="F") - np.arange(k)[None, :] * t
+    return np.where((start >= 0) & live, start, -1)
+
+
+def _regression(rf: np.ndarray, ri: np.ndarray, periods_per_year: float):
+    """Beta, R-squared and annualized alpha per column, ignoring NaN rows."""
+    ok = np.isfinite(rf) & np.isfinite(ri)
+    n = ok.sum(0)
+    x = np.where(ok, ri, 0.0)
+    y = np.where(ok, rf, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mx, my = x.sum(0) / n, y.sum(0) / n
+        xc, yc = np.where(ok, x - mx, 0.0), np.where(ok, y - my, 0.0)
+        sxx, syy, sxy = (xc * xc).sum(0), (yc * yc).sum(0), (xc * yc).sum(0)
+        beta = sxy / sxx
+        r2 = sxy * sxy / (sxx * syy)
+        alpha = periods_per_year * (my - beta * mx)
+    return beta, np.where(syy > 0, r2, np.nan), alpha
+
+
+def _dimson_beta(rf: np.ndarray, ri: np.ndarray) -> np.ndarray:
+    """Sum of the slopes on the index return at t-1, t and t+1 (Dimson, 1979)."""
+    lag = np.vstack([np.full((1, ri.shape[1]), np.nan), ri[:-1]])
+    lead = np.vstack([ri[1:], np.full((1, ri.shape[1]), np.nan)])
+    cols = [np.ones_like(ri), lag, ri, lead]
+    ok = np.isfinite(rf) & np.isfinite(lag) & np.isfinite(ri) & np.isfinite(lead)
+    xs = [np.where(ok, c, 0.0) for c in cols]
+    y = np.where(ok, rf, 0.0)
+    k = rf.shape[1]
+    xtx = np.empty((k, 4, 4))
+    xty = np.empty((k, 4))
+    for a in range(4):
+        xty[:, a] = (xs[a] * y).sum(0)
+        for b in range(a, 4):
+            xtx[:, a, b] = xtx[:, b, a] = (xs[a] * xs[b]).sum(0)
+    out = np.full(k, np.nan)
+    good = ok.sum(0) >= 10
+    good &= np.abs(np.linalg.det(np.where(good[:, None, None], xtx, np.eye(4)))) > 0
+    if good.any():
+        coef = np.linalg.solve(xtx[good], xty[good][:, :, None])[:, :, 0]
+        out[good] = coef[:, 1:].sum(1)
+    return out
+
+
+def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: float | None = None,
+                   window: int | None = None) -> TrackingStats:
+    """All tracking figures of a fund, or of each fund of a panel, against one index.
+
+    Parameters
+    ----------
+    fund : array-like, Series, 2-D array or DataFrame
+        Fund levels (NAV or total-return index). A 2-D array or DataFrame is a panel,
+        dates x funds, with NaN where a fund has no value (before its launch, say).
+    index : array-like or Series
+        Index levels, row-aligned with ``fund`` (or aligned by date, for pandas inputs).
+    dates : array-like, optional
+        Dates of the rows. Without them rows are consecutive periods.
+    periods_per_year : float, optional
+        Inferred from the dates when omitted (daily 252, weekly 52, monthly 12); 252
+        without dates.
+    window : int, optional
+        Use only the last ``window`` returns of each fund.
+
+    Returns
+    -------
+    TrackingStats
+
+    Raises
+    ------
+    InputError
+        For bad input (the message names the argument and the row).
+    NotEnoughData
+        For a single fund with fewer than ``MIN_RETURNS`` returns on common dates.
+    """
+    a: Aligned = align(fund, index, dates, periods_per_year)
+    if window is not None:
+        if isinstance(window, (bool, np.bool_)) or not float(window).is_integer() or window < MIN_RETURNS:
+            raise InputError("window", f"must be a whole number of returns, at least {MIN_RETURNS}; got {window!r}")
+        window = int(window)
+    A = a.periods_per_year
+    valid_all = np.isfinite(a.fund) & np.isfinite(a.index)[:, None]
+    valid = _window(valid_all, window)
+    counts = valid.sum(0)
+    t, k = a.fund.shape
+    rows = np.arange(t)[:, None]
+    first = np.where(counts > 0, valid.argmax(0), 0)
+    last = np.where(counts > 0, t - 1 - valid[::-1].argmax(0), -1)
+    # Dates inside a fund's comparison span on which one of the two series has no value.
+    inside = (rows >= first[None, :]) & (rows <= last[None, :])
+    n_skipped = (inside & ~valid).sum(0)
+    order = np.argsort(~valid, axis=0, kind="stable")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lf = _pack(np.log(a.fund), order, counts)
+        li = _pack(np.broadcast_to(np.log(a.index)[:, None], (t, k)), order, counts)
+    rf, ri = np.diff(lf, axis=0), np.diff(li, axis=0)
+    d = rf - ri
+    n_ret = np.maximum(counts - 1, 0)
+    notes: dict[str, str] = {}
+    short = n_ret < MIN_RETURNS
+    if short.all() and not a.is_panel:
+        raise NotEnoughData(
+            "fund", f"{n_ret[0]} returns on dates both series have; at least {MIN_RETURNS} are needed"
+        )
+    names = a.names if a.names else None
+
+    ehc = np.full(k, np.nan); ehc_se = np.full(k, np.nan)
+    te_var = np.full(k, np.nan); te_lo = np.full(k, np.nan); te_hi = np.full(k, np.nan)
+    phi = np.full(k, np.nan)
+    for n in np.unique(n_ret[~short]):
+        cols = np.flatnonzero(n_ret == n)
+        block = d[:n, cols]
+        fit = fit_noise_model(block)
+        mu, mu_se = gls_drift(block, fit)
+        ehc[cols], ehc_se[cols] = A * mu, A * mu_se
+        te_var[cols], phi[cols] = fit.persistent_var, fit.noise_phi
+        te_lo[cols], te_hi[cols] = fit.persistent_var_lower, fit.persistent_var_upper
+    for j in np.flatnonzero(short):
+        label = names[j] if names else f"fund {j + 1}"
+        notes[label] = f"{n_ret[j]} returns on common dates; at least {MIN_RETURNS} are needed"
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var_d = np.nanvar(d, axis=0, ddof=1) if t > 2 else np.full(k, np.nan)
+        mean_d = np.nanmean(d, axis=0) if t > 1 else np.full(k, np.nan)
+        sum_d = np.nansum(d, axis=0)
+    te_trad = np.sqrt(A * var_d)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        noise_share = np.clip(1.0 - te_var / var_d, 0.0, 1.0)
+    noise_share = np.where(short, np.nan, noise_share)
+
+    # Rolling one-year point-to-point differences on the cumulative log difference.
+    cum = np.vstack([np.zeros((1, k)), np.nancumsum(d, axis=0)])
+    cum[rows[: t] >= counts[None, :]] = np.nan
+    starts = _rolling_starts(a.dates, order, counts, A)
+    has = starts >= 0
+    roll = np.where(has, np.exp(cum - np.take_along_axis(cum, np.maximum(starts, 0), axis=0)) - 1.0, np.nan)
+    n_windows = has.sum(0)
+    with np.errstate(invalid="ignore"), np.testing.suppress_warnings() as sup:
+        sup.filter(RuntimeWarning)
+        r_med, r_hi, r_lo = np.nanmedian(roll, 0), np.nanmax(roll, 0), np.nanmin(roll, 0)
+    latest_row = np.maximum(counts - 1, 0)
+    r_latest = roll[latest_row, np.arange(k)]
+    for j in np.flatnonzero(n_windows == 0):
+        label = names[j] if names else ("fund" if k == 1 else f"fund {j + 1}")
+        notes.setdefault(f"{label} rolling", "less than one year of common data: no rolling window")
+
+    beta, r2, alpha = _regression(rf, ri, A)
+    beta_d = _dimson_beta(rf, ri)
+
+    if a.dates is not None:
+        first_dates = a.dates[first]
+        last_dates = a.dates[np.maximum(last, 0)]
+    else:
+        first_dates, last_dates = first + 1, last + 1  # row numbers
+
+    def out(v):
+        v = np.asarray(v)
+        if not a.is_panel:
+            x = v[0]
+            return x.item() if hasattr(x, "item") else x
+        return pd.Series(v, index=names) if names else v
+
+    td_cum = np.where(n_ret > 0, np.expm1(sum_d), np.nan)
+    return TrackingStats(
+        holding_cost=out(ehc),
+        holding_cost_se=out(ehc_se),
+        holding_cost_lower=out(ehc - _Z95 * ehc_se),
+        holding_cost_upper=out(ehc + _Z95 * ehc_se),
+        tracking_error=out(np.sqrt(A * te_var)),
+        tracking_error_lower=out(np.sqrt(A * te_lo)),
+        tracking_error_upper=out(np.sqrt(A * te_hi)),
+        tracking_error_traditional=out(te_trad),
+        noise_share=out(noise_share),
+        noise_phi=out(phi),
+        tracking_difference=out(np.expm1(A * mean_d)),
+        tracking_difference_cumulative=out(td_cum),
+        rolling_td_median=out(r_med),
+        rolling_td_high=out(r_hi),
+        rolling_td_low=out(r_lo),
+        rolling_td_latest=out(r_latest),
+        rolling_td_windows=out(n_windows),
+        beta=out(beta),
+        beta_dimson=out(beta_d),
+        r_squared=out(r2),
+        alpha=out(alpha),
+        n_obs=out(n_ret),
+        n_skipped=out(n_skipped),
+        start=out(np.asarray(first_dates)),
+        end=out(np.asarray(last_dates)),
+        periods_per_year=A,
+        names=names,
+        notes=notes,
+    )
+
