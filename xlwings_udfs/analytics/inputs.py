@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 from numbers import Number
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -59,19 +59,27 @@ def _plural(n: int, word: str) -> str:
 
 
 def _as_object_1d(values: Any, name: str) -> np.ndarray:
-    """Flatten a row, a column or a 1-D sequence into a 1-D object array."""
+    """Flatten a row, a column or a 1-D sequence into a 1-D array.
+
+    Numeric and datetime64 inputs keep their dtype (the fast path); anything else becomes an
+    object array whose cells are checked one by one.
+    """
     if isinstance(values, (pd.Series, pd.Index)):
-        arr = values.to_numpy(dtype=object)
+        arr = values.to_numpy()
+        if arr.dtype.kind not in "fiuM":
+            arr = values.to_numpy(dtype=object)
     elif isinstance(values, pd.DataFrame):
         if values.shape[1] != 1:
             raise InputError(name, f"expected one column, got {values.shape[1]}")
-        arr = values.iloc[:, 0].to_numpy(dtype=object)
+        return _as_object_1d(values.iloc[:, 0], name)
     else:
         if values is None:
             raise InputError(name, "no values given")
         if isinstance(values, (Number, str, _dt.date, np.generic)):
             values = [values]
-        arr = np.asarray(values, dtype=object)
+        arr = values if isinstance(values, np.ndarray) and values.dtype.kind in "fiuM" else None
+        if arr is None:
+            arr = np.asarray(values, dtype=object)
         if arr.ndim == 2:
             if 1 in arr.shape:
                 arr = arr.reshape(-1)
@@ -145,11 +153,20 @@ def _as_level_panel(values: Any, name: str) -> tuple[np.ndarray, list[str] | Non
     """A (T, N) panel of levels, with column names when the input has them."""
     if isinstance(values, pd.DataFrame):
         names = [str(c) for c in values.columns]
-        cols = [_to_float(values.iloc[:, j].to_numpy(dtype=object), f"{name}[{names[j]}]")
-                for j in range(values.shape[1])]
-        out = np.column_stack(cols) if cols else np.empty((len(values), 0))
+        if all(dt.kind in "fiu" for dt in values.dtypes):
+            out = values.to_numpy(dtype=float)
+            inf = np.isinf(out)
+            if inf.any():
+                r, c = np.argwhere(inf)[0]
+                raise InputError(f"{name}[{names[c]}]", "infinite value", row=int(r) + 1)
+        else:
+            cols = [_to_float(values.iloc[:, j].to_numpy(dtype=object), f"{name}[{names[j]}]")
+                    for j in range(values.shape[1])]
+            out = np.column_stack(cols) if cols else np.empty((len(values), 0))
     else:
-        arr = np.asarray(values, dtype=object)
+        arr = values if isinstance(values, np.ndarray) and values.dtype.kind in "fiu" else None
+        if arr is None:
+            arr = np.asarray(values, dtype=object)
         names = None
         if arr.ndim != 2:
             raise InputError(name, f"expected a 2-D panel (dates x funds), got {arr.ndim} dimensions")
@@ -178,24 +195,19 @@ def as_dates(dates: Any, n: int | None, name: str = "dates") -> pd.DatetimeIndex
     arr = _as_object_1d(dates, name)
     if n is not None and arr.size != n:
         raise InputError(name, f"{arr.size} dates for {n} values; the lengths must match")
-    missing = np.array([v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT for v in arr])
-    if missing.any():
-        bad = np.flatnonzero(missing)
-        raise InputError(name, f"{_plural(bad.size, 'blank date')}", row=int(bad[0]) + 1)
-    for i, v in enumerate(arr):
-        if isinstance(v, (bool, np.bool_)) or isinstance(v, (Number, np.number)):
-            raise InputError(name, f"not a date ({v!r})", row=i + 1)
-    try:
-        idx = pd.DatetimeIndex(pd.to_datetime(arr, errors="raise"))
-    except (ValueError, TypeError, OverflowError):
-        for i, v in enumerate(arr):
-            try:
-                pd.Timestamp(v)
-            except (ValueError, TypeError, OverflowError):
-                raise InputError(name, f"not a date ({v!r})", row=i + 1) from None
-        raise InputError(name, "could not be read as dates") from None
+    if arr.dtype.kind == "M":
+        idx = pd.DatetimeIndex(arr)
+        if idx.hasnans:
+            bad = np.flatnonzero(idx.isna())
+            raise InputError(name, f"{_plural(bad.size, 'blank date')}", row=int(bad[0]) + 1)
+    elif arr.dtype.kind in "fiu":
+        raise InputError(name, f"not a date ({arr[0]!r}); give dates, not numbers", row=1)
+    else:
+        idx = _object_dates(arr, name)
     if idx.tz is not None:
         idx = idx.tz_localize(None)
+    # Nanoseconds everywhere, so that integer date arithmetic means the same on every input.
+    idx = idx.as_unit("ns")
     if idx.size > 1:
         step = np.diff(idx.asi8)
         if (step == 0).any():
@@ -207,6 +219,25 @@ def as_dates(dates: Any, n: int | None, name: str = "dates") -> pd.DatetimeIndex
                 name, f"dates must be in ascending order ({idx[i].date()} after {idx[i - 1].date()})", row=i + 1
             )
     return idx
+
+
+def _object_dates(arr: np.ndarray, name: str) -> pd.DatetimeIndex:
+    missing = np.array([v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT for v in arr])
+    if missing.any():
+        bad = np.flatnonzero(missing)
+        raise InputError(name, f"{_plural(bad.size, 'blank date')}", row=int(bad[0]) + 1)
+    for i, v in enumerate(arr):
+        if isinstance(v, (bool, np.bool_)) or isinstance(v, (Number, np.number)):
+            raise InputError(name, f"not a date ({v!r})", row=i + 1)
+    try:
+        return pd.DatetimeIndex(pd.to_datetime(arr, errors="raise"))
+    except (ValueError, TypeError, OverflowError):
+        for i, v in enumerate(arr):
+            try:
+                pd.Timestamp(v)
+            except (ValueError, TypeError, OverflowError):
+                raise InputError(name, f"not a date ({v!r})", row=i + 1) from None
+        raise InputError(name, "could not be read as dates") from None
 
 
 # Median spacing in calendar days -> periods per year. Daily data counts trading days.

@@ -47,7 +47,7 @@ Estimation
 3. *Drift: GLS.* The model implies the ARMA(1,1) form
    :math:`(1-\\phi B)(d_t-\\mu) = (1+\\theta B)a_t` (spectral factorization of
    :math:`g(\\lambda)|1-\\phi e^{i\\lambda}|^2`). Filtering by :math:`(1+\\theta B)^{-1}`
-   (an FFT convolution) turns it into a regression of the whitened data on the whitened
+   (a first-order recursion) turns it into a regression of the whitened data on the whitened
    constant and on :math:`(-\\theta)^t`, the effect of the unknown initial state. The
    coefficient on the constant is the GLS drift, :math:`\\sigma_a^2[(Z'Z)^{-1}]_{11}` its
    variance. Leaving the initial state free matters: when the noise dominates, the GLS
@@ -68,9 +68,10 @@ __all__ = ["NoiseModelFit", "fit_noise_model", "gls_drift", "MIN_RETURNS"]
 #: Fewest return observations for which the model is estimated.
 MIN_RETURNS = 30
 
-# Profile grid: q, the persistent share of the innovation variance, log-spaced from none to
-# all; phi from negative (bid-ask-like bounce) to a three-period half-life.
-_Q_GRID = np.concatenate([[0.0], np.logspace(-6.0, 0.0, 121)])
+# Profile grid: q, the persistent share of the innovation variance, uniform in logit(q) so
+# that it is as fine next to "no noise" (q -> 1, domestic funds) as next to "no persistent
+# deviation" (q -> 0); phi from negative (bid-ask-like bounce) to a three-period half-life.
+_Q_GRID = np.concatenate([[0.0], 1.0 / (1.0 + np.exp(-np.linspace(-14.0, 10.0, 150))), [1.0]])
 _PHI_GRID = np.linspace(-0.5, 0.8, 27)
 # Values of s_u^2, relative to the mean periodogram, at which the profile is evaluated.
 _V_GRID = np.logspace(-7.0, 0.5, 151)
@@ -130,6 +131,25 @@ def _bin_mean(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.add.reduceat(x, edges[:-1], axis=0) / np.diff(edges)[:, None]
 
 
+# Fine phi grid on which the binned kernel is tabulated for the refined estimates.
+_PHI_FINE = np.linspace(_PHI_GRID[0], _PHI_GRID[-1], 521)
+
+
+@lru_cache(maxsize=64)
+def _fine_kernel(n: int) -> np.ndarray:
+    """Binned k_n on the fine phi grid, shape (B, len(_PHI_FINE)); linear in phi between."""
+    return _bin_mean(_expected_kernel(n, _PHI_FINE), _bin_edges((n - 1) // 2))
+
+
+def _kernel_at(n: int, phi: np.ndarray) -> np.ndarray:
+    """Binned k_n at one phi per fund, shape (B, k), interpolated on the fine grid."""
+    table = _fine_kernel(n)
+    pos = np.clip((phi - _PHI_FINE[0]) / (_PHI_FINE[1] - _PHI_FINE[0]), 0, _PHI_FINE.size - 1)
+    i = np.minimum(pos.astype(int), _PHI_FINE.size - 2)
+    w = pos - i
+    return table[:, i] * (1.0 - w) + table[:, i + 1] * w
+
+
 @lru_cache(maxsize=64)
 def _grid_for_length(n: int):
     """Everything about the profile grid that depends only on the sample length."""
@@ -178,10 +198,9 @@ def _refine(obj: np.ndarray):
     return iq, ip, iq0, ip0
 
 
-def _concentrated(d_scaled_pgram, edges, weights, total, n, q, phi):
+def _concentrated(d_scaled_pgram, weights, total, n, q, phi):
     """Objective and scale at one (q, phi) per fund."""
-    kbar = _bin_mean(_expected_kernel(n, phi), edges)
-    h = q + (1.0 - q) * kbar
+    h = q + (1.0 - q) * _kernel_at(n, phi)
     sigma2 = (weights[:, None] * d_scaled_pgram / h).sum(axis=0) / total
     return np.log(sigma2) + (weights[:, None] * np.log(h)).sum(axis=0) / total, sigma2
 
@@ -204,19 +223,22 @@ def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
     obj = np.empty((kf, nq * npp))
     chunk = max(1, 4_000_000 // (nq * npp))  # bounds memory on large panels
     for s in range(0, kf, chunk):
-        sig = ibar[:, s : s + chunk].T @ inv_h
+        block = ibar[:, s : s + chunk]
+        # A few funds: einsum's own loop. A threaded BLAS call costs milliseconds of thread
+        # wake-up for a matrix-vector product on a busy machine; for a panel it pays off.
+        sig = np.einsum("bk,bg->kg", block, inv_h) if block.shape[1] <= 8 else block.T @ inv_h
         obj[s : s + chunk] = np.log(np.maximum(sig, 1e-300)) + logdet.reshape(-1)
     obj = obj.reshape(kf, nq, npp)
     iq, ip, iq0, ip0 = _refine(obj)
     q = np.interp(iq, np.arange(nq), _Q_GRID)
     phi = np.interp(ip, np.arange(npp), _PHI_GRID)
-    val, sigma2 = _concentrated(ibar, edges, weights, total, n, q, phi)
+    val, sigma2 = _concentrated(ibar, weights, total, n, q, phi)
     grid_best = obj[np.arange(kf), iq0, ip0]
     worse = val > grid_best  # the quadratic step overshot: keep the grid point
     if worse.any():
         q = np.where(worse, _Q_GRID[iq0], q)
         phi = np.where(worse, _PHI_GRID[ip0], phi)
-        val, sigma2 = _concentrated(ibar, edges, weights, total, n, q, phi)
+        val, sigma2 = _concentrated(ibar, weights, total, n, q, phi)
     lower, upper = _profile_interval(obj, logdet, np.minimum(val, grid_best), total)
     s_u2 = sigma2 * q * scale
     return NoiseModelFit(
@@ -228,12 +250,36 @@ def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
     )
 
 
+def _parabolic_min(values: np.ndarray, axis: int):
+    """Minimum along ``axis`` refined by a parabola through the grid minimum and its neighbours.
+
+    Returns the refined minimum and the fractional index of the argmin. A minimum on the edge
+    of the grid is left as it is.
+    """
+    values = np.moveaxis(values, axis, -1)
+    size = values.shape[-1]
+    i = values.argmin(axis=-1)
+    c = np.clip(i, 1, size - 2)
+    take = lambda j: np.take_along_axis(values, j[..., None], axis=-1)[..., 0]  # noqa: E731
+    lo, mid, hi = take(c - 1), take(c), take(c + 1)
+    curv = lo - 2.0 * mid + hi
+    edge = (i == 0) | (i == size - 1) | ~(curv > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.where(edge, 0.0, np.clip(0.5 * (lo - hi) / curv, -0.5, 0.5))
+    best = np.where(edge, take(i), mid - 0.25 * (lo - hi) * step)
+    return best, np.where(edge, i, c + step)
+
+
 def _profile_interval(obj, logdet, best, total):
-    """95% likelihood-ratio interval for s_u^2 (in the units of the scaled periodogram)."""
+    """95% likelihood-ratio interval for s_u^2 (in the units of the scaled periodogram).
+
+    The profile is a minimum over grid points; taken literally, the grid spacing inflates the
+    likelihood ratio by about one unit, enough to make a 95% interval cover 85%. Parabolic
+    interpolation of the minimum, over phi and then over log q, removes that error.
+    """
     kf, nq, npp = obj.shape
-    ip = obj.argmin(axis=2)  # phi on the ridge, for each q
-    obj_q = np.take_along_axis(obj, ip[:, :, None], axis=2)[:, :, 0]
-    ld_q = logdet[np.arange(nq)[None, :], ip]
+    obj_q, ip = _parabolic_min(obj, axis=2)  # phi on its profile ridge, for each q: (k, nq)
+    ld_q = np.stack([np.interp(ip[:, j], np.arange(npp), logdet[j]) for j in range(nq)], axis=1)
     s_q = np.exp(obj_q - ld_q)[:, 1:]  # concentrated scale S(q) for q > 0
     base = ld_q[:, 1:] - np.log(_Q_GRID[1:])[None, :]
     qs = _Q_GRID[1:]
@@ -243,8 +289,9 @@ def _profile_interval(obj, logdet, best, total):
     for s in range(0, kf, chunk):
         sl = slice(s, s + chunk)
         terms = base[sl, None, :] + s_q[sl, None, :] * (qs[None, None, :] / _V_GRID[None, :, None])
-        prof[sl] = logv[None, :] + terms.min(axis=2)
+        prof[sl] = logv[None, :] + _parabolic_min(terms, axis=2)[0]
     # At its optimum over the scale, the unconcentrated objective is the concentrated one + 1.
+    best = np.minimum(best, prof.min(axis=1) - 1.0)
     lr = 2.0 * total * (prof - 1.0 - best[:, None])
     lr_at_zero = 2.0 * total * (obj_q[:, 0] - best)
     inside = lr <= _CHI2_95
@@ -279,6 +326,31 @@ def _ma_root(fit: NoiseModelFit):
     return theta, c0 / (1.0 + theta * theta)
 
 
+def _recursive_filter(y: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """x_t = y_t + coef * x_{t-1}, x_{-1} = 0, for each column (coef one per column).
+
+    A blocked scan: blocks of about sqrt(n) rows are filtered side by side from rest, then
+    each block gets the carry of the block before it, times the powers of ``coef``. That is
+    two short Python loops of vector operations instead of one over every row.
+    """
+    n, k = y.shape
+    b = max(1, int(np.ceil(np.sqrt(n))))
+    nb = -(-n // b)
+    pad = np.zeros((nb * b, k))
+    pad[:n] = y
+    blocks = pad.reshape(nb, b, k)
+    local = np.empty_like(blocks)
+    local[:, 0] = blocks[:, 0]
+    for j in range(1, b):
+        local[:, j] = blocks[:, j] + coef * local[:, j - 1]
+    powers = np.cumprod(np.broadcast_to(coef, (b, k)), axis=0)  # coef^1 .. coef^b
+    carry = np.zeros(k)
+    for i in range(nb):
+        local[i] += powers * carry
+        carry = local[i, -1]
+    return local.reshape(nb * b, k)[:n]
+
+
 def gls_drift(d: np.ndarray, fit: NoiseModelFit) -> tuple[np.ndarray, np.ndarray]:
     """GLS drift mu per period and its standard error, for each column of ``d`` (n, k)."""
     d = np.asarray(d, dtype=float)
@@ -287,14 +359,11 @@ def gls_drift(d: np.ndarray, fit: NoiseModelFit) -> tuple[np.ndarray, np.ndarray
     theta, sigma_a2 = _ma_root(fit)
     phi = fit.noise_phi
     y = d[1:] - phi * d[:-1]  # the AR part, conditional on the first observation
-    m = y.shape[0]
-    t = np.arange(m)[:, None]
-    with np.errstate(invalid="ignore"):
-        impulse = np.where(t == 0, 1.0, (-theta)[None, :] ** t)  # (1 + theta B)^{-1}
-    nfft = 1 << int(np.ceil(np.log2(2 * m)))
-    whitened = np.fft.irfft(np.fft.rfft(y, nfft, axis=0) * np.fft.rfft(impulse, nfft, axis=0), nfft, axis=0)[:m]
-    z1 = (1.0 - phi)[None, :] * np.cumsum(impulse, axis=0)  # the whitened constant
-    z2 = impulse  # the unknown initial state
+    m, k = y.shape
+    # (1 + theta B)^{-1} applied to the data, to the constant and to the initial state.
+    stacked = _recursive_filter(np.concatenate([y, np.ones((m, k))], axis=1), np.concatenate([-theta, -theta]))
+    whitened, z1 = stacked[:, :k], (1.0 - phi) * stacked[:, k:]
+    z2 = np.vstack([np.ones((1, k)), np.cumprod(np.broadcast_to(-theta, (m - 1, k)), axis=0)])
     s11, s12, s22 = (z1 * z1).sum(0), (z1 * z2).sum(0), (z2 * z2).sum(0)
     r1, r2 = (z1 * whitened).sum(0), (z2 * whitened).sum(0)
     det = s11 * s22 - s12 * s12

@@ -194,6 +194,58 @@ def _dimson_beta(rf: np.ndarray, ri: np.ndarray) -> np.ndarray:
     return out
 
 
+_BLOCK = 256
+
+
+def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, window: int | None) -> dict:
+    """Every per-fund figure for a block of funds (t, kb), as arrays of length kb."""
+    t, k = fund.shape
+    valid = _window(np.isfinite(fund) & np.isfinite(log_index)[:, None], window)
+    counts = valid.sum(0)
+    rows = np.arange(t)[:, None]
+    first = np.where(counts > 0, valid.argmax(0), 0)
+    last = np.where(counts > 0, t - 1 - valid[::-1].argmax(0), -1)
+    # Dates inside a fund's comparison span on which one of the two series has no value.
+    inside = (rows >= first[None, :]) & (rows <= last[None, :])
+    n_skipped = (inside & ~valid).sum(0)
+    order = np.argsort(~valid, axis=0, kind="stable")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lf = _pack(np.log(fund), order, counts)
+    li = _pack(np.broadcast_to(log_index[:, None], (t, k)), order, counts)
+    rf, ri = np.diff(lf, axis=0), np.diff(li, axis=0)
+    del lf, li
+    d = rf - ri
+    n_ret = np.maximum(counts - 1, 0)
+    out = {key: np.full(k, np.nan) for key in ("ehc", "ehc_se", "te_var", "te_lo", "te_hi", "phi")}
+    for n in np.unique(n_ret[n_ret >= MIN_RETURNS]):
+        cols = np.flatnonzero(n_ret == n)
+        block = d[:n, cols]
+        fit = fit_noise_model(block)
+        mu, mu_se = gls_drift(block, fit)
+        out["ehc"][cols], out["ehc_se"][cols] = A * mu, A * mu_se
+        out["te_var"][cols], out["phi"][cols] = fit.persistent_var, fit.noise_phi
+        out["te_lo"][cols], out["te_hi"][cols] = fit.persistent_var_lower, fit.persistent_var_upper
+    with np.errstate(invalid="ignore", divide="ignore"), np.testing.suppress_warnings() as sup:
+        sup.filter(RuntimeWarning)
+        out["var_d"] = np.nanvar(d, axis=0, ddof=1) if t > 2 else np.full(k, np.nan)
+        out["mean_d"] = np.nanmean(d, axis=0) if t > 1 else np.full(k, np.nan)
+        out["sum_d"] = np.nansum(d, axis=0)
+        # Rolling one-year point-to-point differences on the cumulative log difference.
+        cum = np.vstack([np.zeros((1, k)), np.nancumsum(d, axis=0)])
+        cum[rows >= counts[None, :]] = np.nan
+        starts = _rolling_starts(dates, order, counts, A)
+        has = starts >= 0
+        roll = np.where(has, np.expm1(cum - np.take_along_axis(cum, np.maximum(starts, 0), axis=0)), np.nan)
+        out["r_med"], out["r_hi"], out["r_lo"] = np.nanmedian(roll, 0), np.nanmax(roll, 0), np.nanmin(roll, 0)
+    out["r_latest"] = roll[np.maximum(counts - 1, 0), np.arange(k)]
+    out["n_windows"] = has.sum(0)
+    del d, cum, roll, starts, has
+    out["beta"], out["r2"], out["alpha"] = _regression(rf, ri, A)
+    out["beta_d"] = _dimson_beta(rf, ri)
+    out.update(n_ret=n_ret, n_skipped=n_skipped, first=first, last=last)
+    return out
+
+
 def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: float | None = None,
                    window: int | None = None) -> TrackingStats:
     """All tracking figures of a fund, or of each fund of a panel, against one index.
@@ -230,74 +282,32 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
             raise InputError("window", f"must be a whole number of returns, at least {MIN_RETURNS}; got {window!r}")
         window = int(window)
     A = a.periods_per_year
-    valid_all = np.isfinite(a.fund) & np.isfinite(a.index)[:, None]
-    valid = _window(valid_all, window)
-    counts = valid.sum(0)
-    t, k = a.fund.shape
-    rows = np.arange(t)[:, None]
-    first = np.where(counts > 0, valid.argmax(0), 0)
-    last = np.where(counts > 0, t - 1 - valid[::-1].argmax(0), -1)
-    # Dates inside a fund's comparison span on which one of the two series has no value.
-    inside = (rows >= first[None, :]) & (rows <= last[None, :])
-    n_skipped = (inside & ~valid).sum(0)
-    order = np.argsort(~valid, axis=0, kind="stable")
     with np.errstate(divide="ignore", invalid="ignore"):
-        lf = _pack(np.log(a.fund), order, counts)
-        li = _pack(np.broadcast_to(np.log(a.index)[:, None], (t, k)), order, counts)
-    rf, ri = np.diff(lf, axis=0), np.diff(li, axis=0)
-    d = rf - ri
-    n_ret = np.maximum(counts - 1, 0)
-    notes: dict[str, str] = {}
+        log_index = np.log(a.index)
+    k = a.fund.shape[1]
+    # Funds are processed in blocks, each fully vectorized: peak memory stays bounded
+    # however many funds the panel has.
+    parts = [_block_figures(a.fund[:, s : s + _BLOCK], log_index, a.dates, A, window)
+             for s in range(0, k, _BLOCK)]
+    r = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    n_ret = r["n_ret"]
     short = n_ret < MIN_RETURNS
     if short.all() and not a.is_panel:
         raise NotEnoughData(
             "fund", f"{n_ret[0]} returns on dates both series have; at least {MIN_RETURNS} are needed"
         )
     names = a.names if a.names else None
-
-    ehc = np.full(k, np.nan); ehc_se = np.full(k, np.nan)
-    te_var = np.full(k, np.nan); te_lo = np.full(k, np.nan); te_hi = np.full(k, np.nan)
-    phi = np.full(k, np.nan)
-    for n in np.unique(n_ret[~short]):
-        cols = np.flatnonzero(n_ret == n)
-        block = d[:n, cols]
-        fit = fit_noise_model(block)
-        mu, mu_se = gls_drift(block, fit)
-        ehc[cols], ehc_se[cols] = A * mu, A * mu_se
-        te_var[cols], phi[cols] = fit.persistent_var, fit.noise_phi
-        te_lo[cols], te_hi[cols] = fit.persistent_var_lower, fit.persistent_var_upper
+    notes: dict[str, str] = {}
     for j in np.flatnonzero(short):
-        label = names[j] if names else f"fund {j + 1}"
+        label = names[j] if names else ("fund" if k == 1 else f"fund {j + 1}")
         notes[label] = f"{n_ret[j]} returns on common dates; at least {MIN_RETURNS} are needed"
-
-    with np.errstate(invalid="ignore", divide="ignore"):
-        var_d = np.nanvar(d, axis=0, ddof=1) if t > 2 else np.full(k, np.nan)
-        mean_d = np.nanmean(d, axis=0) if t > 1 else np.full(k, np.nan)
-        sum_d = np.nansum(d, axis=0)
-    te_trad = np.sqrt(A * var_d)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        noise_share = np.clip(1.0 - te_var / var_d, 0.0, 1.0)
-    noise_share = np.where(short, np.nan, noise_share)
-
-    # Rolling one-year point-to-point differences on the cumulative log difference.
-    cum = np.vstack([np.zeros((1, k)), np.nancumsum(d, axis=0)])
-    cum[rows[: t] >= counts[None, :]] = np.nan
-    starts = _rolling_starts(a.dates, order, counts, A)
-    has = starts >= 0
-    roll = np.where(has, np.exp(cum - np.take_along_axis(cum, np.maximum(starts, 0), axis=0)) - 1.0, np.nan)
-    n_windows = has.sum(0)
-    with np.errstate(invalid="ignore"), np.testing.suppress_warnings() as sup:
-        sup.filter(RuntimeWarning)
-        r_med, r_hi, r_lo = np.nanmedian(roll, 0), np.nanmax(roll, 0), np.nanmin(roll, 0)
-    latest_row = np.maximum(counts - 1, 0)
-    r_latest = roll[latest_row, np.arange(k)]
-    for j in np.flatnonzero(n_windows == 0):
+    for j in np.flatnonzero(r["n_windows"] == 0):
         label = names[j] if names else ("fund" if k == 1 else f"fund {j + 1}")
         notes.setdefault(f"{label} rolling", "less than one year of common data: no rolling window")
-
-    beta, r2, alpha = _regression(rf, ri, A)
-    beta_d = _dimson_beta(rf, ri)
-
+    ehc, ehc_se, te_var, var_d = r["ehc"], r["ehc_se"], r["te_var"], r["var_d"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        noise_share = np.where(short, np.nan, np.clip(1.0 - te_var / var_d, 0.0, 1.0))
+    first, last = r["first"], r["last"]
     if a.dates is not None:
         first_dates = a.dates[first]
         last_dates = a.dates[np.maximum(last, 0)]
@@ -311,31 +321,31 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
             return x.item() if hasattr(x, "item") else x
         return pd.Series(v, index=names) if names else v
 
-    td_cum = np.where(n_ret > 0, np.expm1(sum_d), np.nan)
+    td_cum = np.where(n_ret > 0, np.expm1(r["sum_d"]), np.nan)
     return TrackingStats(
         holding_cost=out(ehc),
         holding_cost_se=out(ehc_se),
         holding_cost_lower=out(ehc - _Z95 * ehc_se),
         holding_cost_upper=out(ehc + _Z95 * ehc_se),
         tracking_error=out(np.sqrt(A * te_var)),
-        tracking_error_lower=out(np.sqrt(A * te_lo)),
-        tracking_error_upper=out(np.sqrt(A * te_hi)),
-        tracking_error_traditional=out(te_trad),
+        tracking_error_lower=out(np.sqrt(A * r["te_lo"])),
+        tracking_error_upper=out(np.sqrt(A * r["te_hi"])),
+        tracking_error_traditional=out(np.sqrt(A * var_d)),
         noise_share=out(noise_share),
-        noise_phi=out(phi),
-        tracking_difference=out(np.expm1(A * mean_d)),
+        noise_phi=out(r["phi"]),
+        tracking_difference=out(np.expm1(A * r["mean_d"])),
         tracking_difference_cumulative=out(td_cum),
-        rolling_td_median=out(r_med),
-        rolling_td_high=out(r_hi),
-        rolling_td_low=out(r_lo),
-        rolling_td_latest=out(r_latest),
-        rolling_td_windows=out(n_windows),
-        beta=out(beta),
-        beta_dimson=out(beta_d),
-        r_squared=out(r2),
-        alpha=out(alpha),
+        rolling_td_median=out(r["r_med"]),
+        rolling_td_high=out(r["r_hi"]),
+        rolling_td_low=out(r["r_lo"]),
+        rolling_td_latest=out(r["r_latest"]),
+        rolling_td_windows=out(r["n_windows"]),
+        beta=out(r["beta"]),
+        beta_dimson=out(r["beta_d"]),
+        r_squared=out(r["r2"]),
+        alpha=out(r["alpha"]),
         n_obs=out(n_ret),
-        n_skipped=out(n_skipped),
+        n_skipped=out(r["n_skipped"]),
         start=out(np.asarray(first_dates)),
         end=out(np.asarray(last_dates)),
         periods_per_year=A,
