@@ -18,32 +18,36 @@ told apart from persistent deviations in a few years of data, and is counted as 
 
 Estimation
 ----------
-1. *Spectrum: debiased Whittle likelihood.* The spectrum of :math:`d` (autocovariance
-   generating function) is
+1. *Spectrum: Whittle likelihood with the end effect profiled out.* The spectrum of
+   :math:`d` is
 
    .. math::
 
        g(\\lambda) = s_u^2 + \\sigma_\\eta^2 k(\\lambda;\\phi),\\qquad
        k(\\lambda;\\phi) = \\frac{2(1-\\cos\\lambda)}{1 - 2\\phi\\cos\\lambda + \\phi^2}.
 
-   The periodogram ordinates :math:`I_j` at the Fourier frequencies are close to independent
-   exponentials whose mean is the Fejer-smoothed spectrum
-   :math:`\\bar g_n(\\lambda)=\\sum_{|h|<n}(1-|h|/n)\\gamma(h)e^{-i\\lambda h}`, not
-   :math:`g` itself (Sykulski, Olhede, Guillaumin, Lilly and Early, 2019, "The debiased
-   Whittle likelihood", Biometrika 106(2)). Here the difference is material: differencing
-   leaves the end effect :math:`e_0 - e_n` in every Fourier coefficient, a flat floor of
-   about :math:`2\\sigma_e^2/n` that the plain Whittle likelihood takes for persistent
-   deviations when the noise dominates. The random-walk part is white, so only :math:`k`
-   becomes :math:`\\bar k_n`. With :math:`g=\\sigma^2[q + (1-q)\\bar k_n]`,
-   :math:`q = s_u^2/(s_u^2+\\sigma_\\eta^2)`, the scale concentrates out and the objective
-   in :math:`(q, \\phi)` is evaluated on one fixed grid for every fund at once (one matrix
-   product of the binned periodograms with :math:`1/h`); a quadratic fit around the grid
-   minimum refines it. The zero frequency, which carries the drift, is left out.
+   With :math:`D_j=\\sum_{t=0}^{n-1} d_t e^{-i\\lambda_j t}` at the Fourier frequencies
+   :math:`\\lambda_j = 2\\pi j/n`, differencing gives
+   :math:`D_j = U_j + (1-e^{-i\\lambda_j})E_j e^{i\\lambda_j} + \\delta`: the same real
+   number :math:`\\delta=e_n-e_0` (the end effect) enters every ordinate. Left in the
+   periodogram it is a flat floor of about :math:`2\\sigma_e^2/n`, shared by all frequencies,
+   that looks like persistent deviations exactly where the noise dominates (scenario "no
+   persistent deviation" would show a spurious tracking error, with an overconfident
+   interval). So :math:`\\delta` is a nuisance parameter and is profiled out; the rest is
+   the usual Whittle likelihood, the ordinates independent complex normals with variance
+   :math:`n\\,\\bar g_n(\\lambda_j)`, where :math:`\\bar g_n` uses the Fejer-smoothed noise
+   spectrum (cf. Sykulski, Olhede, Guillaumin, Lilly and Early, 2019, "The debiased
+   Whittle likelihood", Biometrika 106(2)). With :math:`g=\\sigma^2[q + (1-q)\\bar k_n]`,
+   :math:`q = s_u^2/(s_u^2+\\sigma_\\eta^2)`, the scale and :math:`\\delta` concentrate out in
+   closed form, and the objective in :math:`(q, \\phi)` is evaluated on one fixed grid for
+   every fund at once (matrix products of the binned ordinates with :math:`1/h`); a
+   quadratic fit around the grid minimum refines it. The zero frequency, which carries the
+   drift, is left out.
 2. *Interval for* :math:`s_u^2`: the 95% likelihood-ratio (profile) interval, from the same
    grid: for :math:`s_u^2=v` the objective is :math:`\\log v-\\log q+\\overline{\\log h}+Sq/v`
    (S the concentrated scale), minimized over q with :math:`\\phi` on its profile ridge.
    Unlike a Wald interval it is skewed like the estimate and reaches zero when the data
-   allow it.
+   allow it; zero, a boundary value, is tested against the 50:50 chi2(0)/chi2(1) mixture.
 3. *Drift: GLS.* The model implies the ARMA(1,1) form
    :math:`(1-\\phi B)(d_t-\\mu) = (1+\\theta B)a_t` (spectral factorization of
    :math:`g(\\lambda)|1-\\phi e^{i\\lambda}|^2`). Filtering by :math:`(1+\\theta B)^{-1}`
@@ -76,6 +80,9 @@ _PHI_GRID = np.linspace(-0.5, 0.8, 27)
 # Values of s_u^2, relative to the mean periodogram, at which the profile is evaluated.
 _V_GRID = np.logspace(-7.0, 0.5, 151)
 _CHI2_95 = 3.841458820694124
+# s_u^2 = 0 lies on the boundary: its likelihood ratio is a 50:50 mixture of chi2(0) and
+# chi2(1) (Self and Liang, 1987), whose 95% point is the 90% point of chi2(1).
+_CHI2_95_BOUNDARY = 2.705543454095404
 # Periodogram binning: the lowest frequencies, where the persistent part shows, one by one;
 # higher ones, where the spectrum is smooth, in geometrically widening bins.
 _SINGLE_FREQUENCIES = 64
@@ -102,20 +109,18 @@ class NoiseModelFit:
 
 
 def _expected_kernel(n: int, phi: np.ndarray) -> np.ndarray:
-    """Fejer-smoothed noise spectrum k_n(lambda_j; phi) at Fourier frequencies 1..(n-1)//2.
+    """Expected periodogram of the noise, end effect aside: k_n(lambda_j; phi), j = 1..(n-1)//2.
 
-    ``phi`` is a vector; the result has shape (m, phi.size). Computed from the exact
-    autocovariance of (1-B)e with AR(1) e of unit innovation variance.
+    |1 - e^{-i lambda}|^2 times the Fejer-smoothed spectrum of AR(1) e (unit innovations);
+    ``phi`` is a vector and the result has shape (m, phi.size).
     """
     m = (n - 1) // 2
-    lags = np.arange(n + 1)[:, None]
+    lags = np.arange(n)[:, None]
     phi = np.asarray(phi, dtype=float)[None, :]
-    gamma_e = phi ** lags / (1.0 - phi * phi)  # lags 0..n
-    gamma_lag_minus = np.vstack([gamma_e[1:2], gamma_e[:-2]])  # gamma_e(h-1), with gamma(-1)=gamma(1)
-    gamma_d = 2.0 * gamma_e[:-1] - gamma_lag_minus - gamma_e[1:]  # lags 0..n-1
-    c = (1.0 - np.arange(n)[:, None] / n) * gamma_d
-    spec = 2.0 * np.fft.rfft(c, axis=0).real - c[0:1]
-    return spec[1 : m + 1]
+    c = (1.0 - lags / n) * phi**lags / (1.0 - phi * phi)  # tapered autocovariance of e
+    fejer_e = 2.0 * np.fft.rfft(c, axis=0).real - c[0:1]
+    lam = 2.0 * np.pi * np.arange(1, m + 1) / n
+    return 2.0 * (1.0 - np.cos(lam))[:, None] * fejer_e[1 : m + 1]
 
 
 def _bin_edges(m: int) -> np.ndarray:
@@ -164,11 +169,19 @@ def _grid_for_length(n: int):
     return edges, weights, total, inv_h, logdet
 
 
-def _periodogram(d: np.ndarray) -> np.ndarray:
-    """Periodogram |sum_t d_t e^{-i lambda_j t}|^2 / n at Fourier frequencies 1..(n-1)//2."""
+def _ordinates(d: np.ndarray):
+    """Binned periodogram |D_j|^2 / n and real parts Re(D_j) / n, scaled to a unit mean.
+
+    With D_j = sum_{t=0}^{n-1} d_t e^{-i lambda_j t}, differencing puts the same real number
+    e_n - e_0 (the end effect) into every D_j; the real parts are what estimates it.
+    """
     n = d.shape[0]
     spec = np.fft.rfft(d - d.mean(axis=0), axis=0)[1 : (n - 1) // 2 + 1]
-    return (spec.real**2 + spec.imag**2) / n
+    pgram = (spec.real**2 + spec.imag**2) / n
+    scale = pgram.mean(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    edges = _bin_edges((n - 1) // 2)
+    return _bin_mean(pgram / scale, edges), _bin_mean(spec.real / (n * np.sqrt(scale)), edges), scale
 
 
 def _refine(obj: np.ndarray):
@@ -198,10 +211,12 @@ def _refine(obj: np.ndarray):
     return iq, ip, iq0, ip0
 
 
-def _concentrated(d_scaled_pgram, weights, total, n, q, phi):
-    """Objective and scale at one (q, phi) per fund."""
+def _concentrated(ibar, cbar, weights, total, n, q, phi):
+    """Objective and scale at one (q, phi) per fund (end effect profiled out)."""
     h = q + (1.0 - q) * _kernel_at(n, phi)
-    sigma2 = (weights[:, None] * d_scaled_pgram / h).sum(axis=0) / total
+    wh = weights[:, None] / h / total
+    a1, a2, a3 = (wh * ibar).sum(0), (wh * cbar).sum(0), wh.sum(0) / n
+    sigma2 = np.maximum(a1 - a2 * a2 / a3, 1e-300)
     return np.log(sigma2) + (weights[:, None] * np.log(h)).sum(axis=0) / total, sigma2
 
 
@@ -216,29 +231,31 @@ def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
     n, kf = d.shape
     edges, weights, total, inv_h, logdet = _grid_for_length(n)
     nq, npp = logdet.shape
-    pgram = _periodogram(d)
-    scale = pgram.mean(axis=0)
-    scale = np.where(scale > 0, scale, 1.0)
-    ibar = _bin_mean(pgram / scale, edges)  # (B, k), unit mean
+    ibar, cbar, scale = _ordinates(d)
+    # The end-effect term, common to all ordinates, is profiled out: for shape h the scale
+    # is S = A1 - A2^2 / A3 with A1 = mean(w I / h), A2 = mean(w C / h), A3 = mean(w / (n h)).
+    a3 = inv_h.sum(axis=0) / n
     obj = np.empty((kf, nq * npp))
-    chunk = max(1, 4_000_000 // (nq * npp))  # bounds memory on large panels
+    chunk = max(1, 2_000_000 // (nq * npp))  # bounds memory on large panels
     for s in range(0, kf, chunk):
-        block = ibar[:, s : s + chunk]
+        both = np.concatenate([ibar[:, s : s + chunk], cbar[:, s : s + chunk]], axis=1)
         # A few funds: einsum's own loop. A threaded BLAS call costs milliseconds of thread
         # wake-up for a matrix-vector product on a busy machine; for a panel it pays off.
-        sig = np.einsum("bk,bg->kg", block, inv_h) if block.shape[1] <= 8 else block.T @ inv_h
+        prod = np.einsum("bk,bg->kg", both, inv_h) if both.shape[1] <= 8 else both.T @ inv_h
+        w = both.shape[1] // 2
+        sig = prod[:w] - prod[w:] ** 2 / a3
         obj[s : s + chunk] = np.log(np.maximum(sig, 1e-300)) + logdet.reshape(-1)
     obj = obj.reshape(kf, nq, npp)
     iq, ip, iq0, ip0 = _refine(obj)
     q = np.interp(iq, np.arange(nq), _Q_GRID)
     phi = np.interp(ip, np.arange(npp), _PHI_GRID)
-    val, sigma2 = _concentrated(ibar, weights, total, n, q, phi)
+    val, sigma2 = _concentrated(ibar, cbar, weights, total, n, q, phi)
     grid_best = obj[np.arange(kf), iq0, ip0]
     worse = val > grid_best  # the quadratic step overshot: keep the grid point
     if worse.any():
         q = np.where(worse, _Q_GRID[iq0], q)
         phi = np.where(worse, _PHI_GRID[ip0], phi)
-        val, sigma2 = _concentrated(ibar, weights, total, n, q, phi)
+        val, sigma2 = _concentrated(ibar, cbar, weights, total, n, q, phi)
     lower, upper = _profile_interval(obj, logdet, np.minimum(val, grid_best), total)
     s_u2 = sigma2 * q * scale
     return NoiseModelFit(
@@ -306,7 +323,7 @@ def _profile_interval(obj, logdet, best, total):
             t = np.where(a != b, np.clip((a - _CHI2_95) / (a - b), 0.0, 1.0), 1.0)
         return np.exp(logv[i_out] + t * (logv[i_in] - logv[i_out]))
 
-    has_lower = any_in & (first > 0) & (lr_at_zero > _CHI2_95)
+    has_lower = any_in & (first > 0) & (lr_at_zero > _CHI2_95_BOUNDARY)
     lower = np.where(has_lower, crossing(np.maximum(first - 1, 0), first), 0.0)
     has_upper = any_in & (last < _V_GRID.size - 1)
     upper = np.where(has_upper, crossing(np.minimum(last + 1, _V_GRID.size - 1), last), _V_GRID[-1])
