@@ -37,6 +37,8 @@ from .model import MIN_RETURNS, fit_noise_model, gls_drift
 __all__ = ["TrackingStats", "tracking_stats", "FIGURES"]
 
 _Z95 = 1.959963984540054
+#: A holding cost significantly above this (a gain, per year) is flagged in ``notes``.
+_SUSPECT_GAIN = 0.005
 
 #: The figures of a TrackingStats, in display order, with a label and a unit.
 FIGURES: dict[str, tuple[str, str]] = {
@@ -305,6 +307,14 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
         label = names[j] if names else ("fund" if k == 1 else f"fund {j + 1}")
         notes.setdefault(f"{label} rolling", "less than one year of common data: no rolling window")
     ehc, ehc_se, te_var, var_d = r["ehc"], r["ehc_se"], r["te_var"], r["var_d"]
+    # A fund that beats its index by a dividend yield is almost always a total-return series
+    # compared with a price index (or the reverse): say so rather than report it silently.
+    for j in np.flatnonzero(ehc - _Z95 * ehc_se > _SUSPECT_GAIN):
+        label = names[j] if names else ("fund" if k == 1 else f"fund {j + 1}")
+        notes[f"{label} basis"] = (
+            f"the fund beats its index by {ehc[j]:.2%} a year: is a total-return series being "
+            "compared with a price index?"
+        )
     with np.errstate(invalid="ignore", divide="ignore"):
         noise_share = np.where(short, np.nan, np.clip(1.0 - te_var / var_d, 0.0, 1.0))
     first, last = r["first"], r["last"]
