@@ -7,14 +7,16 @@ With :math:`d_t` the log return difference (fund minus index) and :math:`L_t=\\s
 .. math::
 
     L_t = \\mu t + w_t + e_t,\\qquad w_t = w_{t-1} + u_t,\\; u_t \\sim (0, s_u^2),\\qquad
-    e_t = \\phi e_{t-1} + \\eta_t,\\; \\eta_t \\sim (0, \\sigma_\\eta^2)
+    (1-\\phi B) e_t = (1+\\psi B)\\eta_t,\\; \\eta_t \\sim (0, \\sigma_\\eta^2)
 
 so :math:`d_t = \\mu + u_t + (1-B) e_t`. The drift :math:`\\mu` is the holding cost per period,
 the random walk :math:`w` the persistent mis-tracking, and :math:`e` the stationary timing
-noise (stale and fair-value prices, different cut-off times). AR(1) noise lets a stale price
-take several days to catch up; :math:`\\phi = 0` is white noise. :math:`\\phi` is bounded by
-0.8 (a half-life of about three periods): noise that reverts more slowly than that cannot be
-told apart from persistent deviations in a few years of data, and is counted as persistent.
+noise (stale and fair-value prices, different cut-off times). ARMA(1,1) noise covers a
+stale price that catches up gradually (:math:`\\phi>0`) or within a few days (:math:`\\psi>0`,
+as in a shock absorbed over three days); :math:`\\phi=\\psi=0` is white noise. :math:`\\phi`
+is bounded by 0.8 (a half-life of about three periods): noise that reverts more slowly than
+that cannot be told apart from persistent deviations in a few years of data, and is counted
+as persistent.
 
 Estimation
 ----------
@@ -23,8 +25,9 @@ Estimation
 
    .. math::
 
-       g(\\lambda) = s_u^2 + \\sigma_\\eta^2 k(\\lambda;\\phi),\\qquad
-       k(\\lambda;\\phi) = \\frac{2(1-\\cos\\lambda)}{1 - 2\\phi\\cos\\lambda + \\phi^2}.
+       g(\\lambda) = s_u^2 + \\sigma_\\eta^2 k(\\lambda;\\phi,\\psi),\\qquad
+       k(\\lambda;\\phi,\\psi) = 2(1-\\cos\\lambda)
+       \\frac{1 + 2\\psi\\cos\\lambda + \\psi^2}{1 - 2\\phi\\cos\\lambda + \\phi^2}.
 
    With :math:`D_j=\\sum_{t=0}^{n-1} d_t e^{-i\\lambda_j t}` at the Fourier frequencies
    :math:`\\lambda_j = 2\\pi j/n`, differencing gives
@@ -39,20 +42,22 @@ Estimation
    spectrum (cf. Sykulski, Olhede, Guillaumin, Lilly and Early, 2019, "The debiased
    Whittle likelihood", Biometrika 106(2)). With :math:`g=\\sigma^2[q + (1-q)\\bar k_n]`,
    :math:`q = s_u^2/(s_u^2+\\sigma_\\eta^2)`, the scale and :math:`\\delta` concentrate out in
-   closed form, and the objective in :math:`(q, \\phi)` is evaluated on one fixed grid for
-   every fund at once (matrix products of the binned ordinates with :math:`1/h`); a
-   quadratic fit around the grid minimum refines it. The zero frequency, which carries the
+   closed form, and the objective in :math:`(q, \\phi, \\psi)` is evaluated on one fixed grid for
+   every fund at once (matrix products of the binned ordinates with :math:`1/h`); parabolas
+   through the grid minimum refine it, one axis at a time. The zero frequency, which carries the
    drift, is left out.
 2. *Interval for* :math:`s_u^2`: the 95% likelihood-ratio (profile) interval, from the same
    grid: for :math:`s_u^2=v` the objective is :math:`\\log v-\\log q+\\overline{\\log h}+Sq/v`
-   (S the concentrated scale), minimized over q with :math:`\\phi` on its profile ridge.
+   (S the concentrated scale), minimized over q with :math:`(\\phi, \\psi)` on their profile ridge.
    Unlike a Wald interval it is skewed like the estimate and reaches zero when the data
    allow it; zero, a boundary value, is tested against the 50:50 chi2(0)/chi2(1) mixture.
-3. *Drift: GLS.* The model implies the ARMA(1,1) form
-   :math:`(1-\\phi B)(d_t-\\mu) = (1+\\theta B)a_t` (spectral factorization of
-   :math:`g(\\lambda)|1-\\phi e^{i\\lambda}|^2`). Filtering by :math:`(1+\\theta B)^{-1}`
-   (a first-order recursion) turns it into a regression of the whitened data on the whitened
-   constant and on :math:`(-\\theta)^t`, the effect of the unknown initial state. The
+3. *Drift: GLS.* The model implies the ARMA(1,2) form
+   :math:`(1-\\phi B)(d_t-\\mu) = (1-a_1B)(1-a_2B)a_t`, :math:`|a_i|\\le1` (spectral
+   factorization of :math:`g(\\lambda)|1-\\phi e^{i\\lambda}|^2`: its palindromic quartic is a
+   quadratic in :math:`z+1/z`, solved in closed form). Filtering by the inverse MA part (a
+   real second-order recursion) turns it into a
+   regression of the whitened data on the whitened constant and on the responses to the two
+   unknown initial innovations. The
    coefficient on the constant is the GLS drift, :math:`\\sigma_a^2[(Z'Z)^{-1}]_{11}` its
    variance. Leaving the initial state free matters: when the noise dominates, the GLS
    drift approaches the slope of a trend line through the levels, whose error shrinks like
@@ -74,9 +79,12 @@ MIN_RETURNS = 30
 
 # Profile grid: q, the persistent share of the innovation variance, uniform in logit(q) so
 # that it is as fine next to "no noise" (q -> 1, domestic funds) as next to "no persistent
-# deviation" (q -> 0); phi from negative (bid-ask-like bounce) to a three-period half-life.
-_Q_GRID = np.concatenate([[0.0], 1.0 / (1.0 + np.exp(-np.linspace(-14.0, 10.0, 150))), [1.0]])
-_PHI_GRID = np.linspace(-0.5, 0.8, 27)
+# deviation" (q -> 0); phi from negative (bid-ask-like bounce) to a three-period half-life;
+# psi from a partial reversal to a shock caught up over several days. Minima between grid
+# points are found by parabolic interpolation, so the grid can be coarse.
+_Q_GRID = np.concatenate([[0.0], 1.0 / (1.0 + np.exp(-np.linspace(-14.0, 10.0, 97))), [1.0]])
+_PHI_GRID = np.linspace(-0.5, 0.8, 14)
+_PSI_GRID = np.linspace(-0.6, 0.9, 11)
 # Values of s_u^2, relative to the mean periodogram, at which the profile is evaluated.
 _V_GRID = np.logspace(-7.0, 0.5, 151)
 _CHI2_95 = 3.841458820694124
@@ -85,8 +93,8 @@ _CHI2_95 = 3.841458820694124
 _CHI2_95_BOUNDARY = 2.705543454095404
 # Periodogram binning: the lowest frequencies, where the persistent part shows, one by one;
 # higher ones, where the spectrum is smooth, in geometrically widening bins.
-_SINGLE_FREQUENCIES = 64
-_GEOMETRIC_BINS = 160
+_SINGLE_FREQUENCIES = 48
+_GEOMETRIC_BINS = 64
 
 
 @dataclass(frozen=True)
@@ -98,7 +106,7 @@ class NoiseModelFit:
     persistent_var : s_u^2, variance per period of the persistent (random-walk) deviations.
     persistent_var_lower, persistent_var_upper : its 95% profile-likelihood interval.
     noise_var : sigma_eta^2, innovation variance of the timing noise.
-    noise_phi : phi, AR(1) coefficient of the timing noise in levels.
+    noise_phi, noise_psi : AR and MA coefficients of the timing noise in levels.
     """
 
     persistent_var: np.ndarray
@@ -106,21 +114,28 @@ class NoiseModelFit:
     persistent_var_upper: np.ndarray
     noise_var: np.ndarray
     noise_phi: np.ndarray
+    noise_psi: np.ndarray
 
 
-def _expected_kernel(n: int, phi: np.ndarray) -> np.ndarray:
-    """Expected periodogram of the noise, end effect aside: k_n(lambda_j; phi), j = 1..(n-1)//2.
+def _expected_kernel(n: int, phi: np.ndarray, psi: np.ndarray) -> np.ndarray:
+    """Expected periodogram of the noise, end effect aside: k_n(lambda_j; phi, psi).
 
-    |1 - e^{-i lambda}|^2 times the Fejer-smoothed spectrum of AR(1) e (unit innovations);
-    ``phi`` is a vector and the result has shape (m, phi.size).
+    |1 - e^{-i lambda}|^2 times the Fejer-smoothed spectrum of ARMA(1,1) e with unit
+    innovations, at Fourier frequencies j = 1..(n-1)//2; ``phi`` and ``psi`` are vectors of
+    equal length and the result has shape (m, len(phi)).
     """
     m = (n - 1) // 2
-    lags = np.arange(n)[:, None]
     phi = np.asarray(phi, dtype=float)[None, :]
-    c = (1.0 - lags / n) * phi**lags / (1.0 - phi * phi)  # tapered autocovariance of e
-    fejer_e = 2.0 * np.fft.rfft(c, axis=0).real - c[0:1]
+    psi = np.asarray(psi, dtype=float)[None, :]
+    gamma0 = (1.0 + 2.0 * phi * psi + psi * psi) / (1.0 - phi * phi)
+    gamma1 = (phi + psi) * (1.0 + phi * psi) / (1.0 - phi * phi)
+    # gamma(h) = gamma1 * phi^(h-1) for h >= 1; powers by cumulative product (cheaper than **).
+    powers = np.cumprod(np.vstack([np.ones_like(phi), np.broadcast_to(phi, (n - 2, phi.shape[1]))]), axis=0)
+    gamma = np.vstack([gamma0, gamma1 * powers])
+    c = (1.0 - np.arange(n)[:, None] / n) * gamma
+    fejer = 2.0 * np.fft.rfft(c, axis=0).real - c[0:1]
     lam = 2.0 * np.pi * np.arange(1, m + 1) / n
-    return 2.0 * (1.0 - np.cos(lam))[:, None] * fejer_e[1 : m + 1]
+    return 2.0 * (1.0 - np.cos(lam))[:, None] * fejer[1 : m + 1]
 
 
 def _bin_edges(m: int) -> np.ndarray:
@@ -136,37 +151,34 @@ def _bin_mean(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.add.reduceat(x, edges[:-1], axis=0) / np.diff(edges)[:, None]
 
 
-# Fine phi grid on which the binned kernel is tabulated for the refined estimates.
-_PHI_FINE = np.linspace(_PHI_GRID[0], _PHI_GRID[-1], 521)
-
-
-@lru_cache(maxsize=64)
-def _fine_kernel(n: int) -> np.ndarray:
-    """Binned k_n on the fine phi grid, shape (B, len(_PHI_FINE)); linear in phi between."""
-    return _bin_mean(_expected_kernel(n, _PHI_FINE), _bin_edges((n - 1) // 2))
-
-
-def _kernel_at(n: int, phi: np.ndarray) -> np.ndarray:
-    """Binned k_n at one phi per fund, shape (B, k), interpolated on the fine grid."""
-    table = _fine_kernel(n)
-    pos = np.clip((phi - _PHI_FINE[0]) / (_PHI_FINE[1] - _PHI_FINE[0]), 0, _PHI_FINE.size - 1)
-    i = np.minimum(pos.astype(int), _PHI_FINE.size - 2)
-    w = pos - i
-    return table[:, i] * (1.0 - w) + table[:, i + 1] * w
-
-
 @lru_cache(maxsize=64)
 def _grid_for_length(n: int):
-    """Everything about the profile grid that depends only on the sample length."""
+    """Everything about the profile grid that depends only on the sample length.
+
+    Shapes are flattened phi-major: shape index = i_phi * len(_PSI_GRID) + i_psi.
+    """
     edges = _bin_edges((n - 1) // 2)
     weights = np.diff(edges).astype(float)
-    kbar = _bin_mean(_expected_kernel(n, _PHI_GRID), edges)  # (B, P)
+    phi, psi = (g.ravel() for g in np.meshgrid(_PHI_GRID, _PSI_GRID, indexing="ij"))
+    kbar = _bin_mean(_expected_kernel(n, phi, psi), edges)  # (B, n_shapes)
     q = _Q_GRID[None, :, None]
-    h = q + (1.0 - q) * kbar[:, None, :]  # (B, nq, nphi)
+    h = q + (1.0 - q) * kbar[:, None, :]  # (B, nq, n_shapes)
     total = weights.sum()
     inv_h = (weights[:, None, None] / h).reshape(h.shape[0], -1) / total
-    logdet = (weights[:, None, None] * np.log(h)).sum(axis=0) / total  # (nq, nphi)
+    logdet = (weights[:, None, None] * np.log(h)).sum(axis=0).reshape(-1) / total
     return edges, weights, total, inv_h, logdet
+
+
+@lru_cache(maxsize=64)
+def _grid_single(n: int):
+    """The grid in single precision, for the scan over every grid point.
+
+    The scan only has to find the neighbourhood of the minimum and trace the profile, to
+    about 1e-5 (a likelihood ratio of 0.1 over a few thousand frequencies); half the memory
+    traffic of double precision. The refinement is done in double precision.
+    """
+    _, _, _, inv_h, logdet = _grid_for_length(n)
+    return inv_h.astype(np.float32), logdet.astype(np.float32)
 
 
 def _ordinates(d: np.ndarray):
@@ -182,89 +194,6 @@ def _ordinates(d: np.ndarray):
     scale = np.where(scale > 0, scale, 1.0)
     edges = _bin_edges((n - 1) // 2)
     return _bin_mean(pgram / scale, edges), _bin_mean(spec.real / (n * np.sqrt(scale)), edges), scale
-
-
-def _refine(obj: np.ndarray):
-    """Sub-grid minimum of a (k, nq, nphi) objective by a quadratic fit on the 3x3 stencil.
-
-    Returns fractional grid indices (iq, iphi) and the grid argmin (iq0, iphi0).
-    """
-    kf, nq, npp = obj.shape
-    iq0, ip0 = np.divmod(obj.reshape(kf, -1).argmin(axis=1), npp)
-    cq = np.clip(iq0, 1, nq - 2)
-    cp = np.clip(ip0, 1, npp - 2)
-    off = np.array([-1, 0, 1])
-    nb = obj[np.arange(kf)[:, None, None], (cq[:, None] + off)[:, :, None], (cp[:, None] + off)[:, None, :]]
-    gq = (nb[:, 2, 1] - nb[:, 0, 1]) / 2.0
-    gp = (nb[:, 1, 2] - nb[:, 1, 0]) / 2.0
-    hqq = nb[:, 2, 1] - 2.0 * nb[:, 1, 1] + nb[:, 0, 1]
-    hpp = nb[:, 1, 2] - 2.0 * nb[:, 1, 1] + nb[:, 1, 0]
-    hqp = (nb[:, 2, 2] - nb[:, 2, 0] - nb[:, 0, 2] + nb[:, 0, 0]) / 4.0
-    det = hqq * hpp - hqp * hqp
-    convex = (hqq > 0) & (hpp > 0) & (det > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # Newton step of the 2-D quadratic; where it is not convex, 1-D parabolas per axis.
-        sq = np.where(convex, -(hpp * gq - hqp * gp) / det, np.where(hqq > 0, -gq / hqq, 0.0))
-        sp = np.where(convex, -(hqq * gp - hqp * gq) / det, np.where(hpp > 0, -gp / hpp, 0.0))
-    iq = np.clip(cq + np.clip(sq, -1.0, 1.0), 0, nq - 1)
-    ip = np.clip(cp + np.clip(sp, -1.0, 1.0), 0, npp - 1)
-    return iq, ip, iq0, ip0
-
-
-def _concentrated(ibar, cbar, weights, total, n, q, phi):
-    """Objective and scale at one (q, phi) per fund (end effect profiled out)."""
-    h = q + (1.0 - q) * _kernel_at(n, phi)
-    wh = weights[:, None] / h / total
-    a1, a2, a3 = (wh * ibar).sum(0), (wh * cbar).sum(0), wh.sum(0) / n
-    sigma2 = np.maximum(a1 - a2 * a2 / a3, 1e-300)
-    return np.log(sigma2) + (weights[:, None] * np.log(h)).sum(axis=0) / total, sigma2
-
-
-def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
-    """Debiased Whittle estimate of (s_u^2, sigma_eta^2, phi) for each column of ``d``.
-
-    ``d`` is (n, k) with complete columns and ``n >= MIN_RETURNS``.
-    """
-    d = np.asarray(d, dtype=float)
-    if d.ndim == 1:
-        d = d[:, None]
-    n, kf = d.shape
-    edges, weights, total, inv_h, logdet = _grid_for_length(n)
-    nq, npp = logdet.shape
-    ibar, cbar, scale = _ordinates(d)
-    # The end-effect term, common to all ordinates, is profiled out: for shape h the scale
-    # is S = A1 - A2^2 / A3 with A1 = mean(w I / h), A2 = mean(w C / h), A3 = mean(w / (n h)).
-    a3 = inv_h.sum(axis=0) / n
-    obj = np.empty((kf, nq * npp))
-    chunk = max(1, 2_000_000 // (nq * npp))  # bounds memory on large panels
-    for s in range(0, kf, chunk):
-        both = np.concatenate([ibar[:, s : s + chunk], cbar[:, s : s + chunk]], axis=1)
-        # A few funds: einsum's own loop. A threaded BLAS call costs milliseconds of thread
-        # wake-up for a matrix-vector product on a busy machine; for a panel it pays off.
-        prod = np.einsum("bk,bg->kg", both, inv_h) if both.shape[1] <= 8 else both.T @ inv_h
-        w = both.shape[1] // 2
-        sig = prod[:w] - prod[w:] ** 2 / a3
-        obj[s : s + chunk] = np.log(np.maximum(sig, 1e-300)) + logdet.reshape(-1)
-    obj = obj.reshape(kf, nq, npp)
-    iq, ip, iq0, ip0 = _refine(obj)
-    q = np.interp(iq, np.arange(nq), _Q_GRID)
-    phi = np.interp(ip, np.arange(npp), _PHI_GRID)
-    val, sigma2 = _concentrated(ibar, cbar, weights, total, n, q, phi)
-    grid_best = obj[np.arange(kf), iq0, ip0]
-    worse = val > grid_best  # the quadratic step overshot: keep the grid point
-    if worse.any():
-        q = np.where(worse, _Q_GRID[iq0], q)
-        phi = np.where(worse, _PHI_GRID[ip0], phi)
-        val, sigma2 = _concentrated(ibar, cbar, weights, total, n, q, phi)
-    lower, upper = _profile_interval(obj, logdet, np.minimum(val, grid_best), total)
-    s_u2 = sigma2 * q * scale
-    return NoiseModelFit(
-        persistent_var=s_u2,
-        persistent_var_lower=np.minimum(lower * scale, s_u2),
-        persistent_var_upper=np.maximum(upper * scale, s_u2),
-        noise_var=sigma2 * (1.0 - q) * scale,
-        noise_phi=phi,
-    )
 
 
 def _parabolic_min(values: np.ndarray, axis: int):
@@ -287,16 +216,118 @@ def _parabolic_min(values: np.ndarray, axis: int):
     return best, np.where(edge, i, c + step)
 
 
+def _axis_step(objective, idx: tuple, axis: int, size: int) -> np.ndarray:
+    """Fractional grid index of the minimum along one axis, by a parabola (within +-0.5).
+
+    ``objective(point)`` gives the objective at one grid point (a tuple of index arrays)
+    per fund; ``idx`` is the grid argmin.
+    """
+    centre = list(idx)
+    c = np.clip(idx[axis], 1, size - 2)
+    vals = []
+    for off in (-1, 0, 1):
+        centre[axis] = c + off
+        vals.append(objective(tuple(centre)))
+    lo, mid, hi = vals
+    curv = lo - 2.0 * mid + hi
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.where(curv > 0, np.clip(0.5 * (lo - hi) / curv, -0.5, 0.5), 0.0)
+    inside = (idx[axis] > 0) & (idx[axis] < size - 1)
+    return np.where(inside, c + step, idx[axis])
+
+
+def _concentrated(ibar, cbar, weights, total, n, q, phi, psi):
+    """Objective and scale at one (q, phi, psi) per fund (end effect profiled out)."""
+    h = q + (1.0 - q) * _bin_mean(_expected_kernel(n, phi, psi), _bin_edges((n - 1) // 2))
+    wh = weights[:, None] / h / total
+    a1, a2, a3 = (wh * ibar).sum(0), (wh * cbar).sum(0), wh.sum(0) / n
+    sigma2 = np.maximum(a1 - a2 * a2 / a3, 1e-300)
+    return np.log(sigma2) + (weights[:, None] * np.log(h)).sum(axis=0) / total, sigma2
+
+
+def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
+    """Whittle estimate of (s_u^2, sigma_eta^2, phi, psi) for each column of ``d``.
+
+    ``d`` is (n, k) with complete columns and ``n >= MIN_RETURNS``.
+    """
+    d = np.asarray(d, dtype=float)
+    if d.ndim == 1:
+        d = d[:, None]
+    n, kf = d.shape
+    edges, weights, total, inv_h64, logdet64 = _grid_for_length(n)
+    inv_h, logdet = _grid_single(n)
+    shape3 = (_Q_GRID.size, _PHI_GRID.size, _PSI_GRID.size)
+    ibar, cbar, scale = _ordinates(d)
+    # The end-effect term, common to all ordinates, is profiled out: for shape h the scale
+    # is S = A1 - A2^2 / A3 with A1 = mean(w I / h), A2 = mean(w C / h), A3 = mean(w / (n h)).
+    a3 = inv_h.sum(axis=0, dtype=np.float64).astype(np.float32) / n
+    obj = np.empty((kf, inv_h.shape[1]), dtype=np.float32)
+    flat_logdet = logdet.reshape(-1)
+    chunk = max(1, 2_000_000 // inv_h.shape[1])  # bounds memory on large panels
+    for s in range(0, kf, chunk):
+        both = np.concatenate([ibar[:, s : s + chunk], cbar[:, s : s + chunk]], axis=1).astype(np.float32)
+        # A few funds: einsum's own loop. A threaded BLAS call costs milliseconds of thread
+        # wake-up for a matrix-vector product on a busy machine; for a panel it pays off.
+        prod = np.einsum("bk,bg->kg", both, inv_h) if both.shape[1] <= 8 else both.T @ inv_h
+        w = both.shape[1] // 2
+        sig = prod[:w]
+        sig -= prod[w:] ** 2 / a3
+        np.maximum(sig, np.float32(1e-30), out=sig)
+        obj[s : s + chunk] = np.log(sig, out=sig) + flat_logdet
+    obj = obj.reshape(kf, *shape3)
+    idx = np.unravel_index(obj.reshape(kf, -1).argmin(axis=1), shape3)
+
+    def exact(point):  # double-precision objective at one grid point per fund
+        col = np.ravel_multi_index(point, shape3)
+        wh = inv_h64[:, col]
+        a1, a2 = (wh * ibar).sum(0), (wh * cbar).sum(0)
+        return np.log(np.maximum(a1 - a2 * a2 / (wh.sum(0) / n), 1e-300)) + logdet64[col]
+
+    grid_best = exact(idx)
+    frac = [_axis_step(exact, idx, ax, shape3[ax]) for ax in range(3)]
+    q = np.interp(frac[0], np.arange(shape3[0]), _Q_GRID)
+    phi = np.interp(frac[1], np.arange(shape3[1]), _PHI_GRID)
+    psi = np.interp(frac[2], np.arange(shape3[2]), _PSI_GRID)
+    val, sigma2 = _concentrated(ibar, cbar, weights, total, n, q, phi, psi)
+    worse = val > grid_best  # the parabolic steps overshot: keep the grid point
+    if worse.any():
+        q = np.where(worse, _Q_GRID[idx[0]], q)
+        phi = np.where(worse, _PHI_GRID[idx[1]], phi)
+        psi = np.where(worse, _PSI_GRID[idx[2]], psi)
+        val, sigma2 = _concentrated(ibar, cbar, weights, total, n, q, phi, psi)
+    lower, upper = _profile_interval(obj, logdet, np.minimum(val, grid_best), total)
+    s_u2 = sigma2 * q * scale
+    return NoiseModelFit(
+        persistent_var=s_u2,
+        persistent_var_lower=np.minimum(lower * scale, s_u2),
+        persistent_var_upper=np.maximum(upper * scale, s_u2),
+        noise_var=sigma2 * (1.0 - q) * scale,
+        noise_phi=phi,
+        noise_psi=psi,
+    )
+
+
+def _interp_last(table: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Linear interpolation of ``table`` (..., n) at fractional positions ``pos`` (...)."""
+    i = np.clip(np.floor(pos).astype(int), 0, table.shape[-1] - 2)
+    w = pos - i
+    take = lambda j: np.take_along_axis(table, j[..., None], axis=-1)[..., 0]  # noqa: E731
+    return take(i) * (1.0 - w) + take(i + 1) * w
+
+
 def _profile_interval(obj, logdet, best, total):
     """95% likelihood-ratio interval for s_u^2 (in the units of the scaled periodogram).
 
     The profile is a minimum over grid points; taken literally, the grid spacing inflates the
     likelihood ratio by about one unit, enough to make a 95% interval cover 85%. Parabolic
-    interpolation of the minimum, over phi and then over log q, removes that error.
+    interpolation of the minimum, over psi, phi and then log q, removes that error.
     """
-    kf, nq, npp = obj.shape
-    obj_q, ip = _parabolic_min(obj, axis=2)  # phi on its profile ridge, for each q: (k, nq)
-    ld_q = np.stack([np.interp(ip[:, j], np.arange(npp), logdet[j]) for j in range(nq)], axis=1)
+    kf, nq, nphi, npsi = obj.shape
+    ld = np.broadcast_to(logdet.reshape(nq, nphi, npsi), obj.shape)
+    obj_p, ipsi = _parabolic_min(obj, axis=3)  # (k, nq, nphi)
+    ld_p = _interp_last(ld, ipsi)
+    obj_q, iphi = _parabolic_min(obj_p, axis=2)  # (k, nq)
+    ld_q = _interp_last(ld_p, iphi)
     s_q = np.exp(obj_q - ld_q)[:, 1:]  # concentrated scale S(q) for q > 0
     base = ld_q[:, 1:] - np.log(_Q_GRID[1:])[None, :]
     qs = _Q_GRID[1:]
@@ -330,41 +361,71 @@ def _profile_interval(obj, logdet, best, total):
     return lower, upper
 
 
-def _ma_root(fit: NoiseModelFit):
-    """theta and sigma_a^2 of (1 - phi B)(d - mu) = (1 + theta B) a."""
-    s_u2, s_e2, phi = fit.persistent_var, fit.noise_var, fit.noise_phi
-    c0 = s_u2 * (1.0 + phi * phi) + 2.0 * s_e2
-    c1 = -phi * s_u2 - s_e2
+def _ma_factors(fit: NoiseModelFit):
+    """Roots a1, a2 (|a| <= 1) and sigma_a^2 of (1 - phi B)(d - mu) = (1 - a1 B)(1 - a2 B) a.
+
+    The autocovariances c0, c1, c2 of the right-hand side give a palindromic quartic; with
+    w = z + 1/z it is the quadratic c2 w^2 + c1 w + (c0 - 2 c2) = 0, and each root w gives
+    the pair z, 1/z of z^2 - w z + 1 = 0, of which the root inside the unit circle is kept.
+    """
+    s2, e2, phi, psi = fit.persistent_var, fit.noise_var, fit.noise_phi, fit.noise_psi
+    c0 = s2 * (1.0 + phi * phi) + e2 * (1.0 + (1.0 - psi) ** 2 + psi * psi)
+    c1 = -phi * s2 - e2 * (1.0 - psi) ** 2
+    c2 = -psi * e2
+    tiny = np.abs(c2) <= 1e-12 * np.maximum(c0, 1e-300)
+    c2s = np.where(tiny, 1.0, c2).astype(complex)
+    disc = np.sqrt(c1 * c1 - 4.0 * c2s * (c0 - 2.0 * c2s))
+    w_roots = [(-c1 + disc) / (2.0 * c2s), (-c1 - disc) / (2.0 * c2s)]
+    # MA(1) when c2 = 0: the single root w = -c0 / c1 (no second factor).
     with np.errstate(divide="ignore", invalid="ignore"):
-        rho = np.where(c0 > 0, c1 / c0, 0.0)
-        root = np.sqrt(np.maximum(1.0 - 4.0 * rho * rho, 0.0))
-        theta = np.where(np.abs(rho) > 1e-12, (1.0 - root) / (2.0 * rho), 0.0)
-    theta = np.clip(theta, -1.0, 1.0)
-    return theta, c0 / (1.0 + theta * theta)
+        w_one = np.where(c1 != 0, -c0 / np.where(c1 != 0, c1, 1.0), np.inf).astype(complex)
+    roots = []
+    for w in w_roots:
+        r = np.sqrt(w * w - 4.0)
+        z1, z2 = (w + r) / 2.0, (w - r) / 2.0
+        roots.append(np.where(np.abs(z1) <= np.abs(z2), z1, z2))
+    r = np.sqrt(w_one * w_one - 4.0)
+    z1, z2 = (w_one + r) / 2.0, (w_one - r) / 2.0
+    with np.errstate(invalid="ignore"):
+        single = np.where(np.isfinite(w_one), np.where(np.abs(z1) <= np.abs(z2), z1, z2), 0.0)
+    a1 = np.where(tiny, single, roots[0])
+    a2 = np.where(tiny, 0.0, roots[1])
+    # A unit root (no persistent deviation, no noise reversal) sits on the circle.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a1 = np.where(np.abs(a1) > 1.0, a1 / np.abs(a1), a1)
+        a2 = np.where(np.abs(a2) > 1.0, a2 / np.abs(a2), a2)
+    theta1, theta2 = -(a1 + a2).real, (a1 * a2).real
+    return a1, a2, c0 / (1.0 + theta1 * theta1 + theta2 * theta2)
 
 
-def _recursive_filter(y: np.ndarray, coef: np.ndarray) -> np.ndarray:
-    """x_t = y_t + coef * x_{t-1}, x_{-1} = 0, for each column (coef one per column).
+def _recursive_filter(y: np.ndarray, c1: np.ndarray, c2: np.ndarray) -> np.ndarray:
+    """x_t = y_t + c1 x_{t-1} + c2 x_{t-2} (x_{-1} = x_{-2} = 0), coefficients per column.
 
-    A blocked scan: blocks of about sqrt(n) rows are filtered side by side from rest, then
-    each block gets the carry of the block before it, times the powers of ``coef``. That is
-    two short Python loops of vector operations instead of one over every row.
+    A blocked scan: blocks of about sqrt(n) rows are filtered side by side from rest; then
+    each block adds the response to the last two values of the block before it (two
+    homogeneous solutions, computed once). Two short Python loops of vector operations
+    instead of one over every row.
     """
     n, k = y.shape
-    b = max(1, int(np.ceil(np.sqrt(n))))
+    b = max(2, int(np.ceil(np.sqrt(n))))
     nb = -(-n // b)
-    pad = np.zeros((nb * b, k))
-    pad[:n] = y
-    blocks = pad.reshape(nb, b, k)
-    local = np.empty_like(blocks)
-    local[:, 0] = blocks[:, 0]
-    for j in range(1, b):
-        local[:, j] = blocks[:, j] + coef * local[:, j - 1]
-    powers = np.cumprod(np.broadcast_to(coef, (b, k)), axis=0)  # coef^1 .. coef^b
-    carry = np.zeros(k)
+    local = np.zeros((nb * b, k))
+    local[:n] = y
+    local = local.reshape(nb, b, k)
+    local[:, 1] += c1 * local[:, 0]
+    for j in range(2, b):
+        local[:, j] += c1 * local[:, j - 1] + c2 * local[:, j - 2]
+    # Responses within a block to x_{-1} = 1 (g1) and to x_{-2} = 1 (g2).
+    g1, g2 = np.empty((b, k)), np.empty((b, k))
+    g1[0], g2[0] = c1, c2
+    g1[1], g2[1] = c1 * g1[0] + c2, c1 * g2[0]
+    for j in range(2, b):
+        g1[j] = c1 * g1[j - 1] + c2 * g1[j - 2]
+        g2[j] = c1 * g2[j - 1] + c2 * g2[j - 2]
+    last, before = np.zeros(k), np.zeros(k)
     for i in range(nb):
-        local[i] += powers * carry
-        carry = local[i, -1]
+        local[i] += g1 * last + g2 * before
+        last, before = local[i, -1].copy(), local[i, -2].copy()
     return local.reshape(nb * b, k)[:n]
 
 
@@ -373,16 +434,22 @@ def gls_drift(d: np.ndarray, fit: NoiseModelFit) -> tuple[np.ndarray, np.ndarray
     d = np.asarray(d, dtype=float)
     if d.ndim == 1:
         d = d[:, None]
-    theta, sigma_a2 = _ma_root(fit)
+    a1, a2, sigma_a2 = _ma_factors(fit)
+    c1, c2 = (a1 + a2).real, -(a1 * a2).real  # 1 / ((1 - a1 B)(1 - a2 B)), a real recursion
     phi = fit.noise_phi
     y = d[1:] - phi * d[:-1]  # the AR part, conditional on the first observation
     m, k = y.shape
-    # (1 + theta B)^{-1} applied to the data, to the constant and to the initial state.
-    stacked = _recursive_filter(np.concatenate([y, np.ones((m, k))], axis=1), np.concatenate([-theta, -theta]))
-    whitened, z1 = stacked[:, :k], (1.0 - phi) * stacked[:, k:]
-    z2 = np.vstack([np.ones((1, k)), np.cumprod(np.broadcast_to(-theta, (m - 1, k)), axis=0)])
-    s11, s12, s22 = (z1 * z1).sum(0), (z1 * z2).sum(0), (z2 * z2).sum(0)
-    r1, r2 = (z1 * whitened).sum(0), (z2 * whitened).sum(0)
-    det = s11 * s22 - s12 * s12
-    mu = (s22 * r1 - s12 * r2) / det
-    return mu, np.sqrt(np.maximum(sigma_a2 * s22 / det, 0.0))
+    impulse = np.zeros((m, k))
+    impulse[0] = 1.0
+    filtered = _recursive_filter(np.concatenate([y, impulse], axis=1), np.tile(c1, 2), np.tile(c2, 2))
+    x, h = filtered[:, :k], filtered[:, k:]
+    # Regressors: the whitened constant, and the responses to the two unknown initial
+    # innovations (the impulse response, and the same one period later).
+    z = np.stack([(1.0 - phi) * np.cumsum(h, axis=0), h, np.vstack([np.zeros((1, k)), h[:-1]])], axis=-1)
+    ztz = np.einsum("tki,tkj->kij", z, z)
+    ztx = np.einsum("tki,tk->ki", z, x)
+    # A tiny ridge keeps the solve defined when an initial-state response vanishes (a = 0).
+    ztz = ztz + np.eye(3)[None] * 1e-12 * np.trace(ztz, axis1=1, axis2=2)[:, None, None]
+    inv = np.linalg.inv(ztz)
+    mu = np.einsum("ki,ki->k", inv[:, 0, :], ztx)
+    return mu, np.sqrt(np.maximum(sigma_a2 * inv[:, 0, 0], 0.0))
