@@ -136,11 +136,14 @@ def as_levels(values: Any, name: str) -> np.ndarray:
     return out
 
 
-def _check_positive(out: np.ndarray, name: str) -> None:
+def _check_positive(out: np.ndarray, name: str, columns: list[str] | None = None) -> None:
     with np.errstate(invalid="ignore"):
         nonpos = out <= 0
     if nonpos.any():
         pos = np.argwhere(nonpos)[0]
+        if out.ndim == 2:
+            label = columns[pos[1]] if columns else f"column {pos[1] + 1}"
+            name = f"{name}[{label}]"
         raise InputError(
             name,
             f"{_plural(int(nonpos.sum()), 'zero or negative level')} ({out[tuple(pos)]:g}); "
@@ -182,7 +185,7 @@ def _as_level_panel(values: Any, name: str) -> tuple[np.ndarray, list[str] | Non
             raise InputError(f"{name}[column {c + 1}]", "infinite value", row=int(r) + 1)
     if out.shape[1] == 0:
         raise InputError(name, "the panel has no funds")
-    _check_positive(out, name)
+    _check_positive(out, name, names)
     return out, names
 
 

@@ -474,7 +474,11 @@ def performance_gap(
     db = _with_distributions(xb, idx, distributions_b, "fund_b", "distributions_b")
     both = np.isfinite(xa) & np.isfinite(xb)
     if not both.any():
-        raise NotEnoughData("fund_b", "no date on which both funds have a level")
+        # Name the series that is empty, when one is; otherwise they just never overlap.
+        blame = "fund_a" if not np.isfinite(xa).any() else "fund_b"
+        problem = "no levels at all" if not np.isfinite(xa if blame == "fund_a" else xb).any() \
+            else "no date on which both funds have a level"
+        raise NotEnoughData(blame, problem)
     r0, r1 = _rows(both, idx, t0, t1, convention)
     a = _compute(xa, da, idx, r0, r1, reinvest, ba, convention, ann)
     b = _compute(xb, db, idx, r0, r1, reinvest, bb, convention, ann)
