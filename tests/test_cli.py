@@ -1,0 +1,295 @@
+"""The etf-analytics command line: outputs, exit codes, one-line errors, safe writes."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from xlwings_udfs import cli
+from xlwings_udfs.analytics import tracking_stats
+from xlwings_udfs.analytics.impact import market_impact
+from xlwings_udfs.data import load_sample_universe
+from xlwings_udfs.template import DEFAULT_FILENAME, SHEETS
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
+
+NASTY = ["=1+1", "+SUM(A1)", "-fund", "@fund", "=HYPERLINK(\"http://x\")"]
+
+
+@pytest.fixture(scope="module")
+def universe() -> pd.DataFrame:
+    return load_sample_universe()
+
+
+@pytest.fixture
+def one_fund(tmp_path, universe) -> Path:
+    path = tmp_path / "ema.csv"
+    universe[universe.fund == "SYN-EMA"].drop(columns="fund").to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def panel(tmp_path, universe) -> Path:
+    """Three sample funds, two with names a spreadsheet would read as formulas, and one with
+    too little data for any estimate."""
+    parts = [universe[universe.fund == f] for f in ("SYN-SP500A", "SYN-EMA", "SYN-GOLDB")]
+    renamed = [parts[1].assign(fund=NASTY[0]), parts[2].assign(fund=NASTY[1])]
+    short = parts[0].head(5).assign(fund="TOO-SHORT")
+    path = tmp_path / "panel.csv"
+    pd.concat([parts[0], *renamed, short]).to_csv(path, index=False)
+    return path
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(err: str) -> None:
+    lines = [l for l in err.splitlines() if l.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err and lines[0].startswith("etf-analytics")
+
+
+# ----------------------------------------------------------------------------------------
+# help, usage
+# ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("command", [[], ["demo"], ["template"], ["analyze"], ["universe"]])
+def test_help_exits_zero_and_explains(capsys, command):
+    code, out, _ = run(capsys, *command, "--help")
+    assert code == 0
+    assert "usage: etf-analytics" in out and "exit codes" in out
+
+
+def test_version(capsys):
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.strip().startswith("etf-analytics ")
+
+
+@pytest.mark.parametrize("args", [["bogus"], ["demo", "--years", "-1"], ["template"],
+                                  ["analyze"], ["demo", "--impact-model", "linear"]])
+def test_usage_errors_are_one_line_with_code_2(capsys, args):
+    code, _, err = run(capsys, *args)
+    assert code == cli.EXIT_USAGE
+    assert_one_line_error(err)
+
+
+def test_no_command_prints_help(capsys):
+    code, _, err = run(capsys)
+    assert code == cli.EXIT_USAGE and "COMMAND" in err
+
+
+def test_console_script_entry_point_runs():
+    proc = subprocess.run([sys.executable, "-c", "import sys; from xlwings_udfs.cli import main; "
+                           "sys.exit(main(['analyze', 'no-such-file.csv']))"],
+                          capture_output=True, text=True)
+    assert proc.returncode == cli.EXIT_DATA
+    assert proc.stderr.strip() == "etf-analytics: error: no-such-file.csv: no such file"
+
+
+# ----------------------------------------------------------------------------------------
+# demo and template
+# ----------------------------------------------------------------------------------------
+
+def test_demo_prints_the_tables_and_writes_the_workbook(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "demo")
+    assert code == 0, err
+    for text in ("Holding cost (EHC", "Total cost of a round trip", "SYN-EMA", "SYN-GOLDB", "$("):
+        assert text in out
+    path = tmp_path / DEFAULT_FILENAME
+    assert zipfile.is_zipfile(path) and str(path.name) in err
+    ws = openpyxl.load_workbook(path, data_only=True)[SHEETS["comparison"]]
+    assert ws["A6"].value == "SYN-SP500A" and isinstance(ws["C6"].value, float)
+
+
+def test_demo_does_not_overwrite_without_force(capsys, tmp_path):
+    path = tmp_path / "mine.xlsx"
+    path.write_bytes(b"my own work")
+    code, out, err = run(capsys, "demo", "--out", str(path))
+    assert code == cli.EXIT_EXISTS
+    assert_one_line_error(err)
+    assert "--force" in err and out == ""  # refused before computing anything
+    assert path.read_bytes() == b"my own work"
+    code, _, _ = run(capsys, "demo", "--out", str(path), "--force")
+    assert code == 0 and zipfile.is_zipfile(path)
+
+
+def test_demo_inputs_reach_the_workbook(capsys, tmp_path):
+    path = tmp_path / "b.xlsx"
+    code, _, err = run(capsys, "demo", "--out", str(path), "--years", "7", "--trade-size", "250000",
+                       "--impact-model", "morningstar")
+    assert code == 0, err
+    ws = openpyxl.load_workbook(path)[SHEETS["total"]]
+    assert (ws["B5"].value, ws["B6"].value, ws["B8"].value) == (250000, 7, "morningstar")
+
+
+def test_template_writes_and_refuses_to_overwrite(capsys, tmp_path):
+    path = tmp_path / "t.xlsx"
+    assert run(capsys, "template", "--out", str(path))[0] == 0
+    before = path.read_bytes()
+    code, _, err = run(capsys, "template", "--out", str(path))
+    assert code == cli.EXIT_EXISTS and path.read_bytes() == before
+    assert_one_line_error(err)
+
+
+def test_unwritable_output_is_code_4(capsys, tmp_path):
+    code, _, err = run(capsys, "template", "--out", str(tmp_path / "no" / "such" / "dir.xlsx"))
+    assert code == cli.EXIT_WRITE
+    assert_one_line_error(err)
+
+
+# ----------------------------------------------------------------------------------------
+# analyze
+# ----------------------------------------------------------------------------------------
+
+def test_analyze_prints_the_figures(capsys, one_fund):
+    code, out, err = run(capsys, "analyze", str(one_fund))
+    assert code == 0, err
+    for label in ("Estimated holding cost (EHC)", "Tracking error (noise-robust)",
+                  "Market impact cost (MIC)", "2022-01-03", "2024-12-31"):
+        assert label in out
+
+
+def test_analyze_json_equals_the_python_results(capsys, one_fund, universe):
+    code, out, err = run(capsys, "analyze", str(one_fund), "--format", "json")
+    assert code == 0, err
+    got = json.loads(out)["figures"]
+    ema = universe[universe.fund == "SYN-EMA"]
+    dates = pd.DatetimeIndex(ema.date)
+    s = tracking_stats(ema.nav.to_numpy(), ema["index"].to_numpy(), dates)
+    assert got["holding_cost"] == pytest.approx(s.holding_cost, rel=1e-12)
+    assert got["tracking_error"] == pytest.approx(s.tracking_error, rel=1e-12)
+    assert got["rolling_td_median"] == pytest.approx(s.rolling_td_median, rel=1e-12)
+    assert got["market_impact"] == pytest.approx(
+        market_impact(ema.price.to_numpy(), ema.nav.to_numpy(), ema.volume.to_numpy(), dates), rel=1e-12)
+    assert got["n_obs"] == 781 and got["start"] == "2022-01-03"
+
+
+def test_analyze_writes_csv_and_json_files(capsys, one_fund, tmp_path):
+    out_csv = tmp_path / "f.csv"
+    assert run(capsys, "analyze", str(one_fund), "--out", str(out_csv))[0] == 0
+    table = pd.read_csv(out_csv)
+    assert list(table.columns) == ["figure", "label", "value"]
+    assert "holding_cost" in set(table.figure)
+    code, _, err = run(capsys, "analyze", str(one_fund), "--out", str(out_csv))
+    assert code == cli.EXIT_EXISTS
+    out_json = tmp_path / "f.json"
+    assert run(capsys, "analyze", str(one_fund), "--out", str(out_json))[0] == 0
+    assert "figures" in json.loads(out_json.read_text())
+
+
+def test_analyze_with_named_columns_and_no_dates(capsys, tmp_path, universe):
+    frame = universe[universe.fund == "SYN-GOLDA"][["nav", "index"]].rename(
+        columns={"nav": "My NAV", "index": "Gold"})
+    path = tmp_path / "g.csv"
+    frame.to_csv(path, index=False)
+    code, out, err = run(capsys, "analyze", str(path), "--fund", "My NAV", "--index", "gold",
+                         "--format", "json")
+    assert code == 0, err
+    got = json.loads(out)
+    assert got["fund"] == "My NAV" and got["figures"]["periods_per_year"] == 252
+    assert "market_impact" not in got["figures"]
+
+
+@pytest.mark.parametrize("content, needle", [
+    (None, "no such file"),
+    ("date,price\n2024-01-02,1\n", "no fund levels column"),
+    ("date,nav,index\n2024-01-02,1,1\n2024-01-03,abc,1\n", "'abc' on line 3"),
+    ("date,nav,index\n2024-01-02,1,1\nnot a date,1,1\n", "not dates"),
+    ("date,nav,index\n2024-01-02,1,1\n2024-01-03,1.01,1\n", "returns"),
+    ("", "not a readable CSV file"),
+])
+def test_analyze_bad_input_is_one_line_with_code_1(capsys, tmp_path, content, needle):
+    path = tmp_path / "bad.csv"
+    if content is not None:
+        path.write_text(content)
+    code, _, err = run(capsys, "analyze", str(path))
+    assert code == cli.EXIT_DATA
+    assert_one_line_error(err)
+    assert needle in err
+
+
+# ----------------------------------------------------------------------------------------
+# universe
+# ----------------------------------------------------------------------------------------
+
+def test_universe_csv_has_one_row_per_fund_with_a_note_for_failures(capsys, panel, tmp_path):
+    out = tmp_path / "u.csv"
+    code, _, err = run(capsys, "universe", str(panel), "--out", str(out))
+    assert code == 0, err
+    table = pd.read_csv(out, keep_default_na=False, na_values=[""])
+    assert list(table.fund) == ["SYN-SP500A", NASTY[0], NASTY[1], "TOO-SHORT"]
+    short = table.set_index("fund").loc["TOO-SHORT"]
+    assert pd.isna(short.holding_cost) and "returns" in short.note
+    assert table.holding_cost.notna().sum() == 3
+    assert "1 without figures" in err
+
+
+def test_universe_xlsx_writes_fund_names_as_text(capsys, panel, tmp_path):
+    out = tmp_path / "u.xlsx"
+    code, _, err = run(capsys, "universe", str(panel), "--out", str(out))
+    assert code == 0, err
+    ws = openpyxl.load_workbook(out).active
+    names = [ws.cell(r, 1) for r in range(2, 6)]
+    assert [c.value for c in names] == ["SYN-SP500A", NASTY[0], NASTY[1], "TOO-SHORT"]
+    assert all(c.data_type == "s" for c in names)
+    with zipfile.ZipFile(out) as z:
+        assert "<f>" not in z.read("xl/worksheets/sheet1.xml").decode()
+
+
+def test_universe_prints_a_summary_without_out(capsys, panel):
+    code, out, err = run(capsys, "universe", str(panel))
+    assert code == 0
+    assert "SYN-SP500A" in out and "EHC" in out and "TOO-SHORT" in err
+
+
+def test_universe_progress_bar_on_a_terminal(capsys, panel, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "PROGRESS_FROM", 2)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    code, _, err = run(capsys, "universe", str(panel), "--out", str(tmp_path / "p.csv"))
+    assert code == 0, err
+    assert len(pd.read_csv(tmp_path / "p.csv")) == 4
+
+
+def test_universe_failed_write_keeps_the_original(capsys, panel, tmp_path, monkeypatch):
+    out = tmp_path / "u.xlsx"
+    out.write_bytes(b"last week's results")
+
+    def broken(result, tmp):
+        Path(tmp).write_bytes(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cli, "_write_universe_xlsx", broken)
+    code, _, err = run(capsys, "universe", str(panel), "--out", str(out), "--force")
+    assert code == cli.EXIT_WRITE
+    assert_one_line_error(err)
+    assert "No space left on device" in err
+    assert out.read_bytes() == b"last week's results"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["panel.csv", "u.xlsx"]
+
+
+def test_universe_with_no_analysable_fund_is_code_1(capsys, tmp_path, universe):
+    path = tmp_path / "short.csv"
+    universe.groupby("fund").head(4).to_csv(path, index=False)
+    code, _, err = run(capsys, "universe", str(path), "--out", str(tmp_path / "x.csv"))
+    assert code == cli.EXIT_DATA
+    assert_one_line_error(err)
+    assert "no fund could be analysed" in err
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_demo_with_impossible_inputs_is_one_line_with_code_1(capsys, tmp_path):
+    code, _, err = run(capsys, "demo", "--trade-size", "5", "--out", str(tmp_path / "x.xlsx"))
+    assert code == cli.EXIT_DATA
+    assert_one_line_error(err)
+    assert "commission" in err and not (tmp_path / "x.xlsx").exists()

@@ -1,0 +1,183 @@
+"""The words of the template: the Start sheet, column notes, table footnotes.
+
+Kept apart from the layout code so the wording can be edited without touching it.
+"""
+from __future__ import annotations
+
+__all__ = ["start_sheet", "COMPARISON_NOTES", "COMPARISON_FOOTER", "TOTAL_COST_NOTES",
+           "TOTAL_COST_FOOTER", "WHATIF_FOOTER", "DATA_NOTE", "CHART_NOTE"]
+
+
+def start_sheet(version: str, n_funds: int, first: str, last: str) -> list[tuple[str, object]]:
+    """The Start sheet as (style, content) lines; a "def" line's content is (term, text)."""
+    return [
+        ("title", "ETF cost analytics"),
+        ("subtitle", "What an ETF really costs its holders: noise-robust holding cost and "
+                     "tracking error, market impact and the total cost of a round trip, from "
+                     "Python functions called in Excel cells."),
+        ("h", "What this workbook is"),
+        ("p", f"A worked template. {n_funds} sample funds (daily data, {first} to {last}, on "
+              "the Data sheet) are compared on the figures of Morningstar's \"Advanced ETF "
+              "Analytics\" (2011). Every figure is a formula calling an =ETF_ function of the "
+              "xlwings add-in on named ranges. The results were saved with the file, so the "
+              "numbers show without Python; once the add-in is connected, each figure "
+              "recalculates when its inputs change."),
+        ("p", "Blue figures on a yellow background are inputs: type over them. Everything else "
+              "is computed. Red shading marks costs (the deeper, the larger); orange shading "
+              "marks large tracking errors and market impact."),
+        ("h", "The sheets"),
+        ("def", ("Fund Comparison", "One row per fund: holding cost with its 95% interval, "
+                 "1-year and rolling tracking differences, the expense ratio (an input), "
+                 "noise-robust and traditional tracking error, the noise share, market impact "
+                 "cost, beta and R-squared.")),
+        ("def", ("Total Cost", "What buying, holding and selling costs in each fund, for the "
+                 "trade size, holding period, commission and impact model in the input cells "
+                 "(named TRADE_SIZE, HOLDING_YEARS, COMMISSION, IMPACT_MODEL, HALF_SPREAD).")),
+        ("def", ("What-If", "For one fund chosen from the drop-down: the cost over holding "
+                 "periods and trade sizes, and a chart of its cumulative tracking difference "
+                 "with the holding-cost trend.")),
+        ("def", ("Data", "The daily series, one block per fund: NAV, benchmark level, market "
+                 "price, volume; dates in column A. Defined names: DATES, and NAV_, BENCH_, "
+                 "PRICE_, VOLUME_ followed by the ticker with - written as _ (NAV_SYN_EMA).")),
+        ("def", ("Chart Data", "The series behind the chart (formulas; nothing to enter).")),
+        ("def", ("xlwings.conf", "Tells classic xlwings which Python module holds the "
+                 "functions (UDF Modules: xlwings_udfs.functions).")),
+        ("h", "Connect Python: pick the host you use"),
+        ("def", ("Classic xlwings", "Desktop Excel on Windows or macOS, with Python on the same "
+                 "machine. Errors show as a message in the cell.\n"
+                 "1. pip install xlwings-etf-analytics (or pip install . in a copy of the "
+                 "project), then: xlwings addin install\n"
+                 "2. Once: File > Options > Trust Center > Macro Settings > Trust access to the "
+                 "VBA project object model.\n"
+                 "3. Open this workbook, save it as .xlsm, click Import Functions on the xlwings "
+                 "tab. The xlwings.conf sheet names the module; add an Interpreter_Win or "
+                 "Interpreter_Mac row there to choose a Python.")),
+        ("def", ("xlwings Lite", "Free; Python runs inside Excel (Windows, macOS, the web), "
+                 "nothing to install locally. Errors show as #VALUE! with the message on hover; "
+                 "too little data gives #N/A.\n"
+                 "1. Home > Add-ins: search xlwings, add xlwings Lite.\n"
+                 "2. In its editor: add the package (a pure-Python wheel of this project) to "
+                 "requirements.txt, and write in main.py: from xlwings_udfs.functions import *")),
+        ("def", ("xlwings Server", "Your own server, reached by Excel over HTTPS (Office.js). "
+                 "Errors show as in xlwings Lite.\n"
+                 "1. pip install xlwings-server xlwings-etf-analytics, then: xlwings-server init "
+                 "FOLDER\n"
+                 "2. In FOLDER/custom_functions/functions.py write: from xlwings_udfs.functions "
+                 "import *\n"
+                 "3. Run xlwings-server with your license key and load its manifest in Excel.")),
+        ("h", "What each figure means"),
+        ("def", ("Estimated holding cost (EHC)", "The long-term trend of the fund's return "
+                 "minus the index's, a year: the part of past tracking that predicts future "
+                 "tracking. It contains the expense ratio and everything else the fund gains "
+                 "or loses (cash drag, sampling, securities lending, taxes). Estimated from the "
+                 "whole history, with timing noise filtered out; the 95% interval is EHC "
+                 "± 1.96 standard errors.")),
+        ("def", ("Tracking difference, 1 year", "Fund return minus index return over the last "
+                 "252 trading days, point to point and geometric: (1 + fund) / (1 + index) - 1.")),
+        ("def", ("Rolling 1-year tracking difference", "The same over every 1-year window of "
+                 "the history: median, high, low and the latest. The spread between high and "
+                 "low shows how much one published figure depends on its end dates.")),
+        ("def", ("Expense ratio", "The published annual fee, typed in from the prospectus. "
+                 "The EHC usually differs from it; Total Cost shows by how much.")),
+        ("def", ("Tracking error (noise-robust)", "The annualized volatility of the persistent "
+                 "deviations from the index only: true mis-tracking, with the mean-reverting "
+                 "noise of stale prices and different price cut-off times removed.")),
+        ("def", ("Tracking error (traditional)", "√252 × the standard "
+                 "deviation of daily return differences. It counts the timing noise as well and "
+                 "is often several times the noise-robust figure.")),
+        ("def", ("Noise share", "The share of the traditional tracking variance that is "
+                 "mean-reverting noise: 1 − (noise-robust / traditional)².")),
+        ("def", ("Market impact cost (MIC)", "How far a $100,000 trade moves the price away "
+                 "from fair value: the daily volatility of the premium ln(price / NAV) × "
+                 "√($100,000 / typical daily dollar volume).")),
+        ("def", ("Beta, R-squared", "From the regression of the fund's daily returns on the "
+                 "index's.")),
+        ("def", ("Total cost", "Buy TRADE_SIZE, hold HOLDING_YEARS, sell. Square-root model: "
+                 "holding part S × ((1 + EHC)^years − 1), two commissions, market impact on both "
+                 "trades growing with the square root of the size, optional half-spread. "
+                 "Morningstar model: the published arithmetic (holding part linear in years, "
+                 "impact MIC × $100,000 × √(S / $100,000), charged once). The 95% "
+                 "bounds combine the tracking error over the holding period, the standard "
+                 "error of the EHC and the uncertainty of the execution prices.")),
+        ("def", ("Annual cost", "The constant yearly rate that loses the same as the total "
+                 "cost. Beyond the expense ratio = annual cost + expense ratio: what the fee "
+                 "alone does not tell you (negative = the fund costs more than its fee).")),
+        ("h", "Signs and units"),
+        ("p", "Every cost is the investor's return impact: negative costs money. An EHC of "
+              "-0.23% means the fund lags its index by 0.23% a year; a total cost of "
+              "$(6,996.50) is a loss of $6,996.50. Tracking errors, market impact and the noise "
+              "share are magnitudes (zero or more). The expense ratio is entered as published "
+              "(positive)."),
+        ("p", "Cells hold fractions, formatted as percentages (0.0023 shows as 0.23%); money is "
+              "in dollars. Inputs are levels (NAV, index level, price), not returns. Figures "
+              "are annualized with the periods a year inferred from the dates (252 for daily "
+              "data). A fund is compared with its index on the dates both have; a blank cell "
+              "is skipped, never read as zero."),
+        ("h", "Your own data"),
+        ("p", "Paste your series into a block of the Data sheet (same dates in column A), or "
+              "point a formula at your own ranges, e.g. =ETF_HOLDING_COST(B6:B787, C6:C787, "
+              "A6:A787). Each function's arguments are described in Excel's function wizard."),
+        ("p", "The sample funds are synthetic: simulated with known true parameters, each "
+              "shaped after the profile of a real ETF. They are not market data and not "
+              "investment advice."),
+        ("note", f"Built by xlwings-etf-analytics {version} from its embedded sample."),
+        ("version", "Add-in version (connected)"),
+    ]
+
+
+DATA_NOTE = ("Levels, not returns, one block per fund; blank = no value. Defined names: DATES "
+             "and NAV_, BENCH_, PRICE_, VOLUME_ + ticker (NAV_SYN_EMA = the NAV of SYN-EMA).")
+
+COMPARISON_NOTES = {
+    "ticker": "Ticker (synthetic sample fund).",
+    "ehc": "Estimated holding cost: the trend of fund minus index return, a year. "
+           "Negative = the fund lags its index.",
+    "ehc_lower": "EHC - 1.96 standard errors.",
+    "ehc_upper": "EHC + 1.96 standard errors.",
+    "ehc_se": "Standard error of the EHC (feeds the Total Cost bounds).",
+    "td_1y": "Point-to-point tracking difference over the last 252 trading days.",
+    "roll_median": "Median of the tracking differences over all 1-year windows.",
+    "roll_high": "Best 1-year window.",
+    "roll_low": "Worst 1-year window.",
+    "roll_latest": "The most recent 1-year window.",
+    "expense_ratio": "Input: the published expense ratio (positive).",
+    "te": "Annualized volatility of the persistent deviations only (timing noise removed).",
+    "te_trad": "√252 × standard deviation of daily return differences (includes noise).",
+    "noise_share": "Share of the traditional tracking variance that is mean-reverting noise.",
+    "mic": "Market impact of a $100,000 trade, a fraction of the price.",
+    "beta": "Slope of fund returns on index returns.",
+    "r_squared": "Share of the fund's return variance explained by the index.",
+}
+
+COMPARISON_FOOTER = (
+    "Negative = costs the investor (the fund lags). Red shading deepens with the cost, up to "
+    "-1% a year; orange marks larger tracking errors and market impact. Blue on yellow: "
+    "inputs. Definitions and conventions: see the Start sheet."
+)
+
+TOTAL_COST_NOTES = {
+    "TRADE_SIZE": "Dollars invested (bought, later sold).",
+    "HOLDING_YEARS": "How long the position is held, in years.",
+    "COMMISSION": "Commission paid on each of the two trades, in dollars.",
+    "IMPACT_MODEL": "square_root (impact grows with √size, on both trades) or morningstar.",
+    "HALF_SPREAD": "Half the bid-ask spread (a fraction), paid on each trade; 0 = none.",
+}
+
+TOTAL_COST_FOOTER = (
+    "Total cost = holding part (the EHC over the holding period) + two commissions + market "
+    "impact + spread; negative costs money. Annual cost: the constant yearly rate that loses "
+    "the same. Beyond the expense ratio: annual cost + expense ratio, negative when the fund "
+    "costs more than its fee. The 95% bounds are on the dollar total."
+)
+
+WHATIF_FOOTER = (
+    "Holding periods (column A) and trade sizes (the header row) are inputs. Commission, impact "
+    "model and half-spread come from the Total Cost sheet; the fund's figures from Fund "
+    "Comparison."
+)
+
+CHART_NOTE = (
+    "Series behind the chart on the What-If sheet, for the fund chosen there, every fifth "
+    "trading day. Cumulative tracking difference: (1 + fund return) / (1 + index return) - 1 "
+    "since the first date. Trend: the holding cost compounded over the same periods."
+)
