@@ -25,6 +25,7 @@ With :math:`d_t` the log return difference, :math:`n` returns, :math:`A` periods
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,6 +86,7 @@ class TrackingStats:
     tracking_error_traditional: Any
     noise_share: Any
     noise_phi: Any
+    noise_psi: Any
     tracking_difference: Any
     tracking_difference_cumulative: Any
     rolling_td_median: Any
@@ -218,17 +220,18 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
     del lf, li
     d = rf - ri
     n_ret = np.maximum(counts - 1, 0)
-    out = {key: np.full(k, np.nan) for key in ("ehc", "ehc_se", "te_var", "te_lo", "te_hi", "phi")}
+    out = {key: np.full(k, np.nan) for key in ("ehc", "ehc_se", "te_var", "te_lo", "te_hi", "phi", "psi")}
     for n in np.unique(n_ret[n_ret >= MIN_RETURNS]):
         cols = np.flatnonzero(n_ret == n)
         block = d[:n, cols]
         fit = fit_noise_model(block)
         mu, mu_se = gls_drift(block, fit)
         out["ehc"][cols], out["ehc_se"][cols] = A * mu, A * mu_se
-        out["te_var"][cols], out["phi"][cols] = fit.persistent_var, fit.noise_phi
+        out["te_var"][cols], out["phi"][cols], out["psi"][cols] = fit.persistent_var, fit.noise_phi, fit.noise_psi
         out["te_lo"][cols], out["te_hi"][cols] = fit.persistent_var_lower, fit.persistent_var_upper
-    with np.errstate(invalid="ignore", divide="ignore"), np.testing.suppress_warnings() as sup:
-        sup.filter(RuntimeWarning)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        # All-NaN columns (funds too short for a window) are expected: they give NaN.
+        warnings.simplefilter("ignore", RuntimeWarning)
         out["var_d"] = np.nanvar(d, axis=0, ddof=1) if t > 2 else np.full(k, np.nan)
         out["mean_d"] = np.nanmean(d, axis=0) if t > 1 else np.full(k, np.nan)
         out["sum_d"] = np.nansum(d, axis=0)
@@ -325,10 +328,11 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
         first_dates, last_dates = first + 1, last + 1  # row numbers
 
     def out(v):
+        if isinstance(v, pd.DatetimeIndex):
+            return v[0] if not a.is_panel else (pd.Series(v, index=names) if names else v)
         v = np.asarray(v)
         if not a.is_panel:
-            x = v[0]
-            return x.item() if hasattr(x, "item") else x
+            return v[0].item()
         return pd.Series(v, index=names) if names else v
 
     td_cum = np.where(n_ret > 0, np.expm1(r["sum_d"]), np.nan)
@@ -343,6 +347,7 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
         tracking_error_traditional=out(np.sqrt(A * var_d)),
         noise_share=out(noise_share),
         noise_phi=out(r["phi"]),
+        noise_psi=out(r["psi"]),
         tracking_difference=out(np.expm1(A * r["mean_d"])),
         tracking_difference_cumulative=out(td_cum),
         rolling_td_median=out(r["r_med"]),
@@ -356,8 +361,8 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
         alpha=out(r["alpha"]),
         n_obs=out(n_ret),
         n_skipped=out(r["n_skipped"]),
-        start=out(np.asarray(first_dates)),
-        end=out(np.asarray(last_dates)),
+        start=out(first_dates),
+        end=out(last_dates),
         periods_per_year=A,
         names=names,
         notes=notes,
