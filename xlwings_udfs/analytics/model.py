@@ -216,26 +216,6 @@ def _parabolic_min(values: np.ndarray, axis: int):
     return best, np.where(edge, i, c + step)
 
 
-def _axis_step(objective, idx: tuple, axis: int, size: int) -> np.ndarray:
-    """Fractional grid index of the minimum along one axis, by a parabola (within +-0.5).
-
-    ``objective(point)`` gives the objective at one grid point (a tuple of index arrays)
-    per fund; ``idx`` is the grid argmin.
-    """
-    centre = list(idx)
-    c = np.clip(idx[axis], 1, size - 2)
-    vals = []
-    for off in (-1, 0, 1):
-        centre[axis] = c + off
-        vals.append(objective(tuple(centre)))
-    lo, mid, hi = vals
-    curv = lo - 2.0 * mid + hi
-    with np.errstate(divide="ignore", invalid="ignore"):
-        step = np.where(curv > 0, np.clip(0.5 * (lo - hi) / curv, -0.5, 0.5), 0.0)
-    inside = (idx[axis] > 0) & (idx[axis] < size - 1)
-    return np.where(inside, c + step, idx[axis])
-
-
 def _concentrated(ibar, cbar, weights, total, n, q, phi, psi):
     """Objective and scale at one (q, phi, psi) per fund (end effect profiled out)."""
     h = q + (1.0 - q) * _bin_mean(_expected_kernel(n, phi, psi), _bin_edges((n - 1) // 2))
@@ -277,14 +257,31 @@ def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
     obj = obj.reshape(kf, *shape3)
     idx = np.unravel_index(obj.reshape(kf, -1).argmin(axis=1), shape3)
 
-    def exact(point):  # double-precision objective at one grid point per fund
-        col = np.ravel_multi_index(point, shape3)
-        wh = inv_h64[:, col]
-        a1, a2 = (wh * ibar).sum(0), (wh * cbar).sum(0)
-        return np.log(np.maximum(a1 - a2 * a2 / (wh.sum(0) / n), 1e-300)) + logdet64[col]
-
-    grid_best = exact(idx)
-    frac = [_axis_step(exact, idx, ax, shape3[ax]) for ax in range(3)]
+    # The parabolic refinement uses the argmin and its neighbours along each axis, all seven
+    # evaluated at once in double precision.
+    centre = [np.clip(i, 1, size - 2) for i, size in zip(idx, shape3)]
+    points = [tuple(idx)]
+    for ax in range(3):
+        for off in (-1, 1):
+            p = list(idx)
+            p[ax] = centre[ax] + off
+            points.append(tuple(p))
+    cols = np.stack([np.ravel_multi_index(p, shape3) for p in points], axis=1)  # (k, 7)
+    wh = inv_h64[:, cols]  # (B, k, 7)
+    a1 = np.einsum("bkp,bk->kp", wh, ibar)
+    a2 = np.einsum("bkp,bk->kp", wh, cbar)
+    stencil = np.log(np.maximum(a1 - a2 * a2 / (wh.sum(axis=0) / n), 1e-300)) + logdet64[cols]
+    grid_best = stencil[:, 0]
+    frac = []
+    for ax in range(3):
+        # Values at centre-1, centre, centre+1 along this axis (the centre is the argmin
+        # unless the argmin is on the edge, where no step is taken).
+        lo, hi = stencil[:, 1 + 2 * ax], stencil[:, 2 + 2 * ax]
+        inside = (idx[ax] > 0) & (idx[ax] < shape3[ax] - 1)
+        curv = lo - 2.0 * grid_best + hi
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(inside & (curv > 0), np.clip(0.5 * (lo - hi) / curv, -0.5, 0.5), 0.0)
+        frac.append(idx[ax] + step)
     q = np.interp(frac[0], np.arange(shape3[0]), _Q_GRID)
     phi = np.interp(frac[1], np.arange(shape3[1]), _PHI_GRID)
     psi = np.interp(frac[2], np.arange(shape3[2]), _PSI_GRID)

@@ -132,6 +132,18 @@ def _pack(x: np.ndarray, order: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return out
 
 
+def _one_year_before(values: np.ndarray) -> np.ndarray:
+    """The same calendar day a year earlier (29 February -> 28 February), time of day kept."""
+    months = values.astype("datetime64[M]")
+    day_in_month = values - months  # timedelta from the first of the month
+    back = months - np.timedelta64(12, "M")
+    # Clip to the length of the target month (only 29 February can overflow).
+    month_len = (back + np.timedelta64(1, "M")).astype("datetime64[D]") - back.astype("datetime64[D]")
+    day_in_month = np.minimum(day_in_month, month_len.astype(day_in_month.dtype) - np.timedelta64(1, "D")
+                              + (day_in_month - day_in_month.astype("timedelta64[D]")))
+    return back.astype(values.dtype) + day_in_month
+
+
 def _rolling_starts(dates: pd.DatetimeIndex | None, order, counts, periods_per_year):
     """For each packed level row, the packed row that starts its one-year window, or -1.
 
@@ -147,7 +159,7 @@ def _rolling_starts(dates: pd.DatetimeIndex | None, order, counts, periods_per_y
     base = dates[0] if len(dates) else pd.Timestamp(0)
     day = 86_400e9
     days = (dates.asi8 - base.value) / day
-    year_back = ((dates - pd.DateOffset(years=1)).asi8 - base.value) / day
+    year_back = (_one_year_before(dates.values).astype("datetime64[ns]").astype(np.int64) - base.value) / day
     # One searchsorted for all funds: fund j's dates live in the band [j * B, (j + 1) * B).
     band = 2.0 * (np.abs(days).max() + np.abs(year_back).max() + 1.0)
     offset = np.arange(k)[None, :] * band
