@@ -464,6 +464,11 @@ def excel_serial_to_datetime64(serial: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return out, bad
 
 
+# Dates are held as nanosecond timestamps, which span these days.
+_DATE_MIN = pd.Timestamp("1677-09-22")
+_DATE_MAX = pd.Timestamp("2262-04-11")
+
+
 def _one_date(v: Any) -> tuple[pd.Timestamp | None, str | None]:
     """One cell as a date, or the reason it is not one."""
     if isinstance(v, bool):
@@ -476,10 +481,17 @@ def _one_date(v: Any) -> tuple[pd.Timestamp | None, str | None]:
             return None, f"not a date ({v!r} is not an Excel date serial)"
         return pd.Timestamp(out[0]), None
     if isinstance(v, (_dt.datetime, _dt.date, np.datetime64, pd.Timestamp)):
-        ts = pd.Timestamp(v)
+        try:
+            ts = pd.Timestamp(v)
+        except (ValueError, OverflowError):
+            return None, f"not a date ({_show(v)})"
         if ts is pd.NaT:
             return None, "blank date"
-        return (ts.tz_localize(None) if ts.tz is not None else ts), None
+        ts = ts.tz_localize(None) if ts.tz is not None else ts
+        if not _DATE_MIN <= ts <= _DATE_MAX:
+            return None, (f"{ts.date()} is outside the supported dates "
+                          f"({_DATE_MIN.date()} to {_DATE_MAX.date()})")
+        return ts, None
     code = _error_code(v)
     if code:
         return None, f"error cell ({code})"
@@ -776,10 +788,13 @@ def _dates(cells: Any, name: str, types: frozenset | None = None) -> np.ndarray:
             raise InputError(name, problem, row=i + 1)
         return out
     if types <= _FAST_DATES and types != {type(None)}:
-        idx = pd.DatetimeIndex(list(cells))
-        if idx.tz is not None:
-            idx = idx.tz_localize(None)
-        return idx.as_unit("ns").to_numpy()
+        try:
+            idx = pd.DatetimeIndex(list(cells))
+            if idx.tz is not None:
+                idx = idx.tz_localize(None)
+            return idx.as_unit("ns").to_numpy()
+        except (ValueError, OverflowError):
+            pass  # a date nanoseconds cannot hold: the cell-by-cell pass names it
     out = np.full(len(cells), np.datetime64("NaT", "ns"))
     bad: list[tuple[int, str]] = []
     for i, v in enumerate(cells):

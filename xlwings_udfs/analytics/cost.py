@@ -95,6 +95,18 @@ def _signed_number(value: Any, name: str, limit: float, hint: str = "") -> float
     return v
 
 
+#: The shortest holding period, in years, whose cost can be stated as an annual rate: a day.
+MIN_YEARS = 1.0 / 365.0
+
+
+def _check_years(value: Any, name: str = "years", row: int | None = None) -> float:
+    h = check_positive_number(value, name, upper=100.0)
+    if h < MIN_YEARS:
+        raise InputError(name, f"{h:g} years is shorter than a day; too short to state as an annual cost",
+                         row=row)
+    return h
+
+
 def _positive_vector(values: Any, name: str, upper: float) -> np.ndarray:
     """A list of positive numbers (a grid axis); the row of a bad one is reported."""
     if isinstance(values, (Number, np.number)) and not isinstance(values, (bool, np.bool_)):
@@ -207,7 +219,7 @@ def total_cost(
     trade_size : float
         Dollars invested, S (> 0, at most 1e12).
     years : float
-        Holding period h in years (> 0, at most 100).
+        Holding period h in years (at least a day, at most 100).
     commission : float
         Commission paid on each of the two trades, in dollars (>= 0, a magnitude).
     holding_cost : float
@@ -295,7 +307,7 @@ def total_cost(
     estimate, and moves of the market itself (the cost is measured against the index).
     """
     s = check_positive_number(trade_size, "trade_size", upper=1e12)
-    h = check_positive_number(years, "years", upper=100.0)
+    h = _check_years(years)
     c, ehc, mic, te, se, model, hs = _check_scalars(
         commission, holding_cost, market_impact, tracking_error, holding_cost_se, impact_model,
         half_spread, s)
@@ -339,6 +351,8 @@ def total_cost_grid(
         ``getattr(total_cost(S, h, ...), value)``. Computed in one vectorized pass.
     """
     h = _positive_vector(years, "years", upper=100.0)
+    for i, v in enumerate(h):
+        _check_years(v, row=i + 1)
     s = _positive_vector(trade_sizes, "trade_sizes", upper=1e12)
     if not isinstance(value, str) or value.strip().lower() not in _GRID_VALUES:
         raise InputError("value", f"must be one of {', '.join(_GRID_VALUES)}, got {value!r}")

@@ -117,25 +117,43 @@ class NoiseModelFit:
     noise_psi: np.ndarray
 
 
-def _expected_kernel(n: int, phi: np.ndarray, psi: np.ndarray) -> np.ndarray:
-    """Expected periodogram of the noise, end effect aside: k_n(lambda_j; phi, psi).
+def _binned_kernel(n: int, phi: np.ndarray, psi: np.ndarray) -> np.ndarray:
+    """Expected periodogram of the noise, end effect aside, averaged over each frequency bin.
 
-    |1 - e^{-i lambda}|^2 times the Fejer-smoothed spectrum of ARMA(1,1) e with unit
-    innovations, at Fourier frequencies j = 1..(n-1)//2; ``phi`` and ``psi`` are vectors of
-    equal length and the result has shape (m, len(phi)).
+    k_n(lambda; phi, psi) = |1 - e^{-i lambda}|^2 F(lambda), with F the Fejer-smoothed
+    spectrum of ARMA(1,1) e with unit innovations:
+    F = gamma_0 + 2 gamma_1 Re[S_1 - S_2 / n], where gamma(h) = gamma_1 phi^(h-1) for h >= 1,
+    S_1 = sum_{h=1}^{n-1} phi^(h-1) e^{i lambda h} and S_2 = sum_{h=1}^{n-1} h phi^(h-1)
+    e^{i lambda h}, finite geometric sums in z = phi e^{i lambda} with closed forms. Computed
+    in chunks of frequencies, so memory does not grow with n. ``phi`` and ``psi`` are
+    vectors of equal length; the result has shape (bins, len(phi)).
     """
     m = (n - 1) // 2
+    edges = _bin_edges(m)
     phi = np.asarray(phi, dtype=float)[None, :]
     psi = np.asarray(psi, dtype=float)[None, :]
     gamma0 = (1.0 + 2.0 * phi * psi + psi * psi) / (1.0 - phi * phi)
     gamma1 = (phi + psi) * (1.0 + phi * psi) / (1.0 - phi * phi)
-    # gamma(h) = gamma1 * phi^(h-1) for h >= 1; powers by cumulative product (cheaper than **).
-    powers = np.cumprod(np.vstack([np.ones_like(phi), np.broadcast_to(phi, (n - 2, phi.shape[1]))]), axis=0)
-    gamma = np.vstack([gamma0, gamma1 * powers])
-    c = (1.0 - np.arange(n)[:, None] / n) * gamma
-    fejer = 2.0 * np.fft.rfft(c, axis=0).real - c[0:1]
-    lam = 2.0 * np.pi * np.arange(1, m + 1) / n
-    return 2.0 * (1.0 - np.cos(lam))[:, None] * fejer[1 : m + 1]
+    big_n = n - 1
+    phi_n = phi**big_n  # phi^(n-1); e^{i lambda (n-1)} = e^{-i lambda} at Fourier frequencies
+    sums = np.zeros((edges.size - 1, phi.shape[1]))
+    step = max(1, 2_000_000 // phi.shape[1])
+    for lo in range(0, m, step):
+        hi = min(m, lo + step)
+        lam = (2.0 * np.pi / n) * np.arange(lo + 1, hi + 1)[:, None]
+        e = np.exp(1j * lam)
+        z = phi * e
+        z_n = phi_n / e  # z^(n-1)
+        one_minus = 1.0 - z
+        s1 = e * (1.0 - z_n) / one_minus
+        s2 = e * (1.0 - (big_n + 1) * z_n + big_n * z_n * z) / (one_minus * one_minus)
+        kernel = 2.0 * (1.0 - np.cos(lam)) * (gamma0 + 2.0 * gamma1 * (s1 - s2 / n).real)
+        # Accumulate bin sums over this chunk of frequencies.
+        first_bin = np.searchsorted(edges, lo, side="right") - 1
+        starts = np.maximum(edges[first_bin:-1], lo) - lo
+        starts = starts[starts < hi - lo]
+        sums[first_bin : first_bin + starts.size] += np.add.reduceat(kernel, starts, axis=0)
+    return sums / np.diff(edges)[:, None]
 
 
 def _bin_edges(m: int) -> np.ndarray:
@@ -160,7 +178,7 @@ def _grid_for_length(n: int):
     edges = _bin_edges((n - 1) // 2)
     weights = np.diff(edges).astype(float)
     phi, psi = (g.ravel() for g in np.meshgrid(_PHI_GRID, _PSI_GRID, indexing="ij"))
-    kbar = _bin_mean(_expected_kernel(n, phi, psi), edges)  # (B, n_shapes)
+    kbar = _binned_kernel(n, phi, psi)  # (B, n_shapes)
     q = _Q_GRID[None, :, None]
     h = q + (1.0 - q) * kbar[:, None, :]  # (B, nq, n_shapes)
     total = weights.sum()
@@ -218,7 +236,7 @@ def _parabolic_min(values: np.ndarray, axis: int):
 
 def _concentrated(ibar, cbar, weights, total, n, q, phi, psi):
     """Objective and scale at one (q, phi, psi) per fund (end effect profiled out)."""
-    h = q + (1.0 - q) * _bin_mean(_expected_kernel(n, phi, psi), _bin_edges((n - 1) // 2))
+    h = q + (1.0 - q) * _binned_kernel(n, phi, psi)
     wh = weights[:, None] / h / total
     a1, a2, a3 = (wh * ibar).sum(0), (wh * cbar).sum(0), wh.sum(0) / n
     sigma2 = np.maximum(a1 - a2 * a2 / a3, 1e-300)
@@ -294,13 +312,16 @@ def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
         val, sigma2 = _concentrated(ibar, cbar, weights, total, n, q, phi, psi)
     lower, upper = _profile_interval(obj, logdet, np.minimum(val, grid_best), total)
     s_u2 = sigma2 * q * scale
+    # A fund that tracks exactly (every difference zero) has nothing to estimate: all zero.
+    exact = ~np.any(d != d[:1], axis=0)
+    zero = lambda x: np.where(exact, 0.0, x)  # noqa: E731
     return NoiseModelFit(
-        persistent_var=s_u2,
-        persistent_var_lower=np.minimum(lower * scale, s_u2),
-        persistent_var_upper=np.maximum(upper * scale, s_u2),
-        noise_var=sigma2 * (1.0 - q) * scale,
-        noise_phi=phi,
-        noise_psi=psi,
+        persistent_var=zero(s_u2),
+        persistent_var_lower=zero(np.minimum(lower * scale, s_u2)),
+        persistent_var_upper=zero(np.maximum(upper * scale, s_u2)),
+        noise_var=zero(sigma2 * (1.0 - q) * scale),
+        noise_phi=zero(phi),
+        noise_psi=zero(psi),
     )
 
 
@@ -365,34 +386,34 @@ def _ma_factors(fit: NoiseModelFit):
     w = z + 1/z it is the quadratic c2 w^2 + c1 w + (c0 - 2 c2) = 0, and each root w gives
     the pair z, 1/z of z^2 - w z + 1 = 0, of which the root inside the unit circle is kept.
     """
-    s2, e2, phi, psi = fit.persistent_var, fit.noise_var, fit.noise_phi, fit.noise_psi
-    c0 = s2 * (1.0 + phi * phi) + e2 * (1.0 + (1.0 - psi) ** 2 + psi * psi)
-    c1 = -phi * s2 - e2 * (1.0 - psi) ** 2
-    c2 = -psi * e2
-    tiny = np.abs(c2) <= 1e-12 * np.maximum(c0, 1e-300)
-    c2s = np.where(tiny, 1.0, c2).astype(complex)
-    disc = np.sqrt(c1 * c1 - 4.0 * c2s * (c0 - 2.0 * c2s))
-    w_roots = [(-c1 + disc) / (2.0 * c2s), (-c1 - disc) / (2.0 * c2s)]
-    # MA(1) when c2 = 0: the single root w = -c0 / c1 (no second factor).
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # Degenerate funds (no noise, no deviation) make some branches below divide by zero;
+    # np.where discards those branches, so their warnings mean nothing.
+    with np.errstate(all="ignore"):
+        s2, e2, phi, psi = fit.persistent_var, fit.noise_var, fit.noise_phi, fit.noise_psi
+        c0 = s2 * (1.0 + phi * phi) + e2 * (1.0 + (1.0 - psi) ** 2 + psi * psi)
+        c1 = -phi * s2 - e2 * (1.0 - psi) ** 2
+        c2 = -psi * e2
+        tiny = np.abs(c2) <= 1e-12 * np.maximum(c0, 1e-300)
+        c2s = np.where(tiny, 1.0, c2).astype(complex)
+        disc = np.sqrt(c1 * c1 - 4.0 * c2s * (c0 - 2.0 * c2s))
+        w_roots = [(-c1 + disc) / (2.0 * c2s), (-c1 - disc) / (2.0 * c2s)]
+        # MA(1) when c2 = 0: the single root w = -c0 / c1 (no second factor).
         w_one = np.where(c1 != 0, -c0 / np.where(c1 != 0, c1, 1.0), np.inf).astype(complex)
-    roots = []
-    for w in w_roots:
-        r = np.sqrt(w * w - 4.0)
-        z1, z2 = (w + r) / 2.0, (w - r) / 2.0
-        roots.append(np.where(np.abs(z1) <= np.abs(z2), z1, z2))
-    r = np.sqrt(w_one * w_one - 4.0)
-    z1, z2 = (w_one + r) / 2.0, (w_one - r) / 2.0
-    with np.errstate(invalid="ignore"):
+        roots = []
+        for w in w_roots:
+            r = np.sqrt(w * w - 4.0)
+            z1, z2 = (w + r) / 2.0, (w - r) / 2.0
+            roots.append(np.where(np.abs(z1) <= np.abs(z2), z1, z2))
+        r = np.sqrt(w_one * w_one - 4.0)
+        z1, z2 = (w_one + r) / 2.0, (w_one - r) / 2.0
         single = np.where(np.isfinite(w_one), np.where(np.abs(z1) <= np.abs(z2), z1, z2), 0.0)
-    a1 = np.where(tiny, single, roots[0])
-    a2 = np.where(tiny, 0.0, roots[1])
-    # A unit root (no persistent deviation, no noise reversal) sits on the circle.
-    with np.errstate(invalid="ignore", divide="ignore"):
+        a1 = np.where(tiny, single, roots[0])
+        a2 = np.where(tiny, 0.0, roots[1])
+        # A unit root (no persistent deviation, no noise reversal) sits on the circle.
         a1 = np.where(np.abs(a1) > 1.0, a1 / np.abs(a1), a1)
         a2 = np.where(np.abs(a2) > 1.0, a2 / np.abs(a2), a2)
-    theta1, theta2 = -(a1 + a2).real, (a1 * a2).real
-    return a1, a2, c0 / (1.0 + theta1 * theta1 + theta2 * theta2)
+        theta1, theta2 = -(a1 + a2).real, (a1 * a2).real
+        return a1, a2, c0 / (1.0 + theta1 * theta1 + theta2 * theta2)
 
 
 def _recursive_filter(y: np.ndarray, c1: np.ndarray, c2: np.ndarray) -> np.ndarray:
