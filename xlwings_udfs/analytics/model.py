@@ -59,7 +59,12 @@ Estimation
    regression of the whitened data on the whitened constant and on the responses to the two
    unknown initial innovations. The
    coefficient on the constant is the GLS drift, :math:`\\sigma_a^2[(Z'Z)^{-1}]_{11}` its
-   variance. Leaving the initial state free matters: when the noise dominates, the GLS
+   variance given the spectrum. Since :math:`s_u^2` is itself uncertain, and an estimate
+   at zero would make that variance far too small, the reported variance is averaged over
+   that uncertainty: it is linear in :math:`s_u^2`, so it adds
+   :math:`(\\bar s_u^2-\\hat s_u^2)\\lVert a\\rVert^2`, with :math:`a` the weights of the
+   estimate and :math:`\\bar s_u^2` the mean of :math:`s_u^2` under the normalized profile
+   likelihood (a flat prior on :math:`s_u^2\\ge0`). Leaving the initial state free matters: when the noise dominates, the GLS
    drift approaches the slope of a trend line through the levels, whose error shrinks like
    :math:`n^{-3/2}`, against :math:`n^{-1}` for the point-to-point figure.
 
@@ -105,6 +110,8 @@ class NoiseModelFit:
     ----------
     persistent_var : s_u^2, variance per period of the persistent (random-walk) deviations.
     persistent_var_lower, persistent_var_upper : its 95% profile-likelihood interval.
+    persistent_var_mean : its mean under the normalized profile likelihood (flat prior on
+        s_u^2 >= 0), which the drift's standard error uses.
     noise_var : sigma_eta^2, innovation variance of the timing noise.
     noise_phi, noise_psi : AR and MA coefficients of the timing noise in levels.
     """
@@ -112,6 +119,7 @@ class NoiseModelFit:
     persistent_var: np.ndarray
     persistent_var_lower: np.ndarray
     persistent_var_upper: np.ndarray
+    persistent_var_mean: np.ndarray
     noise_var: np.ndarray
     noise_phi: np.ndarray
     noise_psi: np.ndarray
@@ -310,7 +318,7 @@ def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
         phi = np.where(worse, _PHI_GRID[idx[1]], phi)
         psi = np.where(worse, _PSI_GRID[idx[2]], psi)
         val, sigma2 = _concentrated(ibar, cbar, weights, total, n, q, phi, psi)
-    lower, upper = _profile_interval(obj, logdet, np.minimum(val, grid_best), total)
+    lower, upper, mean = _profile_interval(obj, logdet, np.minimum(val, grid_best), total)
     s_u2 = sigma2 * q * scale
     # A fund that tracks exactly (every difference zero) has nothing to estimate: all zero.
     exact = ~np.any(d != d[:1], axis=0)
@@ -319,6 +327,7 @@ def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
         persistent_var=zero(s_u2),
         persistent_var_lower=zero(np.minimum(lower * scale, s_u2)),
         persistent_var_upper=zero(np.maximum(upper * scale, s_u2)),
+        persistent_var_mean=zero(mean * scale),
         noise_var=zero(sigma2 * (1.0 - q) * scale),
         noise_phi=zero(phi),
         noise_psi=zero(psi),
@@ -333,12 +342,30 @@ def _interp_last(table: np.ndarray, pos: np.ndarray) -> np.ndarray:
     return take(i) * (1.0 - w) + take(i + 1) * w
 
 
+def _profile_over_v(base, s_q, qs):
+    """min over q of log v - log q + LD(q) + S(q) q / v, for each v of _V_GRID.
+
+    ``base`` is -log q + LD and ``s_q`` is S, both (k, nq); ``qs`` is (nq,) or (k, nq).
+    The minimum over q is refined by a parabola in the grid index.
+    """
+    kf = base.shape[0]
+    qs = np.broadcast_to(qs, base.shape)
+    logv = np.log(_V_GRID)
+    prof = np.empty((kf, _V_GRID.size))
+    chunk = max(1, 4_000_000 // (_V_GRID.size * base.shape[1]))
+    for s in range(0, kf, chunk):
+        sl = slice(s, s + chunk)
+        terms = base[sl, None, :] + (s_q[sl] * qs[sl])[:, None, :] / _V_GRID[None, :, None]
+        prof[sl] = logv[None, :] + _parabolic_min(terms, axis=2)[0]
+    return prof
+
+
 def _profile_interval(obj, logdet, best, total):
     """95% likelihood-ratio interval for s_u^2 (in the units of the scaled periodogram).
 
     The profile is a minimum over grid points; taken literally, the grid spacing inflates the
     likelihood ratio by about one unit, enough to make a 95% interval cover 85%. Parabolic
-    interpolation of the minimum, over psi, phi and then log q, removes that error.
+    interpolation of the minimum, over psi, phi and then q, removes that error.
     """
     kf, nq, nphi, npsi = obj.shape
     ld = np.broadcast_to(logdet.reshape(nq, nphi, npsi), obj.shape)
@@ -348,14 +375,8 @@ def _profile_interval(obj, logdet, best, total):
     ld_q = _interp_last(ld_p, iphi)
     s_q = np.exp(obj_q - ld_q)[:, 1:]  # concentrated scale S(q) for q > 0
     base = ld_q[:, 1:] - np.log(_Q_GRID[1:])[None, :]
-    qs = _Q_GRID[1:]
+    prof = _profile_over_v(base, s_q, _Q_GRID[1:])
     logv = np.log(_V_GRID)
-    prof = np.empty((kf, _V_GRID.size))
-    chunk = max(1, 4_000_000 // (_V_GRID.size * qs.size))
-    for s in range(0, kf, chunk):
-        sl = slice(s, s + chunk)
-        terms = base[sl, None, :] + s_q[sl, None, :] * (qs[None, None, :] / _V_GRID[None, :, None])
-        prof[sl] = logv[None, :] + _parabolic_min(terms, axis=2)[0]
     # At its optimum over the scale, the unconcentrated objective is the concentrated one + 1.
     best = np.minimum(best, prof.min(axis=1) - 1.0)
     lr = 2.0 * total * (prof - 1.0 - best[:, None])
@@ -376,7 +397,10 @@ def _profile_interval(obj, logdet, best, total):
     lower = np.where(has_lower, crossing(np.maximum(first - 1, 0), first), 0.0)
     has_upper = any_in & (last < _V_GRID.size - 1)
     upper = np.where(has_upper, crossing(np.minimum(last + 1, _V_GRID.size - 1), last), _V_GRID[-1])
-    return lower, upper
+    # Mean of s_u^2 under exp(-LR/2) with a flat prior in s_u^2 (dv = v dlog v on this grid).
+    weight = np.exp(-0.5 * (lr - lr.min(axis=1, keepdims=True))) * np.sqrt(_V_GRID)[None, :]
+    mean = (weight * _V_GRID[None, :]).sum(axis=1) / weight.sum(axis=1)
+    return lower, upper, mean
 
 
 def _ma_factors(fit: NoiseModelFit):
@@ -470,4 +494,17 @@ def gls_drift(d: np.ndarray, fit: NoiseModelFit) -> tuple[np.ndarray, np.ndarray
     ztz = ztz + np.eye(3)[None] * 1e-12 * np.trace(ztz, axis1=1, axis2=2)[:, None, None]
     inv = np.linalg.inv(ztz)
     mu = np.einsum("ki,ki->k", inv[:, 0, :], ztx)
-    return mu, np.sqrt(np.maximum(sigma_a2 * inv[:, 0, 0], 0.0))
+    # mu = sum_t a_t d_t. The weights: u = Z (Z'Z)^{-1} e_1 on the whitened data, taken back
+    # through the filter (its transpose: the same recursion run backwards in time) and
+    # through y_t = d_{t+1} - phi d_t.
+    u = np.einsum("tki,ki->tk", z, inv[:, 0, :])
+    w = _recursive_filter(u[::-1], c1, c2)[::-1]
+    a = np.zeros((m + 1, k))
+    a[1:] += w
+    a[:-1] -= phi * w
+    # The model's variance takes s_u^2 as known; a fund whose estimate sits at or near zero
+    # would get a far too small standard error. The variance is linear in s_u^2 (the
+    # persistent part of d is white): averaged over the uncertainty of s_u^2 it grows by
+    # (E[s_u^2] - s_u^2) |a|^2, E under the profile likelihood.
+    extra = np.maximum(fit.persistent_var_mean - fit.persistent_var, 0.0) * (a * a).sum(axis=0)
+    return mu, np.sqrt(np.maximum(sigma_a2 * inv[:, 0, 0] + extra, 0.0))
