@@ -13,10 +13,14 @@ so :math:`d_t = \\mu + u_t + (1-B) e_t`. The drift :math:`\\mu` is the holding c
 the random walk :math:`w` the persistent mis-tracking, and :math:`e` the stationary timing
 noise (stale and fair-value prices, different cut-off times). ARMA(1,1) noise covers a
 stale price that catches up gradually (:math:`\\phi>0`) or within a few days (:math:`\\psi>0`,
-as in a shock absorbed over three days); :math:`\\phi=\\psi=0` is white noise. :math:`\\phi`
-is bounded by 0.8 (a half-life of about three periods): noise that reverts more slowly than
-that cannot be told apart from persistent deviations in a few years of data, and is counted
-as persistent.
+as in a shock absorbed over three days); :math:`\\phi=\\psi=0` is white noise, such as
+bid-ask bounce in the levels. Both coefficients are kept non-negative: with opposite signs
+the two factors can cancel (:math:`\\psi=-\\phi` is white noise again), a ridge along which the
+likelihood is flat, and over which the profile likelihood of the tracking error becomes
+overconfident (its 95% interval covered 75-80% over ten years). :math:`\\phi` is bounded by 0.8
+(a half-life of about three periods): noise that reverts more slowly than that cannot be
+told apart from persistent deviations in a few years of data, and is counted as persistent
+(a quarterly dividend sawtooth in a price-return comparison, for instance).
 
 Estimation
 ----------
@@ -84,12 +88,12 @@ MIN_RETURNS = 30
 
 # Profile grid: q, the persistent share of the innovation variance, uniform in logit(q) so
 # that it is as fine next to "no noise" (q -> 1, domestic funds) as next to "no persistent
-# deviation" (q -> 0); phi from negative (bid-ask-like bounce) to a three-period half-life;
-# psi from a partial reversal to a shock caught up over several days. Minima between grid
-# points are found by parabolic interpolation, so the grid can be coarse.
-_Q_GRID = np.concatenate([[0.0], 1.0 / (1.0 + np.exp(-np.linspace(-14.0, 10.0, 97))), [1.0]])
-_PHI_GRID = np.linspace(-0.5, 0.8, 14)
-_PSI_GRID = np.linspace(-0.6, 0.9, 11)
+# deviation" (q -> 0); phi from white noise to a three-period half-life; psi from none to a
+# shock caught up over several days. Minima between grid points are found by parabolic
+# interpolation, so the grid can be coarse.
+_Q_GRID = np.concatenate([[0.0], 1.0 / (1.0 + np.exp(-np.linspace(-14.0, 10.0, 193))), [1.0]])
+_PHI_GRID = np.linspace(0.0, 0.8, 9)
+_PSI_GRID = np.linspace(0.0, 0.9, 7)
 # Values of s_u^2, relative to the mean periodogram, at which the profile is evaluated.
 _V_GRID = np.logspace(-7.0, 0.5, 151)
 _CHI2_95 = 3.841458820694124
