@@ -409,6 +409,20 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula (=, +, -, @ first) get a leading '.
+
+    Fund names come from the user's file; a CSV opened in Excel must show them, not
+    evaluate them. Numbers are left alone.
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].map(
+                lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v)
+    return out
+
+
 def _universe_rows(frame: pd.DataFrame, csv: Path, cols: dict[str, str | None], args,
                    progress: bool) -> pd.DataFrame:
     from .analytics import InputError
@@ -527,7 +541,7 @@ def cmd_universe(args: argparse.Namespace) -> int:
         out.print(_table(f"{csv.name}: {len(result)} funds (--out writes every figure)",
                          result[show], units, labels))
     elif suffix == ".csv":
-        text = result.reset_index().to_csv(index=False, lineterminator="\n")
+        text = _csv_safe(result.reset_index()).to_csv(index=False, lineterminator="\n")
         _write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), force=args.force)
     else:
         _write(path, lambda tmp: _write_universe_xlsx(result, tmp), force=args.force)
