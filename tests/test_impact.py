@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from xlwings_udfs.data import load_cn_etf
+
 from xlwings_udfs.analytics.impact import (
     BidAskSpread,
     MarketImpact,
@@ -231,7 +233,9 @@ def _cn_etf() -> pd.DataFrame:
     prices = _SHARED / "cn_qdii_159501_prices_2026Q1.csv"
     navs = _SHARED / "cn_qdii_159501_nav_2026Q1.csv"
     if not (prices.exists() and navs.exists()):
-        pytest.skip("the 159501 price and NAV files are not available")
+        # The package ships the same data joined on the dates both files have (it lacks only
+        # the NAV of 2025-12-31, the day before the first price).
+        return load_cn_etf()
     p = pd.read_csv(prices, parse_dates=["date"]).set_index("date")
     n = pd.read_csv(navs, parse_dates=["nav_date"]).set_index("nav_date")["unit_nav"]
     dates = p.index.union(n.index)  # the NAV file starts one day earlier (2025-12-31)
@@ -334,3 +338,13 @@ def test_spread_real_qdii_etf_runs():
     st = bid_ask_spread_stats(d.open, d.high, d.low, d.close, d.index)
     assert st.n_obs == 56
     assert 0.0006 < st.spread < 0.01
+
+
+def test_spread_ignores_rows_outside_the_data():
+    # Blank rows before the first or after the last complete day change nothing (EDGE itself
+    # averages over every row it is given, so they are left out before it is called).
+    cn = load_cn_etf().iloc[1:]
+    cols = ("open", "high", "low", "close")
+    base = bid_ask_spread_stats(*(cn[c].to_numpy() for c in cols)).spread
+    padded = [np.concatenate([[np.nan] * 3, cn[c].to_numpy(), [np.nan] * 2]) for c in cols]
+    assert bid_ask_spread_stats(*padded).spread == pytest.approx(base, rel=1e-12)

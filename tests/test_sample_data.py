@@ -280,11 +280,15 @@ def test_spy_sp500_pair():
 
 
 def test_cn_etf():
-    df = data.load_cn_etf()
-    assert list(df.columns) == ["close", "open", "high", "low", "volume", "amount", "nav"]
-    assert len(df) == 56
-    assert isinstance(df.index, pd.DatetimeIndex) and df.index.is_monotonic_increasing
-    assert df.notna().all().all()
+    full = data.load_cn_etf()
+    assert list(full.columns) == ["close", "open", "high", "low", "volume", "amount", "nav"]
+    assert len(full) == 57
+    assert isinstance(full.index, pd.DatetimeIndex) and full.index.is_monotonic_increasing
+    # The NAV file starts a day before the prices: that first row has the NAV only.
+    first = full.iloc[0]
+    assert full.index[0] == pd.Timestamp("2025-12-31") and first.isna().sum() == 6 and first["nav"] > 0
+    df = full.iloc[1:]
+    assert len(df) == 56 and df.notna().all().all()
     assert (df[["close", "open", "high", "low", "nav"]] > 0).all().all()
     assert (df["high"] >= df[["open", "close", "low"]].max(axis=1)).all()
     premium = np.log(df["close"] / df["nav"])

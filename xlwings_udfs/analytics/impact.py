@@ -593,7 +593,11 @@ def bid_ask_spread_stats(open: Any, high: Any, low: Any, close: Any, dates: Any 
     n_obs = int(complete.sum())
     if n_obs < 3:
         raise NotEnoughData("close", f"only {n_obs} rows with all four prices; at least 3 are needed")
-    signed = edge(o, h, lo, c, sign=True)
+    # Rows before the first or after the last complete day carry nothing, yet EDGE's result
+    # depends on them (it averages over all rows): leave them out.
+    rows = np.flatnonzero(complete)
+    keep = slice(rows[0], rows[-1] + 1)
+    signed = edge(o[keep], h[keep], lo[keep], c[keep], sign=True)
     if not np.isfinite(signed):
         raise NotEnoughData(
             "close",

@@ -72,7 +72,7 @@ def _spy() -> pd.DataFrame:
 
 @lru_cache(maxsize=None)
 def _cn() -> pd.DataFrame:
-    df = _read(_CN, dtype={"volume": "int64"})
+    df = _read(_CN)  # volume stays float: the first row (NAV only) has no trading record
     df.index = pd.DatetimeIndex(_as_dates(df.pop("date")), name="date")
     return df
 
@@ -229,7 +229,8 @@ def load_cn_etf() -> pd.DataFrame:
     DataFrame
         Indexed by ``date``, with columns ``close``, ``open``, ``high``, ``low`` (CNY per
         share), ``volume`` (shares), ``amount`` (CNY traded) and ``nav`` (official NAV per
-        share).
+        share). The first row, 2025-12-31, has the NAV only (blank prices and volume): the
+        NAV file starts a day before the price file.
 
     Notes
     -----

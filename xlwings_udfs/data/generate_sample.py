@@ -14,7 +14,8 @@ Synthetic files (fixed seed, exactly reproducible):
 Real-data extracts (values copied unchanged, only joined on date):
 
 * ``spy_sp500.csv.gz``: SPY close, adjusted close and volume with the S&P 500 price index.
-* ``cn_159501.csv``: the Shenzhen-listed Nasdaq-100 ETF 159501, prices, volume and NAV.
+* ``cn_159501.csv``: the Shenzhen-listed Nasdaq-100 ETF 159501, prices, volume and NAV (on
+  every date of either file: the first row has a NAV and no prices).
 
 Notes
 -----
@@ -405,13 +406,17 @@ def build_spy_sp500(source_dir: str | Path) -> pd.DataFrame:
 
 
 def build_cn_etf(source_dir: str | Path) -> pd.DataFrame:
-    """Join the 159501 daily prices with its official NAV on their common dates."""
+    """Join the 159501 daily prices with its official NAV on every date of either file.
+
+    The NAV file starts a day earlier (2025-12-31): that row has a NAV and no prices, so a
+    premium against the previous day's NAV can be formed on the first trading day too.
+    """
     src = Path(source_dir)
     px = _read_text_table(src / "cn_qdii_159501_prices_2026Q1.csv")
     nav = _read_text_table(src / "cn_qdii_159501_nav_2026Q1.csv")
     px = px[["date", "close", "open", "high", "low", "volume", "amount"]]
     nav = nav.rename(columns={"nav_date": "date", "unit_nav": "nav"})[["date", "nav"]]
-    out = px.merge(nav, on="date", how="inner", validate="one_to_one")
+    out = px.merge(nav, on="date", how="outer", validate="one_to_one")
     return out.sort_values("date", ignore_index=True)
 
 
