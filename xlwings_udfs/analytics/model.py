@@ -168,13 +168,20 @@ def _binned_kernel(n: int, phi: np.ndarray, psi: np.ndarray) -> np.ndarray:
     return sums / np.diff(edges)[:, None]
 
 
+@lru_cache(maxsize=256)
 def _bin_edges(m: int) -> np.ndarray:
-    """Start offsets (0-based, into frequencies 1..m) of the periodogram bins, plus m."""
+    """Start offsets (0-based, into frequencies 1..m) of the periodogram bins, plus m.
+
+    Cached and shared, so read-only.
+    """
     if m <= _SINGLE_FREQUENCIES + _GEOMETRIC_BINS:
-        return np.arange(m + 1)
-    low = np.arange(_SINGLE_FREQUENCIES)
-    high = np.round(np.geomspace(_SINGLE_FREQUENCIES, m, _GEOMETRIC_BINS + 1)).astype(int)
-    return np.unique(np.concatenate([low, high]))
+        edges = np.arange(m + 1)
+    else:
+        low = np.arange(_SINGLE_FREQUENCIES)
+        high = np.round(np.geomspace(_SINGLE_FREQUENCIES, m, _GEOMETRIC_BINS + 1)).astype(int)
+        edges = np.unique(np.concatenate([low, high]))
+    edges.flags.writeable = False
+    return edges
 
 
 def _bin_mean(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -443,31 +450,26 @@ def _recursive_filter(y: np.ndarray, c1: np.ndarray, c2: np.ndarray) -> np.ndarr
     """x_t = y_t + c1 x_{t-1} + c2 x_{t-2} (x_{-1} = x_{-2} = 0), coefficients per column.
 
     A blocked scan: blocks of about sqrt(n) rows are filtered side by side from rest; then
-    each block adds the response to the last two values of the block before it (two
-    homogeneous solutions, computed once). Two short Python loops of vector operations
-    instead of one over every row.
+    each block adds the response to the last two values of the block before it. Those two
+    homogeneous responses (to x_{-1} = 1 and to x_{-2} = 1) are the zero-state responses to
+    the inputs (c1, c2, 0, ...) and (c2, 0, ...), so they are filtered as two more blocks of
+    the same pass. Two short Python loops of vector operations instead of one over every row.
     """
     n, k = y.shape
     b = max(2, int(np.ceil(np.sqrt(n))))
     nb = -(-n // b)
-    local = np.zeros((nb * b, k))
-    local[:n] = y
-    local = local.reshape(nb, b, k)
+    local = np.zeros((nb + 2, b, k))
+    local[:nb].reshape(nb * b, k)[:n] = y
+    local[nb, 0], local[nb, 1], local[nb + 1, 0] = c1, c2, c2
     local[:, 1] += c1 * local[:, 0]
     for j in range(2, b):
         local[:, j] += c1 * local[:, j - 1] + c2 * local[:, j - 2]
-    # Responses within a block to x_{-1} = 1 (g1) and to x_{-2} = 1 (g2).
-    g1, g2 = np.empty((b, k)), np.empty((b, k))
-    g1[0], g2[0] = c1, c2
-    g1[1], g2[1] = c1 * g1[0] + c2, c1 * g2[0]
-    for j in range(2, b):
-        g1[j] = c1 * g1[j - 1] + c2 * g1[j - 2]
-        g2[j] = c1 * g2[j - 1] + c2 * g2[j - 2]
+    g1, g2 = local[nb], local[nb + 1]
     last, before = np.zeros(k), np.zeros(k)
     for i in range(nb):
         local[i] += g1 * last + g2 * before
         last, before = local[i, -1].copy(), local[i, -2].copy()
-    return local.reshape(nb * b, k)[:n]
+    return local[:nb].reshape(nb * b, k)[:n]
 
 
 def gls_drift(d: np.ndarray, fit: NoiseModelFit) -> tuple[np.ndarray, np.ndarray]:
