@@ -43,24 +43,23 @@ def start_sheet(version: str, n_funds: int, first: str, last: str) -> list[tuple
         ("def", ("xlwings.conf", "Tells classic xlwings which Python module holds the "
                  "functions (UDF Modules: xlwings_udfs.functions).")),
         ("h", "Connect Python: pick the host you use"),
-        ("def", ("Classic xlwings", "Desktop Excel on Windows or macOS, with Python on the same "
-                 "machine. Errors show as a message in the cell.\n"
-                 "1. pip install xlwings-etf-analytics (or pip install . in a copy of the "
-                 "project), then: xlwings addin install\n"
+        ("def", ("Classic xlwings", "Desktop Excel on Windows, with Python on the same machine "
+                 "(on a Mac, use xlwings Lite or Server). Errors show as a message in the cell.\n"
+                 "1. In a copy of this project: pip install . then: xlwings addin install\n"
                  "2. Once: File > Options > Trust Center > Macro Settings > Trust access to the "
                  "VBA project object model.\n"
                  "3. Open this workbook, save it as .xlsm, click Import Functions on the xlwings "
-                 "tab. The xlwings.conf sheet names the module; add an Interpreter_Win or "
-                 "Interpreter_Mac row there to choose a Python.")),
+                 "tab. The xlwings.conf sheet names the module; add an Interpreter_Win row "
+                 "there to choose a Python.")),
         ("def", ("xlwings Lite", "Free; Python runs inside Excel (Windows, macOS, the web), "
-                 "nothing to install locally. Errors show as #VALUE! with the message on hover; "
-                 "too little data gives #N/A.\n"
+                 "nothing to install locally. Errors, and too little data, show as #VALUE! "
+                 "with the reason on hover.\n"
                  "1. Home > Add-ins: search xlwings, add xlwings Lite.\n"
                  "2. In its editor: add the package (a pure-Python wheel of this project) to "
                  "requirements.txt, and write in main.py: from xlwings_udfs.functions import *")),
         ("def", ("xlwings Server", "Your own server, reached by Excel over HTTPS (Office.js). "
                  "Errors show as in xlwings Lite.\n"
-                 "1. pip install xlwings-server xlwings-etf-analytics, then: xlwings-server init "
+                 "1. pip install xlwings-server and this project, then: xlwings-server init "
                  "FOLDER\n"
                  "2. In FOLDER/custom_functions/functions.py write: from xlwings_udfs.functions "
                  "import *\n"
