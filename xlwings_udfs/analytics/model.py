@@ -59,18 +59,20 @@ Estimation
    :math:`(1-\\phi B)(d_t-\\mu) = (1-a_1B)(1-a_2B)a_t`, :math:`|a_i|\\le1` (spectral
    factorization of :math:`g(\\lambda)|1-\\phi e^{i\\lambda}|^2`: its palindromic quartic is a
    quadratic in :math:`z+1/z`, solved in closed form). Filtering by the inverse MA part (a
-   real second-order recursion) turns it into a
-   regression of the whitened data on the whitened constant and on the responses to the two
-   unknown initial innovations. The
+   real second-order recursion) turns it into a regression of the whitened data on the
+   whitened constant and on the responses to the two unknown initial innovations. The
    coefficient on the constant is the GLS drift, :math:`\\sigma_a^2[(Z'Z)^{-1}]_{11}` its
-   variance given the spectrum. Since :math:`s_u^2` is itself uncertain, and an estimate
-   at zero would make that variance far too small, the reported variance is averaged over
-   that uncertainty: it is linear in :math:`s_u^2`, so it adds
+   variance given the spectrum. Leaving the initial state free matters: when the noise
+   dominates, the GLS drift approaches the slope of a trend line through the levels, whose
+   error shrinks like :math:`n^{-3/2}`, against :math:`n^{-1}` for the point-to-point figure.
+4. *Standard error of the drift.* :math:`s_u^2` is itself uncertain, and an estimate at
+   zero would make the variance above far too small (the drift of a fund with undetected
+   persistent deviations would look precise). The reported variance is averaged over that
+   uncertainty: it is linear in :math:`s_u^2`, so it adds
    :math:`(\\bar s_u^2-\\hat s_u^2)\\lVert a\\rVert^2`, with :math:`a` the weights of the
    estimate and :math:`\\bar s_u^2` the mean of :math:`s_u^2` under the normalized profile
-   likelihood (a flat prior on :math:`s_u^2\\ge0`). Leaving the initial state free matters: when the noise dominates, the GLS
-   drift approaches the slope of a trend line through the levels, whose error shrinks like
-   :math:`n^{-3/2}`, against :math:`n^{-1}` for the point-to-point figure.
+   likelihood with a flat prior on :math:`s_u` (the tracking error). With no persistent
+   deviation at all, this makes the interval conservative.
 
 Every function here takes complete (no NaN) columns of equal length, one column per fund.
 """
@@ -114,8 +116,8 @@ class NoiseModelFit:
     ----------
     persistent_var : s_u^2, variance per period of the persistent (random-walk) deviations.
     persistent_var_lower, persistent_var_upper : its 95% profile-likelihood interval.
-    persistent_var_mean : its mean under the normalized profile likelihood (flat prior on
-        s_u^2 >= 0), which the drift's standard error uses.
+    persistent_var_mean : its mean under the normalized profile likelihood (a flat prior on
+        s_u >= 0), which the drift's standard error uses.
     noise_var : sigma_eta^2, innovation variance of the timing noise.
     noise_phi, noise_psi : AR and MA coefficients of the timing noise in levels.
     """
@@ -403,7 +405,8 @@ def _profile_interval(obj, logdet, best, total):
     lower = np.where(has_lower, crossing(np.maximum(first - 1, 0), first), 0.0)
     has_upper = any_in & (last < _V_GRID.size - 1)
     upper = np.where(has_upper, crossing(np.minimum(last + 1, _V_GRID.size - 1), last), _V_GRID[-1])
-    # Mean of s_u^2 under exp(-LR/2) with a flat prior in s_u^2 (dv = v dlog v on this grid).
+    # Mean of s_u^2 under exp(-LR/2) with a flat prior on s_u: ds_u ~ sqrt(v) dlog v on this
+    # log-spaced grid.
     weight = np.exp(-0.5 * (lr - lr.min(axis=1, keepdims=True))) * np.sqrt(_V_GRID)[None, :]
     mean = (weight * _V_GRID[None, :]).sum(axis=1) / weight.sum(axis=1)
     return lower, upper, mean
