@@ -10,7 +10,7 @@ Usage::
 
     python benchmarks/render_workbook.py workbook/etf_cost_analytics.xlsx --out build/render
     python benchmarks/render_workbook.py workbook/etf_cost_analytics.xlsx --out build/render \\
-        --picture "Fund Comparison" docs/comparison.png
+        --picture "Fund Comparison" workbook/comparison.png
 
 Needs ``soffice`` (LibreOffice Calc) and ``pdftoppm`` (poppler) on the PATH.
 """
