@@ -17,7 +17,7 @@ from typing import Any, Literal, Sequence
 import numpy as np
 import pandas as pd
 
-from .inputs import InputError, check_positive_number
+from .inputs import InputError, check_choice, check_positive_number
 
 __all__ = ["TotalCost", "total_cost", "total_cost_grid", "IMPACT_MODELS"]
 
@@ -126,14 +126,9 @@ def _positive_vector(values: Any, name: str, upper: float) -> np.ndarray:
 
 
 def _check_model(impact_model: Any) -> str:
-    m = None
-    if isinstance(impact_model, str):
-        m = impact_model.strip().lower().replace("-", "_").replace(" ", "_")
-    if m == "sqrt":
-        m = "square_root"
-    if m not in IMPACT_MODELS:
-        raise InputError("impact_model", f"must be 'square_root' or 'morningstar', got {impact_model!r}")
-    return m
+    if isinstance(impact_model, str) and impact_model.strip().lower() == "sqrt":
+        return "square_root"
+    return check_choice(impact_model, "impact_model", IMPACT_MODELS)
 
 
 def _annualize(dollars: np.ndarray, size: np.ndarray, years: np.ndarray, model: str) -> np.ndarray:

@@ -14,7 +14,6 @@ Both figures are magnitudes (>= 0) and fractions of the price (0.0002 = 2 basis 
 """
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import dataclass
 from numbers import Number
 from typing import Any, Literal
@@ -27,8 +26,12 @@ from .inputs import (
     NotEnoughData,
     as_dates,
     as_levels,
+    as_numbers,
+    check_choice,
+    check_length,
     check_positive_number,
     infer_periods_per_year,
+    union_dates,
 )
 
 __all__ = [
@@ -128,54 +131,19 @@ class BidAskSpread:
 # input helpers
 # ----------------------------------------------------------------------------------------
 
-def _flatten(values: Any, name: str) -> np.ndarray:
-    """A row, a column, a Series or a 1-D sequence as a 1-D object array."""
-    if isinstance(values, (pd.Series, pd.Index)):
-        return values.to_numpy(dtype=object)
-    if isinstance(values, pd.DataFrame):
-        if values.shape[1] != 1:
-            raise InputError(name, f"expected one column, got {values.shape[1]}")
-        return values.iloc[:, 0].to_numpy(dtype=object)
-    if values is None:
-        raise InputError(name, "no values given")
-    if isinstance(values, (Number, str, _dt.date, np.generic)):
-        values = [values]
-    arr = np.asarray(values, dtype=object)
-    if arr.ndim == 2 and 1 in arr.shape:
-        arr = arr.reshape(-1)
-    if arr.ndim != 1:
-        raise InputError(name, f"expected a single row or column, got shape {arr.shape}")
-    return arr
-
-
 def _as_volume(values: Any, name: str) -> np.ndarray:
     """Trading volume: finite numbers >= 0, NaN where unknown.
 
     ``inputs.as_levels`` rejects zeros, and a day without trades is a legitimate zero
     volume, so volumes are read here.
     """
-    arr = _flatten(values, name)
-    out = np.full(arr.size, np.nan)
-    for i, v in enumerate(arr):
-        if v is None:
-            continue
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (Number, np.number)):
-            kind = "boolean" if isinstance(v, (bool, np.bool_)) else "non-numeric"
-            raise InputError(name, f"{kind} cell ({v!r})", row=i + 1)
-        out[i] = float(v)
-    if np.isinf(out).any():
-        raise InputError(name, "infinite value", row=int(np.flatnonzero(np.isinf(out))[0]) + 1)
+    out = as_numbers(values, name)
     with np.errstate(invalid="ignore"):
         neg = out < 0
     if neg.any():
         i = int(np.flatnonzero(neg)[0])
         raise InputError(name, f"negative volume ({out[i]:g}); volume must be >= 0", row=i + 1)
     return out
-
-
-def _same_length(x: np.ndarray, n: int, name: str, other: str) -> None:
-    if x.size != n:
-        raise InputError(name, f"{x.size} values for {n} {other} values; the lengths must match")
 
 
 def _dates_from(dates: Any, series: tuple[Any, ...]) -> Any:
@@ -188,20 +156,6 @@ def _dates_from(dates: Any, series: tuple[Any, ...]) -> Any:
     return None
 
 
-def _align_dated(series: tuple[Any, ...]) -> tuple[tuple[Any, ...], pd.DatetimeIndex | None]:
-    """Series that all carry dates: put them on the union of their dates (blank where a
-    series has no value); anything else is taken row by row."""
-    if not all(isinstance(x, pd.Series) and isinstance(x.index, pd.DatetimeIndex) for x in series):
-        return series, None
-    axis = series[0].index
-    for x in series[1:]:
-        if not x.index.equals(axis):
-            axis = axis.union(x.index)
-    if not axis.is_unique:
-        raise InputError("dates", "duplicate dates in the series given")
-    return tuple(x.reindex(axis) for x in series), axis
-
-
 def _check_daily(dates: Any, n: int) -> None:
     if dates is None:
         return
@@ -210,13 +164,6 @@ def _check_daily(dates: Any, n: int) -> None:
         raise InputError(
             "dates", "this estimate needs daily data (the dates are not about one trading day apart)"
         )
-
-
-def _check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
-    v = value.strip().lower() if isinstance(value, str) else value
-    if v not in choices:
-        raise InputError(name, f"must be one of {', '.join(repr(c) for c in choices)}, got {value!r}")
-    return v
 
 
 def _check_int(value: Any, name: str, low: int, high: int) -> int:
@@ -375,19 +322,19 @@ def market_impact_stats(
     q = check_positive_number(trade_size, "trade_size", upper=1e12)
     y = check_positive_number(coefficient, "coefficient", upper=10.0)
     lag = _check_int(nav_lag, "nav_lag", 0, 5)
-    unit = _check_choice(volume_unit, "volume_unit", ("shares", "currency"))
-    vol_kind = _check_choice(volatility, "volatility", ("changes", "level"))
+    unit = check_choice(volume_unit, "volume_unit", ("shares", "currency"))
+    vol_kind = check_choice(volatility, "volatility", ("changes", "level"))
     min_n = _check_int(min_obs, "min_obs", 3, 10_000)
 
     if dates is None:
-        (price, nav, volume), dates = _align_dated((price, nav, volume))
+        (price, nav, volume), dates = union_dates({"price": price, "nav": nav, "volume": volume})
     dates = _dates_from(dates, (price, nav, volume))
     p = as_levels(price, "price")
     n = p.size
     f = as_levels(nav, "nav")
-    _same_length(f, n, "nav", "price")
+    check_length(f.size, n, "nav", "price")
     v = _as_volume(volume, "volume")
-    _same_length(v, n, "volume", "price")
+    check_length(v.size, n, "volume", "price")
     _check_daily(dates, n)
 
     if lag:
@@ -574,11 +521,11 @@ def bid_ask_spread_stats(open: Any, high: Any, low: Any, close: Any, dates: Any 
     o = as_levels(open, "open")
     n = o.size
     h = as_levels(high, "high")
-    _same_length(h, n, "high", "open")
+    check_length(h.size, n, "high", "open")
     lo = as_levels(low, "low")
-    _same_length(lo, n, "low", "open")
+    check_length(lo.size, n, "low", "open")
     c = as_levels(close, "close")
-    _same_length(c, n, "close", "open")
+    check_length(c.size, n, "close", "open")
     _check_daily(dates, n)
     with np.errstate(invalid="ignore"):
         for name, bad in (

@@ -28,8 +28,12 @@ __all__ = [
     "InputError",
     "NotEnoughData",
     "Aligned",
+    "as_numbers",
     "as_levels",
     "as_dates",
+    "check_length",
+    "check_choice",
+    "union_dates",
     "align",
     "infer_periods_per_year",
     "check_positive_number",
@@ -123,6 +127,17 @@ def _to_float(arr: np.ndarray, name: str, row_offset: int = 0) -> np.ndarray:
     return out
 
 
+def as_numbers(values: Any, name: str) -> np.ndarray:
+    """A row, a column or a 1-D sequence of numbers as a float vector, NaN where blank.
+
+    Raises
+    ------
+    InputError
+        For text, booleans and infinities.
+    """
+    return _to_float(_as_object_1d(values, name), name)
+
+
 def as_levels(values: Any, name: str) -> np.ndarray:
     """A level series (NAV, index, price) as a float vector with NaN where there is no value.
 
@@ -131,9 +146,50 @@ def as_levels(values: Any, name: str) -> np.ndarray:
     InputError
         For text, booleans, infinities and zero or negative levels.
     """
-    out = _to_float(_as_object_1d(values, name), name)
+    out = as_numbers(values, name)
     _check_positive(out, name)
     return out
+
+
+def check_length(size: int, n: int, name: str, other: str) -> None:
+    """``name`` has ``size`` values where ``other`` has ``n``: they must match."""
+    if size != n:
+        raise InputError(name, f"{size} values for {n} {other} values; the lengths must match")
+
+
+def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices``; text is matched without case, with '-' or ' ' read as '_'."""
+    v = value.strip().lower().replace("-", "_").replace(" ", "_") if isinstance(value, str) else value
+    if v not in choices:
+        raise InputError(name, f"must be one of {', '.join(repr(c) for c in choices)}, got {value!r}")
+    return v
+
+
+def _series_dates(x: Any) -> pd.DatetimeIndex | None:
+    if isinstance(x, (pd.Series, pd.DataFrame)) and isinstance(x.index, pd.DatetimeIndex):
+        return x.index
+    return None
+
+
+def union_dates(series: dict[str, Any]) -> tuple[list[Any], pd.DatetimeIndex | None]:
+    """Pandas inputs that all carry dates, put on the union of their dates.
+
+    ``series`` maps argument names to inputs. When every input is a Series or DataFrame
+    indexed by dates, each index is checked (sorted, no duplicates: the message names the
+    argument) and all are reindexed on the union, blank where an input has no value.
+    Anything else is returned as given, with no dates.
+    """
+    values = list(series.values())
+    idx = [_series_dates(x) for x in values]
+    if any(i is None for i in idx):
+        return values, None
+    for i, name in zip(idx, series):
+        as_dates(i, None, f"{name} dates")
+    axis = idx[0]
+    for i in idx[1:]:
+        if not i.equals(axis):
+            axis = axis.union(i)
+    return [x.reindex(axis) for x in values], axis
 
 
 def _check_positive(out: np.ndarray, name: str, columns: list[str] | None = None) -> None:
@@ -300,12 +356,6 @@ class Aligned:
     is_panel: bool
 
 
-def _series_dates(x: Any) -> pd.DatetimeIndex | None:
-    if isinstance(x, (pd.Series, pd.DataFrame)) and isinstance(x.index, pd.DatetimeIndex):
-        return x.index
-    return None
-
-
 def align(fund: Any, index: Any, dates: Any = None, periods_per_year: float | None = None,
           fund_name: str = "fund", index_name: str = "index") -> Aligned:
     """Validate a fund (or a panel of funds) and an index, and put them on one date axis.
@@ -315,12 +365,8 @@ def align(fund: Any, index: Any, dates: Any = None, periods_per_year: float | No
     dates both have); plain arrays must have the same length and are taken row by row.
     """
     fund_dates, index_dates = _series_dates(fund), _series_dates(index)
-    if dates is None and fund_dates is not None and index_dates is not None:
-        for d, nm in ((fund_dates, fund_name), (index_dates, index_name)):
-            as_dates(d, None, f"{nm} dates")
-        axis = fund_dates.union(index_dates)
-        fund = fund.reindex(axis)
-        index = index.reindex(axis)
+    if dates is None:
+        (fund, index), axis = union_dates({fund_name: fund, index_name: index})
         dates = axis
     is_panel = isinstance(fund, pd.DataFrame) and fund.shape[1] != 1 or (
         not isinstance(fund, (pd.Series, pd.DataFrame)) and np.ndim(fund) == 2
@@ -333,9 +379,7 @@ def align(fund: Any, index: Any, dates: Any = None, periods_per_year: float | No
         if isinstance(fund, (pd.Series, pd.DataFrame)):
             names = [str(fund.name if isinstance(fund, pd.Series) else fund.columns[0])]
     i = as_levels(index, index_name)
-    if f.shape[0] != i.size:
-        raise InputError(index_name, f"{i.size} values for {f.shape[0]} {fund_name} values; "
-                                     "the lengths must match")
+    check_length(i.size, f.shape[0], index_name, fund_name)
     idx = None
     if dates is not None:
         idx = as_dates(dates, i.size)

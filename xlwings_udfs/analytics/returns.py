@@ -22,7 +22,15 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .inputs import InputError, NotEnoughData, as_dates, as_levels
+from .inputs import (
+    InputError,
+    NotEnoughData,
+    as_dates,
+    as_levels,
+    as_numbers,
+    check_choice,
+    union_dates,
+)
 
 __all__ = [
     "PeriodReturn",
@@ -118,13 +126,6 @@ class PerformanceGap:
 # helpers
 # ----------------------------------------------------------------------------------------
 
-def _choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
-    v = value.strip().lower().replace("-", "_").replace(" ", "_") if isinstance(value, str) else value
-    if v not in choices:
-        raise InputError(name, f"must be one of {', '.join(repr(c) for c in choices)}, got {value!r}")
-    return v
-
-
 def _timestamp(value: Any, name: str) -> pd.Timestamp:
     if value is None or isinstance(value, (bool, np.bool_)) or (
         isinstance(value, (Number, np.number)) and not isinstance(value, np.datetime64)
@@ -160,29 +161,15 @@ def _as_distributions(values: Any, dates: pd.DatetimeIndex, name: str) -> np.nda
         if missing.any():
             raise InputError(name, f"ex-date {s.index[missing][0].date()} is not among the dates")
         values = s.reindex(dates)
-    if isinstance(values, (pd.Series, pd.Index)):
-        arr = values.to_numpy(dtype=object)
-    else:
-        arr = np.asarray(values, dtype=object)
-    if arr.ndim == 2 and 1 in arr.shape:
-        arr = arr.reshape(-1)
-    if arr.ndim != 1:
-        raise InputError(name, f"expected a single row or column, got shape {arr.shape}")
-    if arr.size != n:
-        raise InputError(name, f"{arr.size} values for {n} levels; the lengths must match")
-    out = np.zeros(n)
-    for i, v in enumerate(arr):
-        if v is None:
-            continue
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (Number, np.number)):
-            raise InputError(name, f"non-numeric cell ({v!r})", row=i + 1)
-        f = float(v)
-        if np.isnan(f):
-            continue
-        if not np.isfinite(f) or f < 0:
-            raise InputError(name, f"{f:g} is not a distribution (must be finite and >= 0)", row=i + 1)
-        out[i] = f
-    return out
+    out = as_numbers(values, name)
+    if out.size != n:
+        raise InputError(name, f"{out.size} values for {n} levels; the lengths must match")
+    with np.errstate(invalid="ignore"):
+        negative = out < 0
+    if negative.any():
+        i = int(np.flatnonzero(negative)[0])
+        raise InputError(name, f"{out[i]:g} is not a distribution (must be finite and >= 0)", row=i + 1)
+    return np.nan_to_num(out, nan=0.0)  # blank = no distribution that day
 
 
 def year_fraction(start: pd.Timestamp, end: pd.Timestamp) -> float:
@@ -299,14 +286,6 @@ def _with_distributions(x: np.ndarray, dates: pd.DatetimeIndex, distributions: A
     return d
 
 
-def _align_dated(a: Any, b: Any) -> tuple[Any, Any, pd.DatetimeIndex | None]:
-    """Two Series indexed by date: on the union of their dates. Anything else: as given."""
-    if all(isinstance(x, pd.Series) and isinstance(x.index, pd.DatetimeIndex) for x in (a, b)):
-        axis = a.index if a.index.equals(b.index) else a.index.union(b.index)
-        return a.reindex(axis), b.reindex(axis), axis
-    return a, b, None
-
-
 def _dates_of(dates: Any, levels: Any, n: int) -> pd.DatetimeIndex:
     if dates is None and isinstance(levels, (pd.Series, pd.DataFrame)):
         if isinstance(levels.index, pd.DatetimeIndex):
@@ -391,9 +370,9 @@ def period_return(
     values; nothing is filled). Annualized: :math:`(1+R)^{1/y} - 1`, with :math:`y` the
     years between the two closes by :func:`year_fraction`.
     """
-    reinvest = _choice(reinvest, "reinvest", _REINVEST)
-    convention = _choice(start_convention, "start_convention", _START)
-    basis = _choice(basis, "basis", _BASIS)
+    reinvest = check_choice(reinvest, "reinvest", _REINVEST)
+    convention = check_choice(start_convention, "start_convention", _START)
+    basis = check_choice(basis, "basis", _BASIS)
     ann = _flag(annualize, "annualize")
     t0, t1 = _timestamp(start, "start"), _timestamp(end, "end")
     x = as_levels(levels, "levels")
@@ -456,14 +435,14 @@ def performance_gap(
     The arithmetic gap is what is quoted as "A beat B by 3.5 points"; the relative gap is the
     geometric comparison used for tracking differences.
     """
-    reinvest = _choice(reinvest, "reinvest", _REINVEST)
-    convention = _choice(start_convention, "start_convention", _START)
-    ba = _choice(basis_a, "basis_a", _BASIS)
-    bb = _choice(basis_b, "basis_b", _BASIS)
+    reinvest = check_choice(reinvest, "reinvest", _REINVEST)
+    convention = check_choice(start_convention, "start_convention", _START)
+    ba = check_choice(basis_a, "basis_a", _BASIS)
+    bb = check_choice(basis_b, "basis_b", _BASIS)
     ann = _flag(annualize, "annualize")
     t0, t1 = _timestamp(start, "start"), _timestamp(end, "end")
     if dates is None:
-        fund_a, fund_b, dates = _align_dated(fund_a, fund_b)
+        (fund_a, fund_b), dates = union_dates({"fund_a": fund_a, "fund_b": fund_b})
     xa = as_levels(fund_a, "fund_a")
     idx = _dates_of(dates, fund_a, xa.size)
     xb = as_levels(fund_b, "fund_b")
