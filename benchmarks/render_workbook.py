@@ -78,22 +78,28 @@ def _run(cmd: list[str]) -> None:
         raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}")
 
 
-def render(workbook: str | os.PathLike, out: str | os.PathLike, dpi: int = 110) -> list[Path]:
-    """Render every sheet of ``workbook`` to ``out/<n>-<sheet>.png``; returns the PNG paths."""
+def _values_pdf(workbook: str | os.PathLike, tmp: Path) -> Path:
+    """A values-only copy of ``workbook`` exported by LibreOffice to ``tmp/values.pdf``, one
+    page a sheet."""
     for tool in ("soffice", "pdftoppm"):
         if shutil.which(tool) is None:
             raise RuntimeError(f"{tool} is not on the PATH (install LibreOffice Calc and poppler-utils)")
+    copy = values_only_copy(workbook, tmp / "values.xlsx")
+    profile = (tmp / "profile").resolve().as_uri()
+    export = 'pdf:calc_pdf_Export:{"SinglePageSheets":{"type":"boolean","value":"true"}}'
+    _run(["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", export,
+          "--outdir", str(tmp), str(copy)])
+    return tmp / "values.pdf"
+
+
+def render(workbook: str | os.PathLike, out: str | os.PathLike, dpi: int = 110) -> list[Path]:
+    """Render every sheet of ``workbook`` to ``out/<n>-<sheet>.png``; returns the PNG paths."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     names = sheet_names(workbook)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        copy = values_only_copy(workbook, tmp / "values.xlsx")
-        profile = (tmp / "profile").resolve().as_uri()
-        export = 'pdf:calc_pdf_Export:{"SinglePageSheets":{"type":"boolean","value":"true"}}'
-        _run(["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", export,
-              "--outdir", str(tmp), str(copy)])
-        pdf = tmp / "values.pdf"
+        pdf = _values_pdf(workbook, tmp)
         _run(["pdftoppm", "-r", str(dpi), "-png", str(pdf), str(tmp / "page")])
         pages = sorted(tmp.glob("page-*.png"), key=lambda p: int(p.stem.split("-")[-1]))
         paths = []
@@ -114,14 +120,10 @@ def picture(workbook: str | os.PathLike, sheet: str, target: str | os.PathLike, 
     target = Path(target)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        copy = values_only_copy(workbook, tmp / "values.xlsx")
-        profile = (tmp / "profile").resolve().as_uri()
-        export = 'pdf:calc_pdf_Export:{"SinglePageSheets":{"type":"boolean","value":"true"}}'
-        _run(["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", export,
-              "--outdir", str(tmp), str(copy)])
+        pdf = _values_pdf(workbook, tmp)
         while True:
             _run(["pdftoppm", "-f", str(page), "-l", str(page), "-singlefile", "-png",
-                  "-scale-to-x", str(width), "-scale-to-y", "-1", str(tmp / "values.pdf"), str(tmp / "pic")])
+                  "-scale-to-x", str(width), "-scale-to-y", "-1", str(pdf), str(tmp / "pic")])
             png = tmp / "pic.png"
             if png.stat().st_size <= max_bytes or width <= 600:
                 break
