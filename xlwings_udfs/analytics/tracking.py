@@ -108,12 +108,8 @@ class TrackingStats:
 
     def to_frame(self) -> pd.DataFrame:
         """The figures of FIGURES as rows, one column per fund."""
-        data = {}
-        for key in FIGURES:
-            v = getattr(self, key)
-            data[key] = np.atleast_1d(np.asarray(v, dtype=float)) if key != "periods_per_year" else None
-        k = len(data["holding_cost"])
-        data["periods_per_year"] = np.full(k, self.periods_per_year)
+        k = np.size(self.holding_cost)
+        data = {key: np.broadcast_to(np.asarray(getattr(self, key), dtype=float), (k,)) for key in FIGURES}
         cols = self.names or ([f"fund {j + 1}" for j in range(k)] if k > 1 else ["fund"])
         return pd.DataFrame(data, index=cols).T
 
