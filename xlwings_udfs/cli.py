@@ -23,7 +23,6 @@ import math
 import os
 import sys
 import textwrap
-import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -687,11 +686,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not getattr(args, "command", None):
             parser.print_help(sys.stderr)
             return EXIT_USAGE
-        with warnings.catch_warnings():
-            # Numerical warnings from edge cases inside the estimators are handled there
-            # (the figure becomes NaN with a note); on a terminal they are only noise.
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return args.run(args)
+        return args.run(args)
     except SystemExit as done:  # --help and --version
         return done.code if isinstance(done.code, int) else EXIT_OK
     except CliError as err:
