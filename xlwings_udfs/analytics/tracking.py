@@ -25,7 +25,6 @@ With :math:`d_t` the log return difference, :math:`n` returns, :math:`A` periods
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -209,6 +208,14 @@ def _dimson_beta(rf: np.ndarray, ri: np.ndarray) -> np.ndarray:
 _BLOCK = 256
 
 
+def _by_column(x: np.ndarray, columns: np.ndarray, stat) -> np.ndarray:
+    """``stat`` (a column-wise reduction) over the selected columns of ``x``; NaN elsewhere."""
+    out = np.full(x.shape[1], np.nan)
+    if columns.any():
+        out[columns] = stat(x[:, columns])
+    return out
+
+
 def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, window: int | None) -> dict:
     """Every per-fund figure for a block of funds (t, kb), as arrays of length kb."""
     t, k = fund.shape
@@ -237,19 +244,23 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
         out["ehc"][cols], out["ehc_se"][cols] = A * mu, A * mu_se
         out["te_var"][cols], out["phi"][cols], out["psi"][cols] = fit.persistent_var, fit.noise_phi, fit.noise_psi
         out["te_lo"][cols], out["te_hi"][cols] = fit.persistent_var_lower, fit.persistent_var_upper
-    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-        # All-NaN columns (funds too short for a window) are expected: they give NaN.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        out["var_d"] = np.nanvar(d, axis=0, ddof=1) if t > 2 else np.full(k, np.nan)
-        out["mean_d"] = np.nanmean(d, axis=0) if t > 1 else np.full(k, np.nan)
-        out["sum_d"] = np.nansum(d, axis=0)
-        # Rolling one-year point-to-point differences on the cumulative log difference.
-        cum = np.vstack([np.zeros((1, k)), np.nancumsum(d, axis=0)])
-        cum[rows >= counts[None, :]] = np.nan
-        starts = _rolling_starts(dates, order, counts, A)
-        has = starts >= 0
+    # Statistics only over the funds that have the data for them: a fund too short for a
+    # figure gets NaN (and a note) without numpy warning about empty slices. Filtering
+    # warnings instead is not thread-safe, and the Excel hosts call from many threads.
+    out["var_d"] = _by_column(d, n_ret >= 2, lambda x: np.nanvar(x, axis=0, ddof=1))
+    out["mean_d"] = _by_column(d, n_ret >= 1, lambda x: np.nanmean(x, axis=0))
+    out["sum_d"] = np.nansum(d, axis=0)
+    # Rolling one-year point-to-point differences on the cumulative log difference.
+    cum = np.vstack([np.zeros((1, k)), np.nancumsum(d, axis=0)])
+    cum[rows >= counts[None, :]] = np.nan
+    starts = _rolling_starts(dates, order, counts, A)
+    has = starts >= 0
+    with np.errstate(invalid="ignore"):
         roll = np.where(has, np.expm1(cum - np.take_along_axis(cum, np.maximum(starts, 0), axis=0)), np.nan)
-        out["r_med"], out["r_hi"], out["r_lo"] = np.nanmedian(roll, 0), np.nanmax(roll, 0), np.nanmin(roll, 0)
+    windows = has.any(axis=0)
+    out["r_med"] = _by_column(roll, windows, lambda x: np.nanmedian(x, axis=0))
+    out["r_hi"] = _by_column(roll, windows, lambda x: np.nanmax(x, axis=0))
+    out["r_lo"] = _by_column(roll, windows, lambda x: np.nanmin(x, axis=0))
     out["r_latest"] = roll[np.maximum(counts - 1, 0), np.arange(k)]
     out["n_windows"] = has.sum(0)
     del d, cum, roll, starts, has
