@@ -255,7 +255,9 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
     cum[rows >= counts[None, :]] = np.nan
     starts = _rolling_starts(dates, order, counts, A)
     has = starts >= 0
-    with np.errstate(invalid="ignore"):
+    # Absurd level magnitudes make some windows' differences overflow to inf: that is their
+    # value, not a fault.
+    with np.errstate(invalid="ignore", over="ignore"):
         roll = np.where(has, np.expm1(cum - np.take_along_axis(cum, np.maximum(starts, 0), axis=0)), np.nan)
     windows = has.any(axis=0)
     out["r_med"] = _by_column(roll, windows, lambda x: np.nanmedian(x, axis=0))
