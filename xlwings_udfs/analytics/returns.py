@@ -243,12 +243,14 @@ def _compute(levels: np.ndarray, dist: np.ndarray, dates: pd.DatetimeIndex, star
     p = levels[rows]
     d = dist[rows[1:]]
     p0, p1 = float(p[0]), float(p[-1])
-    if reinvest == "ex_date":
-        # each distribution buys more shares at the ex-date close
-        log_growth = float(np.sum(np.log((p[1:] + d) / p[:-1])))
-        cumulative = float(np.expm1(log_growth))
-    else:
-        cumulative = (p1 + float(d.sum())) / p0 - 1.0
+    # Levels hundreds of orders of magnitude apart give an infinite return: that is its value.
+    with np.errstate(over="ignore", divide="ignore"):
+        if reinvest == "ex_date":
+            # each distribution buys more shares at the ex-date close
+            log_growth = float(np.sum(np.log((p[1:] + d) / p[:-1])))
+            cumulative = float(np.expm1(log_growth))
+        else:
+            cumulative = (p1 + float(d.sum())) / p0 - 1.0
     years = year_fraction(dates[start_row], dates[end_row])
     annualized = float((1.0 + cumulative) ** (1.0 / years) - 1.0) if years >= 1.0 else float("nan")
     if annualize and years < 1.0:
