@@ -59,7 +59,7 @@ Estimation
    :math:`(1-\\phi B)(d_t-\\mu) = (1-a_1B)(1-a_2B)a_t`, :math:`|a_i|\\le1` (spectral
    factorization of :math:`g(\\lambda)|1-\\phi e^{i\\lambda}|^2`: its palindromic quartic is a
    quadratic in :math:`z+1/z`, solved in closed form). Filtering by the inverse MA part (a
-   real second-order recursion) turns it into a regression of the whitened data on the
+   real second-order recursion, applied as a convolution with its impulse response) turns it into a regression of the whitened data on the
    whitened constant and on the responses to the two unknown initial innovations. The
    coefficient on the constant is the GLS drift, :math:`\\sigma_a^2[(Z'Z)^{-1}]_{11}` its
    variance given the spectrum. Leaving the initial state free matters: when the noise
@@ -210,7 +210,9 @@ def _grid_for_length(n: int):
     wt = (weights / total).astype(np.float32)[:, None, None]
     inv_h = (wt / h).reshape(h.shape[0], -1)
     logdet = (wt * np.log(h)).sum(axis=0, dtype=np.float64).reshape(-1).astype(np.float32)
-    return edges, weights, total, kbar, inv_h, logdet
+    # A3 = mean(w / (n h)) of the end-effect profile, the same for every fund.
+    a3 = inv_h.sum(axis=0, dtype=np.float64).astype(np.float32) / n
+    return edges, weights, total, kbar, inv_h, logdet, a3
 
 
 def _ordinates(d: np.ndarray):
@@ -266,12 +268,11 @@ def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
     if d.ndim == 1:
         d = d[:, None]
     n, kf = d.shape
-    edges, weights, total, kbar, inv_h, logdet = _grid_for_length(n)
+    edges, weights, total, kbar, inv_h, logdet, a3 = _grid_for_length(n)
     shape3 = (_Q_GRID.size, _PHI_GRID.size, _PSI_GRID.size)
     ibar, cbar, scale = _ordinates(d)
     # The end-effect term, common to all ordinates, is profiled out: for shape h the scale
     # is S = A1 - A2^2 / A3 with A1 = mean(w I / h), A2 = mean(w C / h), A3 = mean(w / (n h)).
-    a3 = inv_h.sum(axis=0, dtype=np.float64).astype(np.float32) / n
     obj = np.empty((kf, inv_h.shape[1]), dtype=np.float32)
     flat_logdet = logdet.reshape(-1)
     chunk = max(1, 2_000_000 // inv_h.shape[1])  # bounds memory on large panels
@@ -449,30 +450,46 @@ def _ma_factors(fit: NoiseModelFit):
         return a1, a2, c0 / (1.0 + theta1 * theta1 + theta2 * theta2)
 
 
-def _recursive_filter(y: np.ndarray, c1: np.ndarray, c2: np.ndarray) -> np.ndarray:
-    """x_t = y_t + c1 x_{t-1} + c2 x_{t-2} (x_{-1} = x_{-2} = 0), coefficients per column.
+def _fast_length(n: int) -> int:
+    """The smallest 5-smooth number >= n: a size the FFT handles at full speed."""
+    best = 1 << max(0, (n - 1).bit_length())
+    p5 = 1
+    while p5 < best:
+        p35 = p5
+        while p35 < best:
+            p = p35
+            while p < n:
+                p *= 2
+            best = min(best, p)
+            p35 *= 3
+        p5 *= 5
+    return best
 
-    A blocked scan: blocks of about sqrt(n) rows are filtered side by side from rest; then
-    each block adds the response to the last two values of the block before it. Those two
-    homogeneous responses (to x_{-1} = 1 and to x_{-2} = 1) are the zero-state responses to
-    the inputs (c1, c2, 0, ...) and (c2, 0, ...), so they are filtered as two more blocks of
-    the same pass. Two short Python loops of vector operations instead of one over every row.
+
+def _impulse_response(c1: np.ndarray, c2: np.ndarray, m: int) -> np.ndarray:
+    """h_0..h_{m-1} of 1 / (1 - c1 B - c2 B^2), one column per pair of coefficients.
+
+    Built by doubling rather than a loop over rows: the recursion's state-transition powers
+    give h_{L+j} = h_L h_j + c2 h_{L-1} h_{j-1} (h_{-1} = 0), so each step doubles the
+    known length.
     """
-    n, k = y.shape
-    b = max(2, int(np.ceil(np.sqrt(n))))
-    nb = -(-n // b)
-    local = np.zeros((nb + 2, b, k))
-    local[:nb].reshape(nb * b, k)[:n] = y
-    local[nb, 0], local[nb, 1], local[nb + 1, 0] = c1, c2, c2
-    local[:, 1] += c1 * local[:, 0]
-    for j in range(2, b):
-        local[:, j] += c1 * local[:, j - 1] + c2 * local[:, j - 2]
-    g1, g2 = local[nb], local[nb + 1]
-    last, before = np.zeros(k), np.zeros(k)
-    for i in range(nb):
-        local[i] += g1 * last + g2 * before
-        last, before = local[i, -1].copy(), local[i, -2].copy()
-    return local[:nb].reshape(nb * b, k)[:n]
+    k = c1.shape[0]
+    h = np.zeros((max(m, 2), k))
+    h[0], h[1] = 1.0, c1
+    known = 2
+    while known < m:
+        h_next = c1 * h[known - 1] + c2 * h[known - 2]  # h_L
+        add = min(known, m - known)
+        h[known : known + add] = h_next * h[:add]
+        h[known + 1 : known + add] += (c2 * h[known - 1]) * h[: add - 1]
+        known += add
+    return h[:m]
+
+
+def _causal_filter(h_spec: np.ndarray, y: np.ndarray, size: int) -> np.ndarray:
+    """x_t = sum_{s<=t} h_{t-s} y_s per column, by FFT (``h_spec`` is rfft(h, size))."""
+    m = y.shape[0]
+    return np.fft.irfft(np.fft.rfft(y, size, axis=0) * h_spec, size, axis=0)[:m]
 
 
 def gls_drift(d: np.ndarray, fit: NoiseModelFit) -> tuple[np.ndarray, np.ndarray]:
@@ -485,10 +502,12 @@ def gls_drift(d: np.ndarray, fit: NoiseModelFit) -> tuple[np.ndarray, np.ndarray
     phi = fit.noise_phi
     y = d[1:] - phi * d[:-1]  # the AR part, conditional on the first observation
     m, k = y.shape
-    impulse = np.zeros((m, k))
-    impulse[0] = 1.0
-    filtered = _recursive_filter(np.concatenate([y, impulse], axis=1), np.tile(c1, 2), np.tile(c2, 2))
-    x, h = filtered[:, :k], filtered[:, k:]
+    # The inverse MA filter is a convolution with its impulse response h; by FFT, with the
+    # response's spectrum shared by the forward and the transposed pass below.
+    h = _impulse_response(c1, c2, m)
+    size = _fast_length(2 * m - 1)
+    h_spec = np.fft.rfft(h, size, axis=0)
+    x = _causal_filter(h_spec, y, size)
     # Regressors: the whitened constant, and the responses to the two unknown initial
     # innovations (the impulse response, and the same one period later).
     z = np.stack([(1.0 - phi) * np.cumsum(h, axis=0), h, np.vstack([np.zeros((1, k)), h[:-1]])], axis=-1)
@@ -499,10 +518,10 @@ def gls_drift(d: np.ndarray, fit: NoiseModelFit) -> tuple[np.ndarray, np.ndarray
     inv = np.linalg.inv(ztz)
     mu = np.einsum("ki,ki->k", inv[:, 0, :], ztx)
     # mu = sum_t a_t d_t. The weights: u = Z (Z'Z)^{-1} e_1 on the whitened data, taken back
-    # through the filter (its transpose: the same recursion run backwards in time) and
+    # through the filter (its transpose: the same convolution run backwards in time) and
     # through y_t = d_{t+1} - phi d_t.
     u = np.einsum("tki,ki->tk", z, inv[:, 0, :])
-    w = _recursive_filter(u[::-1], c1, c2)[::-1]
+    w = _causal_filter(h_spec, u[::-1], size)[::-1]
     a = np.zeros((m + 1, k))
     a[1:] += w
     a[:-1] -= phi * w
