@@ -195,7 +195,7 @@ def _grid_for_length(n: int):
     """Everything about the profile grid that depends only on the sample length.
 
     Shapes are flattened phi-major: shape index = i_phi * len(_PSI_GRID) + i_psi; grid
-    point = i_q * n_shapes + shape. The scan grid (``inv_h``, ``logdet``) is in single
+    point = i_q * n_shapes + shape. The scan grid (``inv_h_t``, points x bins, and ``logdet``) is in single
     precision: the scan only has to find the neighbourhood of the minimum and trace the
     profile, to about 1e-5 (a likelihood ratio of 0.1 over a few thousand frequencies), and
     it halves the memory traffic. ``kbar`` stays in double precision for the refinement.
@@ -208,11 +208,11 @@ def _grid_for_length(n: int):
     q = _Q_GRID.astype(np.float32)[None, :, None]
     h = q + (1.0 - q) * kbar.astype(np.float32)[:, None, :]  # (B, nq, n_shapes)
     wt = (weights / total).astype(np.float32)[:, None, None]
-    inv_h = (wt / h).reshape(h.shape[0], -1)
+    inv_h_t = np.ascontiguousarray((wt / h).reshape(h.shape[0], -1).T)
     logdet = (wt * np.log(h)).sum(axis=0, dtype=np.float64).reshape(-1).astype(np.float32)
     # A3 = mean(w / (n h)) of the end-effect profile, the same for every fund.
-    a3 = inv_h.sum(axis=0, dtype=np.float64).astype(np.float32) / n
-    return edges, weights, total, kbar, inv_h, logdet, a3
+    a3 = inv_h_t.sum(axis=1, dtype=np.float64).astype(np.float32) / n
+    return edges, weights, total, kbar, inv_h_t, logdet, a3
 
 
 def _ordinates(d: np.ndarray):
@@ -230,24 +230,26 @@ def _ordinates(d: np.ndarray):
     return _bin_mean(pgram / scale, edges), _bin_mean(spec.real / (n * np.sqrt(scale)), edges), scale
 
 
-def _parabolic_min(values: np.ndarray, axis: int):
-    """Minimum along ``axis`` refined by a parabola through the grid minimum and its neighbours.
+def _parabolic_min(values: np.ndarray):
+    """Minimum along the last axis refined by a parabola through the grid minimum and its neighbours.
 
     Returns the refined minimum and the fractional index of the argmin. A minimum on the edge
     of the grid is left as it is.
     """
-    values = np.moveaxis(values, axis, -1)
     size = values.shape[-1]
-    i = values.argmin(axis=-1)
-    c = np.clip(i, 1, size - 2)
-    take = lambda j: np.take_along_axis(values, j[..., None], axis=-1)[..., 0]  # noqa: E731
-    lo, mid, hi = take(c - 1), take(c), take(c + 1)
+    flat = values.reshape(-1, size)
+    i = flat.argmin(axis=1)
+    c = np.minimum(np.maximum(i, 1), size - 2)
+    at = np.arange(flat.shape[0]) * size + c  # flat positions of the centres
+    v = flat.reshape(-1)
+    lo, mid, hi = v[at - 1], v[at], v[at + 1]
     curv = lo - 2.0 * mid + hi
     edge = (i == 0) | (i == size - 1) | ~(curv > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        step = np.where(edge, 0.0, np.clip(0.5 * (lo - hi) / curv, -0.5, 0.5))
-    best = np.where(edge, take(i), mid - 0.25 * (lo - hi) * step)
-    return best, np.where(edge, i, c + step)
+    step = np.minimum(np.maximum(0.5 * (lo - hi) / np.where(edge, 1.0, curv), -0.5), 0.5)
+    step[edge] = 0.0
+    best = np.where(edge, v[at - c + i], mid - 0.25 * (lo - hi) * step)
+    shape = values.shape[:-1]
+    return best.reshape(shape), np.where(edge, i, c + step).reshape(shape)
 
 
 def _concentrated(ibar, cbar, weights, total, n, q, phi, psi):
@@ -268,19 +270,23 @@ def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
     if d.ndim == 1:
         d = d[:, None]
     n, kf = d.shape
-    edges, weights, total, kbar, inv_h, logdet, a3 = _grid_for_length(n)
+    edges, weights, total, kbar, inv_h_t, logdet, a3 = _grid_for_length(n)
     shape3 = (_Q_GRID.size, _PHI_GRID.size, _PSI_GRID.size)
     ibar, cbar, scale = _ordinates(d)
     # The end-effect term, common to all ordinates, is profiled out: for shape h the scale
     # is S = A1 - A2^2 / A3 with A1 = mean(w I / h), A2 = mean(w C / h), A3 = mean(w / (n h)).
-    obj = np.empty((kf, inv_h.shape[1]), dtype=np.float32)
+    obj = np.empty((kf, inv_h_t.shape[0]), dtype=np.float32)
     flat_logdet = logdet.reshape(-1)
-    chunk = max(1, 2_000_000 // inv_h.shape[1])  # bounds memory on large panels
+    chunk = max(1, 2_000_000 // inv_h_t.shape[0])  # bounds memory on large panels
     for s in range(0, kf, chunk):
         both = np.concatenate([ibar[:, s : s + chunk], cbar[:, s : s + chunk]], axis=1).astype(np.float32)
-        # A few funds: einsum's own loop. A threaded BLAS call costs milliseconds of thread
-        # wake-up for a matrix-vector product on a busy machine; for a panel it pays off.
-        prod = np.einsum("bk,bg->kg", both, inv_h) if both.shape[1] <= 8 else both.T @ inv_h
+        # A fund or two: one matrix-vector product per column, the fastest pass over the grid
+        # (a matrix product with two columns takes several times longer); a panel: one matrix
+        # product.
+        if both.shape[1] <= 4:
+            prod = np.stack([inv_h_t @ both[:, j] for j in range(both.shape[1])])
+        else:
+            prod = both.T @ inv_h_t.T
         w = both.shape[1] // 2
         sig = prod[:w]
         sig -= prod[w:] ** 2 / a3
@@ -344,28 +350,33 @@ def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
 
 
 def _interp_last(table: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    """Linear interpolation of ``table`` (..., n) at fractional positions ``pos`` (...)."""
-    i = np.clip(np.floor(pos).astype(int), 0, table.shape[-1] - 2)
+    """Linear interpolation of ``table`` (..., n) at fractional positions ``pos`` (...).
+
+    The leading axes of ``table`` broadcast against ``pos`` (a table shared by every fund).
+    """
+    n = table.shape[-1]
+    i = np.minimum(np.maximum(np.floor(pos).astype(np.intp), 0), n - 2)
     w = pos - i
-    take = lambda j: np.take_along_axis(table, j[..., None], axis=-1)[..., 0]  # noqa: E731
-    return take(i) * (1.0 - w) + take(i + 1) * w
+    at = np.arange(table.size // n).reshape(table.shape[:-1]) * n + i
+    flat = np.ascontiguousarray(table).reshape(-1)
+    return flat[at] * (1.0 - w) + flat[at + 1] * w
 
 
-def _profile_over_v(base, s_q, qs):
+def _profile_over_v(base, s_q):
     """min over q of log v - log q + LD(q) + S(q) q / v, for each v of _V_GRID.
 
-    ``base`` is -log q + LD and ``s_q`` is S, both (k, nq); ``qs`` is (nq,) or (k, nq).
+    ``base`` is -log q + LD and ``s_q`` is S, both (k, nq) at the nonzero q of _Q_GRID.
     The minimum over q is refined by a parabola in the grid index.
     """
     kf = base.shape[0]
-    qs = np.broadcast_to(qs, base.shape)
     logv = np.log(_V_GRID)
     prof = np.empty((kf, _V_GRID.size))
+    sq = s_q * _Q_GRID[1:]
     chunk = max(1, 4_000_000 // (_V_GRID.size * base.shape[1]))
     for s in range(0, kf, chunk):
         sl = slice(s, s + chunk)
-        terms = base[sl, None, :] + (s_q[sl] * qs[sl])[:, None, :] / _V_GRID[None, :, None]
-        prof[sl] = logv[None, :] + _parabolic_min(terms, axis=2)[0]
+        terms = base[sl, None, :] + sq[sl, None, :] / _V_GRID[None, :, None]
+        prof[sl] = logv + _parabolic_min(terms)[0]
     return prof
 
 
@@ -377,14 +388,13 @@ def _profile_interval(obj, logdet, best, total):
     interpolation of the minimum, over psi, phi and then q, removes that error.
     """
     kf, nq, nphi, npsi = obj.shape
-    ld = np.broadcast_to(logdet.reshape(nq, nphi, npsi), obj.shape)
-    obj_p, ipsi = _parabolic_min(obj, axis=3)  # (k, nq, nphi)
-    ld_p = _interp_last(ld, ipsi)
-    obj_q, iphi = _parabolic_min(obj_p, axis=2)  # (k, nq)
+    obj_p, ipsi = _parabolic_min(obj)  # over psi: (k, nq, nphi)
+    ld_p = _interp_last(logdet.reshape(nq, nphi, npsi), ipsi)
+    obj_q, iphi = _parabolic_min(obj_p)  # over phi: (k, nq)
     ld_q = _interp_last(ld_p, iphi)
     s_q = np.exp(obj_q - ld_q)[:, 1:]  # concentrated scale S(q) for q > 0
     base = ld_q[:, 1:] - np.log(_Q_GRID[1:])[None, :]
-    prof = _profile_over_v(base, s_q, _Q_GRID[1:])
+    prof = _profile_over_v(base, s_q)
     logv = np.log(_V_GRID)
     # At its optimum over the scale, the unconcentrated objective is the concentrated one + 1.
     best = np.minimum(best, prof.min(axis=1) - 1.0)

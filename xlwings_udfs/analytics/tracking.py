@@ -127,16 +127,25 @@ def _pack(x: np.ndarray, order: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return out
 
 
-def _one_year_before(values: np.ndarray) -> np.ndarray:
-    """The same calendar day a year earlier (29 February -> 28 February), time of day kept."""
-    months = values.astype("datetime64[M]")
-    day_in_month = values - months  # timedelta from the first of the month
-    back = months - np.timedelta64(12, "M")
-    # Clip to the length of the target month (only 29 February can overflow).
-    month_len = (back + np.timedelta64(1, "M")).astype("datetime64[D]") - back.astype("datetime64[D]")
-    day_in_month = np.minimum(day_in_month, month_len.astype(day_in_month.dtype) - np.timedelta64(1, "D")
-                              + (day_in_month - day_in_month.astype("timedelta64[D]")))
-    return back.astype(values.dtype) + day_in_month
+_DAY_NS = 86_400 * 10**9
+# Every 29 February a datetime64[ns] can hold (years 1678-2262), as nanoseconds.
+_LEAP_DAYS_NS = np.array(
+    [np.datetime64(f"{y}-02-29", "ns").astype(np.int64) for y in range(1678, 2263)
+     if y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)]
+)
+
+
+def _one_year_before(ns: np.ndarray) -> np.ndarray:
+    """The same calendar day a year earlier (29 February -> 28 February), time of day kept.
+
+    ``ns`` are datetime64[ns] values as int64. A year back is 366 days when a 29 February
+    falls between the date a year earlier and the date itself, else 365: the calendar's
+    rule as one lookup in the table of leap days, with no date arithmetic per element.
+    """
+    day_start = ns - ns % _DAY_NS
+    leaps_to_date = np.searchsorted(_LEAP_DAYS_NS, day_start, side="right")
+    leaps_to_year_before = np.searchsorted(_LEAP_DAYS_NS, day_start - 366 * _DAY_NS, side="right")
+    return ns - (365 + (leaps_to_date > leaps_to_year_before)) * _DAY_NS
 
 
 def _rolling_starts(dates: pd.DatetimeIndex | None, order, counts, periods_per_year):
@@ -151,10 +160,10 @@ def _rolling_starts(dates: pd.DatetimeIndex | None, order, counts, periods_per_y
     if dates is None:
         start = rows - int(round(periods_per_year))
         return np.where((start >= 0) & live, start, -1)
-    base = dates[0] if len(dates) else pd.Timestamp(0)
-    day = 86_400e9
-    days = (dates.asi8 - base.value) / day
-    year_back = (_one_year_before(dates.values).astype("datetime64[ns]").astype(np.int64) - base.value) / day
+    ns = dates.asi8
+    base = ns[0] if len(ns) else 0
+    days = (ns - base) / _DAY_NS
+    year_back = (_one_year_before(ns) - base) / _DAY_NS
     # One searchsorted for all funds: fund j's dates live in the band [j * B, (j + 1) * B).
     band = 2.0 * (np.abs(days).max() + np.abs(year_back).max() + 1.0)
     offset = np.arange(k)[None, :] * band
@@ -183,19 +192,16 @@ def _regression(rf: np.ndarray, ri: np.ndarray, periods_per_year: float):
 
 def _dimson_beta(rf: np.ndarray, ri: np.ndarray) -> np.ndarray:
     """Sum of the slopes on the index return at t-1, t and t+1 (Dimson, 1979)."""
-    lag = np.vstack([np.full((1, ri.shape[1]), np.nan), ri[:-1]])
-    lead = np.vstack([ri[1:], np.full((1, ri.shape[1]), np.nan)])
-    cols = [np.ones_like(ri), lag, ri, lead]
-    ok = np.isfinite(rf) & np.isfinite(lag) & np.isfinite(ri) & np.isfinite(lead)
-    xs = [np.where(ok, c, 0.0) for c in cols]
+    lag, lead = np.full_like(ri, np.nan), np.full_like(ri, np.nan)
+    lag[1:], lead[:-1] = ri[:-1], ri[1:]
+    x = np.stack([np.ones_like(ri), lag, ri, lead], axis=-1)  # (t, k, 4)
+    ok = np.isfinite(rf) & np.isfinite(x).all(axis=-1)
+    x = np.where(ok[..., None], x, 0.0)
     y = np.where(ok, rf, 0.0)
+    xk = x.transpose(1, 2, 0)  # (k, 4, t)
+    xtx = xk @ xk.transpose(0, 2, 1)
+    xty = (xk @ y.T[:, :, None])[:, :, 0]
     k = rf.shape[1]
-    xtx = np.empty((k, 4, 4))
-    xty = np.empty((k, 4))
-    for a in range(4):
-        xty[:, a] = (xs[a] * y).sum(0)
-        for b in range(a, 4):
-            xtx[:, a, b] = xtx[:, b, a] = (xs[a] * xs[b]).sum(0)
     out = np.full(k, np.nan)
     good = ok.sum(0) >= 10
     good &= np.abs(np.linalg.det(np.where(good[:, None, None], xtx, np.eye(4)))) > 0
@@ -214,6 +220,19 @@ def _by_column(x: np.ndarray, columns: np.ndarray, stat) -> np.ndarray:
     if columns.any():
         out[columns] = stat(x[:, columns])
     return out
+
+
+def _median_low_high(x: np.ndarray):
+    """Median, minimum and maximum of each column over its non-NaN values (NaN if none).
+
+    One sort gives all three (NaN sorts last), where nanmedian, nanmin and nanmax would each
+    pass over the data, and warn about columns without values.
+    """
+    s = np.sort(x, axis=0)
+    c = (~np.isnan(x)).sum(axis=0)
+    cols = np.arange(x.shape[1])
+    take = lambda i: np.where(c > 0, s[np.clip(i, 0, max(x.shape[0] - 1, 0)), cols], np.nan)  # noqa: E731
+    return 0.5 * (take((c - 1) // 2) + take(c // 2)), take(np.zeros_like(c)), take(c - 1)
 
 
 def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, window: int | None) -> dict:
@@ -259,10 +278,7 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
     # value, not a fault.
     with np.errstate(invalid="ignore", over="ignore"):
         roll = np.where(has, np.expm1(cum - np.take_along_axis(cum, np.maximum(starts, 0), axis=0)), np.nan)
-    windows = has.any(axis=0)
-    out["r_med"] = _by_column(roll, windows, lambda x: np.nanmedian(x, axis=0))
-    out["r_hi"] = _by_column(roll, windows, lambda x: np.nanmax(x, axis=0))
-    out["r_lo"] = _by_column(roll, windows, lambda x: np.nanmin(x, axis=0))
+    out["r_med"], out["r_lo"], out["r_hi"] = _median_low_high(roll)
     out["r_latest"] = roll[np.maximum(counts - 1, 0), np.arange(k)]
     out["n_windows"] = has.sum(0)
     del d, cum, roll, starts, has
