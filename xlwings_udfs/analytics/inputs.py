@@ -251,6 +251,9 @@ def as_dates(dates: Any, n: int | None, name: str = "dates") -> pd.DatetimeIndex
     Accepts datetimes, dates, numpy/pandas timestamps and ISO strings. Excel serial numbers
     are converted by the Excel layer before they reach here; a bare number is an error.
     """
+    if (isinstance(dates, pd.DatetimeIndex) and dates.tz is None and (n is None or dates.size == n)
+            and not dates.hasnans and dates.is_monotonic_increasing and dates.is_unique):
+        return _in_nanoseconds(dates, name)  # already valid: pandas caches these properties
     arr = _as_object_1d(dates, name)
     if n is not None and arr.size != n:
         raise InputError(name, f"{arr.size} dates for {n} values; the lengths must match")
@@ -265,8 +268,7 @@ def as_dates(dates: Any, n: int | None, name: str = "dates") -> pd.DatetimeIndex
         idx = _object_dates(arr, name)
     if idx.tz is not None:
         idx = idx.tz_localize(None)
-    # Nanoseconds everywhere, so that integer date arithmetic means the same on every input.
-    idx = idx.as_unit("ns")
+    idx = _in_nanoseconds(idx, name)
     if idx.size > 1:
         step = np.diff(idx.asi8)
         if (step == 0).any():
@@ -278,6 +280,14 @@ def as_dates(dates: Any, n: int | None, name: str = "dates") -> pd.DatetimeIndex
                 name, f"dates must be in ascending order ({idx[i].date()} after {idx[i - 1].date()})", row=i + 1
             )
     return idx
+
+
+def _in_nanoseconds(idx: pd.DatetimeIndex, name: str) -> pd.DatetimeIndex:
+    """Nanoseconds everywhere, so that integer date arithmetic means the same on every input."""
+    try:
+        return idx.as_unit("ns")
+    except (ValueError, OverflowError):  # pandas' OutOfBoundsDatetime is a ValueError
+        raise InputError(name, "must fall between 1677-09-22 and 2262-04-11") from None
 
 
 def _object_dates(arr: np.ndarray, name: str) -> pd.DatetimeIndex:

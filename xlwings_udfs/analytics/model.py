@@ -152,22 +152,36 @@ def _binned_kernel(n: int, phi: np.ndarray, psi: np.ndarray) -> np.ndarray:
     phi_n = phi**big_n  # phi^(n-1); e^{i lambda (n-1)} = e^{-i lambda} at Fourier frequencies
     sums = np.zeros((edges.size - 1, phi.shape[1]))
     step = max(1, 2_000_000 // phi.shape[1])
+    # Cached for usual histories only, so the cache stays small (64 x 8192 x 24 bytes at most).
+    roots = _unit_roots if m <= 8192 else _unit_roots.__wrapped__
     for lo in range(0, m, step):
         hi = min(m, lo + step)
-        lam = (2.0 * np.pi / n) * np.arange(lo + 1, hi + 1)[:, None]
-        e = np.exp(1j * lam)
+        e, one_minus_cos = roots(n, lo, hi)
         z = phi * e
         z_n = phi_n / e  # z^(n-1)
         one_minus = 1.0 - z
         s1 = e * (1.0 - z_n) / one_minus
         s2 = e * (1.0 - (big_n + 1) * z_n + big_n * z_n * z) / (one_minus * one_minus)
-        kernel = 2.0 * (1.0 - np.cos(lam)) * (gamma0 + 2.0 * gamma1 * (s1 - s2 / n).real)
+        kernel = 2.0 * one_minus_cos * (gamma0 + 2.0 * gamma1 * (s1 - s2 / n).real)
         # Accumulate bin sums over this chunk of frequencies.
         first_bin = np.searchsorted(edges, lo, side="right") - 1
         starts = np.maximum(edges[first_bin:-1], lo) - lo
         starts = starts[starts < hi - lo]
         sums[first_bin : first_bin + starts.size] += np.add.reduceat(kernel, starts, axis=0)
     return sums / np.diff(edges)[:, None]
+
+
+@lru_cache(maxsize=64)
+def _unit_roots(n: int, lo: int, hi: int):
+    """e^{i lambda_j} and 1 - cos(lambda_j) at the Fourier frequencies j = lo+1..hi, as columns.
+
+    Cached (a fund's refinement evaluates the kernel at its own frequencies again), so
+    read-only.
+    """
+    lam = (2.0 * np.pi / n) * np.arange(lo + 1, hi + 1)[:, None]
+    e, one_minus_cos = np.exp(1j * lam), 1.0 - np.cos(lam)
+    e.flags.writeable = one_minus_cos.flags.writeable = False
+    return e, one_minus_cos
 
 
 @lru_cache(maxsize=256)
@@ -460,6 +474,7 @@ def _ma_factors(fit: NoiseModelFit):
         return a1, a2, c0 / (1.0 + theta1 * theta1 + theta2 * theta2)
 
 
+@lru_cache(maxsize=None)
 def _fast_length(n: int) -> int:
     """The smallest 5-smooth number >= n: a size the FFT handles at full speed."""
     best = 1 << max(0, (n - 1).bit_length())
@@ -521,8 +536,9 @@ def gls_drift(d: np.ndarray, fit: NoiseModelFit) -> tuple[np.ndarray, np.ndarray
     # Regressors: the whitened constant, and the responses to the two unknown initial
     # innovations (the impulse response, and the same one period later).
     z = np.stack([(1.0 - phi) * np.cumsum(h, axis=0), h, np.vstack([np.zeros((1, k)), h[:-1]])], axis=-1)
-    ztz = np.einsum("tki,tkj->kij", z, z)
-    ztx = np.einsum("tki,tk->ki", z, x)
+    zk = z.transpose(1, 2, 0)  # (k, 3, t)
+    ztz = zk @ zk.transpose(0, 2, 1)
+    ztx = (zk @ x.T[:, :, None])[:, :, 0]
     # A tiny ridge keeps the solve defined when an initial-state response vanishes (a = 0).
     ztz = ztz + np.eye(3)[None] * 1e-12 * np.trace(ztz, axis1=1, axis2=2)[:, None, None]
     inv = np.linalg.inv(ztz)

@@ -122,6 +122,9 @@ def _window(valid: np.ndarray, window: int | None) -> np.ndarray:
 
 
 def _pack(x: np.ndarray, order: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Each column's values on its valid rows, moved to the top (``order``); NaN below."""
+    if counts.min(initial=x.shape[0]) == x.shape[0]:  # no gaps: packing changes nothing
+        return np.array(x)
     out = np.take_along_axis(x, order, axis=0)
     out[np.arange(x.shape[0])[:, None] >= counts[None, :]] = np.nan
     return out
@@ -358,15 +361,18 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
     with np.errstate(invalid="ignore", divide="ignore"):
         noise_share = np.where(short, np.nan, np.clip(1.0 - te_var / var_d, 0.0, 1.0))
     first, last = r["first"], r["last"]
-    if a.dates is not None:
-        first_dates = a.dates[first]
-        last_dates = a.dates[np.maximum(last, 0)]
-    else:
+    if a.dates is None:
         first_dates, last_dates = first + 1, last + 1  # row numbers
+    elif a.is_panel:
+        first_dates, last_dates = a.dates[first], a.dates[np.maximum(last, 0)]
+    else:  # scalar lookups: indexing a DatetimeIndex with an array costs more than a fit
+        first_dates, last_dates = a.dates[first[0]], a.dates[max(last[0], 0)]
 
     def out(v):
+        if isinstance(v, pd.Timestamp):
+            return v
         if isinstance(v, pd.DatetimeIndex):
-            return v[0] if not a.is_panel else (pd.Series(v, index=names) if names else v)
+            return pd.Series(v, index=names) if names else v
         v = np.asarray(v)
         if not a.is_panel:
             return v[0].item()
