@@ -219,13 +219,14 @@ def _grid_for_length(n: int):
     total = weights.sum()
     phi, psi = (g.ravel() for g in np.meshgrid(_PHI_GRID, _PSI_GRID, indexing="ij"))
     kbar = _binned_kernel(n, phi, psi)  # (B, n_shapes)
-    q = _Q_GRID.astype(np.float32)[None, :, None]
-    h = q + (1.0 - q) * kbar.astype(np.float32)[:, None, :]  # (B, nq, n_shapes)
-    wt = (weights / total).astype(np.float32)[:, None, None]
-    inv_h_t = np.ascontiguousarray((wt / h).reshape(h.shape[0], -1).T)
-    logdet = (wt * np.log(h)).sum(axis=0, dtype=np.float64).reshape(-1).astype(np.float32)
+    q = _Q_GRID.astype(np.float32)[:, None, None]
+    k32 = np.ascontiguousarray(kbar.T, dtype=np.float32)
+    h = (q + (1.0 - q) * k32[None]).reshape(-1, kbar.shape[0])  # (points, B)
+    wt = (weights / total).astype(np.float32)
+    inv_h_t = wt / h
+    logdet = np.log(h) @ wt
     # A3 = mean(w / (n h)) of the end-effect profile, the same for every fund.
-    a3 = inv_h_t.sum(axis=1, dtype=np.float64).astype(np.float32) / n
+    a3 = inv_h_t @ np.full(h.shape[1], 1.0 / n, dtype=np.float32)
     return edges, weights, total, kbar, inv_h_t, logdet, a3
 
 
@@ -307,45 +308,40 @@ def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
         np.maximum(sig, np.float32(1e-30), out=sig)
         obj[s : s + chunk] = np.log(sig, out=sig) + flat_logdet
     obj = obj.reshape(kf, *shape3)
-    idx = np.unravel_index(obj.reshape(kf, -1).argmin(axis=1), shape3)
+    flat = obj.reshape(kf, -1).argmin(axis=1)
+    idx = np.stack(np.unravel_index(flat, shape3), axis=1)  # (k, 3)
 
-    # The parabolic refinement uses the argmin and its neighbours along each axis, all seven
-    # evaluated at once in double precision.
-    centre = [np.clip(i, 1, size - 2) for i, size in zip(idx, shape3)]
-    points = [tuple(idx)]
-    for ax in range(3):
-        for off in (-1, 1):
-            p = list(idx)
-            p[ax] = centre[ax] + off
-            points.append(tuple(p))
-    cols = np.stack([np.ravel_multi_index(p, shape3) for p in points], axis=1)  # (k, 7)
-    iq, ishape = np.divmod(cols, shape3[1] * shape3[2])
+    # The parabolic refinement uses the argmin and its neighbours along each axis (about a
+    # centre moved off the edge of the grid), all seven evaluated at once in double precision.
+    sizes = np.array(shape3)
+    strides = np.array([shape3[1] * shape3[2], shape3[2], 1])
+    shift = np.minimum(np.maximum(idx, 1), sizes - 2) - idx  # centre - argmin
+    moves = ((shift[:, :, None] + np.array([-1, 1])) * strides[:, None]).reshape(kf, 6)
+    cols = flat[:, None] + np.concatenate([np.zeros((kf, 1), dtype=moves.dtype), moves], axis=1)
+    iq, ishape = np.divmod(cols, strides[0])
     h = _Q_GRID[iq][None] + (1.0 - _Q_GRID[iq][None]) * kbar[:, ishape]  # (B, k, 7)
     wh = (weights / total)[:, None, None] / h
     a1 = np.einsum("bkp,bk->kp", wh, ibar)
     a2 = np.einsum("bkp,bk->kp", wh, cbar)
     ld = np.einsum("b,bkp->kp", weights / total, np.log(h))
     stencil = np.log(np.maximum(a1 - a2 * a2 / (wh.sum(axis=0) / n), 1e-300)) + ld
-    grid_best = stencil[:, 0]
-    frac = []
-    for ax in range(3):
-        # Values at centre-1, centre, centre+1 along this axis (the centre is the argmin
-        # unless the argmin is on the edge, where no step is taken).
-        lo, hi = stencil[:, 1 + 2 * ax], stencil[:, 2 + 2 * ax]
-        inside = (idx[ax] > 0) & (idx[ax] < shape3[ax] - 1)
-        curv = lo - 2.0 * grid_best + hi
-        with np.errstate(divide="ignore", invalid="ignore"):
-            step = np.where(inside & (curv > 0), np.clip(0.5 * (lo - hi) / curv, -0.5, 0.5), 0.0)
-        frac.append(idx[ax] + step)
-    q = np.interp(frac[0], np.arange(shape3[0]), _Q_GRID)
-    phi = np.interp(frac[1], np.arange(shape3[1]), _PHI_GRID)
-    psi = np.interp(frac[2], np.arange(shape3[2]), _PSI_GRID)
+    grid_best = stencil[:, :1]
+    # Values at centre-1, centre, centre+1 along each axis; no step off an edge minimum.
+    lo, hi = stencil[:, 1::2], stencil[:, 2::2]  # (k, 3)
+    curv = lo - 2.0 * grid_best + hi
+    ok = (idx > 0) & (idx < sizes - 1) & (curv > 0)
+    step = np.where(ok, np.minimum(np.maximum(0.5 * (lo - hi) / np.where(ok, curv, 1.0), -0.5), 0.5), 0.0)
+    frac = idx + step
+    grid_best = grid_best[:, 0]
+    q = np.interp(frac[:, 0], np.arange(shape3[0]), _Q_GRID)
+    phi = np.interp(frac[:, 1], np.arange(shape3[1]), _PHI_GRID)
+    psi = np.interp(frac[:, 2], np.arange(shape3[2]), _PSI_GRID)
     val, sigma2 = _concentrated(ibar, cbar, weights, total, n, q, phi, psi)
     worse = val > grid_best  # the parabolic steps overshot: keep the grid point
     if worse.any():
-        q = np.where(worse, _Q_GRID[idx[0]], q)
-        phi = np.where(worse, _PHI_GRID[idx[1]], phi)
-        psi = np.where(worse, _PSI_GRID[idx[2]], psi)
+        q = np.where(worse, _Q_GRID[idx[:, 0]], q)
+        phi = np.where(worse, _PHI_GRID[idx[:, 1]], phi)
+        psi = np.where(worse, _PSI_GRID[idx[:, 2]], psi)
         val, sigma2 = _concentrated(ibar, cbar, weights, total, n, q, phi, psi)
     lower, upper, mean = _profile_interval(obj, logdet, np.minimum(val, grid_best), total)
     s_u2 = sigma2 * q * scale

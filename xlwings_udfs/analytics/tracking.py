@@ -378,7 +378,10 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
             return v[0].item()
         return pd.Series(v, index=names) if names else v
 
-    td_cum = np.where(n_ret > 0, np.expm1(r["sum_d"]), np.nan)
+    # Absurd level magnitudes overflow these differences to inf: that is their value.
+    with np.errstate(over="ignore"):
+        td_cum = np.where(n_ret > 0, np.expm1(r["sum_d"]), np.nan)
+        td_annual = np.expm1(A * r["mean_d"])
     return TrackingStats(
         holding_cost=out(ehc),
         holding_cost_se=out(ehc_se),
@@ -391,7 +394,7 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
         noise_share=out(noise_share),
         noise_phi=out(r["phi"]),
         noise_psi=out(r["psi"]),
-        tracking_difference=out(np.expm1(A * r["mean_d"])),
+        tracking_difference=out(td_annual),
         tracking_difference_cumulative=out(td_cum),
         rolling_td_median=out(r["r_med"]),
         rolling_td_high=out(r["r_hi"]),
