@@ -204,9 +204,12 @@ def _bin_mean(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.add.reduceat(x, edges[:-1], axis=0) / np.diff(edges)[:, None]
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=16)
 def _grid_for_length(n: int):
     """Everything about the profile grid that depends only on the sample length.
+
+    About 6 MB each; the cache holds the lengths of a workbook's funds, while a panel with
+    many launch dates uses each length once per call anyway.
 
     Shapes are flattened phi-major: shape index = i_phi * len(_PSI_GRID) + i_psi; grid
     point = i_q * n_shapes + shape. The scan grid (``inv_h_t``, points x bins, and ``logdet``) is in single
