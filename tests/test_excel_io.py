@@ -260,8 +260,12 @@ def test_blank_date_beside_values_is_an_error(fund_index):
 
 def test_lengths_must_match_with_a_hint_about_headers(fund_index):
     fund, index, _, _ = fund_index
-    with pytest.raises(InputError, match="text header"):
+    with pytest.raises(InputError, match="text header") as e:
         read_series(("fund", [["SPY"]] + fund, "panel"), ("index", index + [[1.0]], "levels"))
+    assert e.value.argument == "fund"  # the one whose first cell was taken as a header
+    with pytest.raises(InputError, match="text header") as e:
+        read_series(("fund", fund + [[1.0]], "panel"), ("index", [["SPX"]] + index, "levels"))
+    assert e.value.argument == "index"
 
 
 def test_panel_names_from_the_first_row_and_row_oriented_panels():

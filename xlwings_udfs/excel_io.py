@@ -900,11 +900,14 @@ def read_series(*specs: tuple[str, Any, str], dates: Any = None, drop_blank_rows
     for r in raws[1:]:
         m = len(r.columns[0])
         if m != n:
-            hint = ""
+            culprit, other, hint = r, first, ""
             if abs(m - n) == 1 and (r.header is None) != (first.header is None):
-                hint = " (a text header was taken from the first cell of one of them)"
-            raise InputError(r.name, f"{m} values for {n} {first.name} values; select the same "
-                                     f"rows for every series{hint}")
+                hint = " (a text header was taken from its first cell)"
+                # The argument whose first cell was read as a header is the likely mistake.
+                culprit, other = (first, r) if first.header is not None else (r, first)
+            raise InputError(culprit.name, f"{len(culprit.columns[0])} values for "
+                                           f"{len(other.columns[0])} {other.name} values; select the "
+                                           f"same rows for every series{hint}")
     axis = "column" if as_row else "row"
     values: dict[str, Any] = {}
     blank = np.ones(n, dtype=bool)
