@@ -491,29 +491,29 @@ def _fast_length(n: int) -> int:
 
 
 def _impulse_response(c1: np.ndarray, c2: np.ndarray, m: int) -> np.ndarray:
-    """h_0..h_{m-1} of 1 / (1 - c1 B - c2 B^2), one column per pair of coefficients.
+    """h_0..h_{m-1} of 1 / (1 - c1 B - c2 B^2), one row per pair of coefficients: (k, m).
 
-    Built by doubling rather than a loop over rows: the recursion's state-transition powers
+    Built by doubling rather than a loop over time: the recursion's state-transition powers
     give h_{L+j} = h_L h_j + c2 h_{L-1} h_{j-1} (h_{-1} = 0), so each step doubles the
     known length.
     """
     k = c1.shape[0]
-    h = np.zeros((max(m, 2), k))
-    h[0], h[1] = 1.0, c1
+    h = np.zeros((k, max(m, 2)))
+    h[:, 0], h[:, 1] = 1.0, c1
     known = 2
     while known < m:
-        h_next = c1 * h[known - 1] + c2 * h[known - 2]  # h_L
+        h_next = c1 * h[:, known - 1] + c2 * h[:, known - 2]  # h_L
         add = min(known, m - known)
-        h[known : known + add] = h_next * h[:add]
-        h[known + 1 : known + add] += (c2 * h[known - 1]) * h[: add - 1]
+        h[:, known : known + add] = h_next[:, None] * h[:, :add]
+        h[:, known + 1 : known + add] += (c2 * h[:, known - 1])[:, None] * h[:, : add - 1]
         known += add
-    return h[:m]
+    return h[:, :m]
 
 
 def _causal_filter(h_spec: np.ndarray, y: np.ndarray, size: int) -> np.ndarray:
-    """x_t = sum_{s<=t} h_{t-s} y_s per column, by FFT (``h_spec`` is rfft(h, size))."""
-    m = y.shape[0]
-    return np.fft.irfft(np.fft.rfft(y, size, axis=0) * h_spec, size, axis=0)[:m]
+    """x_t = sum_{s<=t} h_{t-s} y_s for each row of ``y`` (k, m), by FFT (h_spec = rfft(h))."""
+    m = y.shape[1]
+    return np.fft.irfft(np.fft.rfft(y, size, axis=1) * h_spec, size, axis=1)[:, :m]
 
 
 def gls_drift(d: np.ndarray, fit: NoiseModelFit) -> tuple[np.ndarray, np.ndarray]:
@@ -523,21 +523,26 @@ def gls_drift(d: np.ndarray, fit: NoiseModelFit) -> tuple[np.ndarray, np.ndarray
         d = d[:, None]
     a1, a2, sigma_a2 = _ma_factors(fit)
     c1, c2 = (a1 + a2).real, -(a1 * a2).real  # 1 / ((1 - a1 B)(1 - a2 B)), a real recursion
-    phi = fit.noise_phi
-    y = d[1:] - phi * d[:-1]  # the AR part, conditional on the first observation
-    m, k = y.shape
+    phi = fit.noise_phi[:, None]
+    # Funds as rows from here on: the transforms run along contiguous memory.
+    d = np.ascontiguousarray(d.T)
+    y = d[:, 1:] - phi * d[:, :-1]  # the AR part, conditional on the first observation
+    k, m = y.shape
     # The inverse MA filter is a convolution with its impulse response h; by FFT, with the
     # response's spectrum shared by the forward and the transposed pass below.
     h = _impulse_response(c1, c2, m)
     size = _fast_length(2 * m - 1)
-    h_spec = np.fft.rfft(h, size, axis=0)
+    h_spec = np.fft.rfft(h, size, axis=1)
     x = _causal_filter(h_spec, y, size)
     # Regressors: the whitened constant, and the responses to the two unknown initial
     # innovations (the impulse response, and the same one period later).
-    z = np.stack([(1.0 - phi) * np.cumsum(h, axis=0), h, np.vstack([np.zeros((1, k)), h[:-1]])], axis=-1)
-    zk = z.transpose(1, 2, 0)  # (k, 3, t)
-    ztz = zk @ zk.transpose(0, 2, 1)
-    ztx = (zk @ x.T[:, :, None])[:, :, 0]
+    z = np.empty((k, 3, m))
+    np.cumsum(h, axis=1, out=z[:, 0])
+    z[:, 0] *= 1.0 - phi
+    z[:, 1] = h
+    z[:, 2, 0], z[:, 2, 1:] = 0.0, h[:, :-1]
+    ztz = z @ z.transpose(0, 2, 1)
+    ztx = (z @ x[:, :, None])[:, :, 0]
     # A tiny ridge keeps the solve defined when an initial-state response vanishes (a = 0).
     ztz = ztz + np.eye(3)[None] * 1e-12 * np.trace(ztz, axis1=1, axis2=2)[:, None, None]
     inv = np.linalg.inv(ztz)
@@ -545,14 +550,14 @@ def gls_drift(d: np.ndarray, fit: NoiseModelFit) -> tuple[np.ndarray, np.ndarray
     # mu = sum_t a_t d_t. The weights: u = Z (Z'Z)^{-1} e_1 on the whitened data, taken back
     # through the filter (its transpose: the same convolution run backwards in time) and
     # through y_t = d_{t+1} - phi d_t.
-    u = np.einsum("tki,ki->tk", z, inv[:, 0, :])
-    w = _causal_filter(h_spec, u[::-1], size)[::-1]
-    a = np.zeros((m + 1, k))
-    a[1:] += w
-    a[:-1] -= phi * w
+    u = (inv[:, :1, :] @ z)[:, 0]
+    w = _causal_filter(h_spec, u[:, ::-1], size)[:, ::-1]
+    a = np.zeros((k, m + 1))
+    a[:, 1:] += w
+    a[:, :-1] -= phi * w
     # The model's variance takes s_u^2 as known; a fund whose estimate sits at or near zero
     # would get a far too small standard error. The variance is linear in s_u^2 (the
     # persistent part of d is white): averaged over the uncertainty of s_u^2 it grows by
     # (E[s_u^2] - s_u^2) |a|^2, E under the profile likelihood.
-    extra = np.maximum(fit.persistent_var_mean - fit.persistent_var, 0.0) * (a * a).sum(axis=0)
+    extra = np.maximum(fit.persistent_var_mean - fit.persistent_var, 0.0) * (a * a).sum(axis=1)
     return mu, np.sqrt(np.maximum(sigma_a2 * inv[:, 0, 0] + extra, 0.0))

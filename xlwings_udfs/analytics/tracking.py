@@ -197,14 +197,18 @@ def _dimson_beta(rf: np.ndarray, ri: np.ndarray) -> np.ndarray:
     """Sum of the slopes on the index return at t-1, t and t+1 (Dimson, 1979)."""
     lag, lead = np.full_like(ri, np.nan), np.full_like(ri, np.nan)
     lag[1:], lead[:-1] = ri[:-1], ri[1:]
-    x = np.stack([np.ones_like(ri), lag, ri, lead], axis=-1)  # (t, k, 4)
-    ok = np.isfinite(rf) & np.isfinite(x).all(axis=-1)
-    x = np.where(ok[..., None], x, 0.0)
+    ok = np.isfinite(rf) & np.isfinite(lag) & np.isfinite(ri) & np.isfinite(lead)
+    xs = [np.where(ok, c, 0.0) for c in (np.ones_like(ri), lag, ri, lead)]
     y = np.where(ok, rf, 0.0)
-    xk = x.transpose(1, 2, 0)  # (k, 4, t)
-    xtx = xk @ xk.transpose(0, 2, 1)
-    xty = (xk @ y.T[:, :, None])[:, :, 0]
     k = rf.shape[1]
+    # Column sums of products, one per entry: as fast as a batched matrix product for one
+    # fund, and several times faster for a block of funds (no transposed copies).
+    xtx = np.empty((k, 4, 4))
+    xty = np.empty((k, 4))
+    for a in range(4):
+        xty[:, a] = (xs[a] * y).sum(0)
+        for b in range(a, 4):
+            xtx[:, a, b] = xtx[:, b, a] = (xs[a] * xs[b]).sum(0)
     out = np.full(k, np.nan)
     good = ok.sum(0) >= 10
     good &= np.abs(np.linalg.det(np.where(good[:, None, None], xtx, np.eye(4)))) > 0
