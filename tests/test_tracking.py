@@ -621,3 +621,23 @@ def test_bad_periods_per_year(idx, fund):
     for bad in (0, -12, "daily", float("nan")):
         e = _error(fund=fund, index=idx, periods_per_year=bad)
         assert str(e).startswith("periods_per_year")
+
+
+def test_one_year_before_follows_the_calendar():
+    from xlwings_udfs.analytics.tracking import _one_year_before
+
+    rng = np.random.default_rng(3)
+    stamps = pd.to_datetime(rng.integers(pd.Timestamp("1680-01-01").value, pd.Timestamp("2262-01-01").value, 3000))
+    special = pd.to_datetime(["2024-02-29", "2024-02-29 13:45", "2024-02-28", "2024-03-01", "2025-02-28",
+                              "2025-03-01", "2100-03-01", "2000-02-29", "2001-02-28 23:59:59.999999999"],
+                             format="ISO8601")
+    stamps = stamps.append(special).as_unit("ns")
+
+    def reference(t: pd.Timestamp) -> pd.Timestamp:
+        day = t.normalize()
+        leap_day = (day.month, day.day) == (2, 29)
+        back = day.replace(year=day.year - 1, day=28) if leap_day else day.replace(year=day.year - 1)
+        return back + (t - day)
+
+    got = _one_year_before(stamps.asi8)
+    np.testing.assert_array_equal(got, [reference(t).value for t in stamps])

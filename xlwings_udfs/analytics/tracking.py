@@ -369,7 +369,7 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
         first_dates, last_dates = first + 1, last + 1  # row numbers
     elif a.is_panel:
         first_dates, last_dates = a.dates[first], a.dates[np.maximum(last, 0)]
-    else:  # scalar lookups: indexing a DatetimeIndex with an array costs more than a fit
+    else:  # scalar lookups: indexing a DatetimeIndex with an array is slow for one fund
         first_dates, last_dates = a.dates[first[0]], a.dates[max(last[0], 0)]
 
     def out(v):
