@@ -59,7 +59,8 @@ Estimation
    :math:`(1-\\phi B)(d_t-\\mu) = (1-a_1B)(1-a_2B)a_t`, :math:`|a_i|\\le1` (spectral
    factorization of :math:`g(\\lambda)|1-\\phi e^{i\\lambda}|^2`: its palindromic quartic is a
    quadratic in :math:`z+1/z`, solved in closed form). Filtering by the inverse MA part (a
-   real second-order recursion, applied as a convolution with its impulse response) turns it into a regression of the whitened data on the
+   real second-order recursion, applied as a convolution with its impulse response) turns it
+   into a regression of the whitened data on the
    whitened constant and on the responses to the two unknown initial innovations. The
    coefficient on the constant is the GLS drift, :math:`\\sigma_a^2[(Z'Z)^{-1}]_{11}` its
    variance given the spectrum. Leaving the initial state free matters: when the noise
@@ -212,8 +213,8 @@ def _grid_for_length(n: int):
     many launch dates uses each length once per call anyway.
 
     Shapes are flattened phi-major: shape index = i_phi * len(_PSI_GRID) + i_psi; grid
-    point = i_q * n_shapes + shape. The scan grid (``inv_h_t``, points x bins, and ``logdet``) is in single
-    precision: the scan only has to find the neighbourhood of the minimum and trace the
+    point = i_q * n_shapes + shape. The scan grid (``inv_h_t``, points x bins, and ``logdet``)
+    is in single precision: the scan only has to find the neighbourhood of the minimum and trace the
     profile, to about 1e-5 (a likelihood ratio of 0.1 over a few thousand frequencies), and
     it halves the memory traffic. ``kbar`` stays in double precision for the refinement.
     """
@@ -248,6 +249,16 @@ def _ordinates(d: np.ndarray):
     return _bin_mean(pgram / scale, edges), _bin_mean(spec.real / (n * np.sqrt(scale)), edges), scale
 
 
+def _parabola_step(lo, hi, curv, ok):
+    """Vertex of the parabola through (-1, lo), (0, mid), (1, hi), curv = lo - 2 mid + hi.
+
+    Kept within half a grid step of the middle point; 0 where ``ok`` is false (a minimum on
+    the edge of the grid, or no upward curvature).
+    """
+    step = np.minimum(np.maximum(0.5 * (lo - hi) / np.where(ok, curv, 1.0), -0.5), 0.5)
+    return np.where(ok, step, 0.0)
+
+
 def _parabolic_min(values: np.ndarray):
     """Minimum along the last axis refined by a parabola through the grid minimum and its neighbours.
 
@@ -263,8 +274,7 @@ def _parabolic_min(values: np.ndarray):
     lo, mid, hi = v[at - 1], v[at], v[at + 1]
     curv = lo - 2.0 * mid + hi
     edge = (i == 0) | (i == size - 1) | ~(curv > 0)
-    step = np.minimum(np.maximum(0.5 * (lo - hi) / np.where(edge, 1.0, curv), -0.5), 0.5)
-    step[edge] = 0.0
+    step = _parabola_step(lo, hi, curv, ~edge)
     best = np.where(edge, v[at - c + i], mid - 0.25 * (lo - hi) * step)
     shape = values.shape[:-1]
     return best.reshape(shape), np.where(edge, i, c + step).reshape(shape)
@@ -328,14 +338,11 @@ def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
     a2 = np.einsum("bkp,bk->kp", wh, cbar)
     ld = np.einsum("b,bkp->kp", weights / total, np.log(h))
     stencil = np.log(np.maximum(a1 - a2 * a2 / (wh.sum(axis=0) / n), 1e-300)) + ld
-    grid_best = stencil[:, :1]
+    grid_best = stencil[:, 0]
     # Values at centre-1, centre, centre+1 along each axis; no step off an edge minimum.
     lo, hi = stencil[:, 1::2], stencil[:, 2::2]  # (k, 3)
-    curv = lo - 2.0 * grid_best + hi
-    ok = (idx > 0) & (idx < sizes - 1) & (curv > 0)
-    step = np.where(ok, np.minimum(np.maximum(0.5 * (lo - hi) / np.where(ok, curv, 1.0), -0.5), 0.5), 0.0)
-    frac = idx + step
-    grid_best = grid_best[:, 0]
+    curv = lo - 2.0 * grid_best[:, None] + hi
+    frac = idx + _parabola_step(lo, hi, curv, (idx > 0) & (idx < sizes - 1) & (curv > 0))
     q = np.interp(frac[:, 0], np.arange(shape3[0]), _Q_GRID)
     phi = np.interp(frac[:, 1], np.arange(shape3[1]), _PHI_GRID)
     psi = np.interp(frac[:, 2], np.arange(shape3[2]), _PSI_GRID)
