@@ -135,54 +135,76 @@ class NoiseModelFit:
 def _binned_kernel(n: int, phi: np.ndarray, psi: np.ndarray) -> np.ndarray:
     """Expected periodogram of the noise, end effect aside, averaged over each frequency bin.
 
-    k_n(lambda; phi, psi) = |1 - e^{-i lambda}|^2 F(lambda), with F the Fejer-smoothed
-    spectrum of ARMA(1,1) e with unit innovations:
+    k_n(lambda; phi, psi) = w F(lambda), w = |1 - e^{-i lambda}|^2 = 4 sin^2(lambda / 2), with
+    F the Fejer-smoothed spectrum of ARMA(1,1) e with unit innovations:
     F = gamma_0 + 2 gamma_1 Re[S_1 - S_2 / n], where gamma(h) = gamma_1 phi^(h-1) for h >= 1,
     S_1 = sum_{h=1}^{n-1} phi^(h-1) e^{i lambda h} and S_2 = sum_{h=1}^{n-1} h phi^(h-1)
-    e^{i lambda h}, finite geometric sums in z = phi e^{i lambda} with closed forms. Computed
-    in chunks of frequencies, so memory does not grow with n. ``phi`` and ``psi`` are
-    vectors of equal length; the result has shape (bins, len(phi)).
+    e^{i lambda h}. In closed form (e^{i lambda n} = 1 at the Fourier frequencies), with
+    c = cos(lambda), D = 1 - 2 phi c + phi^2 and p = phi^(n-1):
+
+        F = (1 + 2 psi c + psi^2) / D - 2 gamma_1 p (1 - phi c) / D
+            - (2 gamma_1 / n) [(1 + (n-1) p phi)((1 + phi^2) c - 2 phi)
+                               - n p (1 - phi^2 - 2 phi c + 2 phi^2 c^2)] / D^2,
+
+    the ARMA spectrum and its finite-sample corrections. So k combines five functions of the
+    frequency, w c^a / D^b, that depend on phi alone: their bin means are computed once per
+    phi (in chunks of frequencies, so memory does not grow with n) and combined with psi, in
+    real arithmetic. ``phi`` is a vector (K,); ``psi`` is (K,), one psi per phi, or (K, J), J
+    of them per phi. The result has shape (bins,) + psi.shape.
     """
     m = (n - 1) // 2
     edges = _bin_edges(m)
-    phi = np.asarray(phi, dtype=float)[None, :]
-    psi = np.asarray(psi, dtype=float)[None, :]
-    gamma0 = (1.0 + 2.0 * phi * psi + psi * psi) / (1.0 - phi * phi)
-    gamma1 = (phi + psi) * (1.0 + phi * psi) / (1.0 - phi * phi)
-    big_n = n - 1
-    phi_n = phi**big_n  # phi^(n-1); e^{i lambda (n-1)} = e^{-i lambda} at Fourier frequencies
-    sums = np.zeros((edges.size - 1, phi.shape[1]))
-    step = max(1, 2_000_000 // phi.shape[1])
-    # Cached for usual histories only, so the cache stays small (64 x 8192 x 24 bytes at most).
-    roots = _unit_roots if m <= 8192 else _unit_roots.__wrapped__
+    phi = np.asarray(phi, dtype=float)
+    psi = np.asarray(psi, dtype=float)
+    basis = np.zeros((edges.size - 1, 5, phi.size))  # bin sums of w c^a / D^b
+    step = max(1, 400_000 // phi.size)
+    # Cached for usual histories only, so the cache stays small (64 x 8192 x 16 bytes at most).
+    frequencies = _frequencies if m <= 8192 else _frequencies.__wrapped__
+    f = phi[None, :]
     for lo in range(0, m, step):
         hi = min(m, lo + step)
-        e, one_minus_cos = roots(n, lo, hi)
-        z = phi * e
-        z_n = phi_n / e  # z^(n-1)
-        one_minus = 1.0 - z
-        s1 = e * (1.0 - z_n) / one_minus
-        s2 = e * (1.0 - (big_n + 1) * z_n + big_n * z_n * z) / (one_minus * one_minus)
-        kernel = 2.0 * one_minus_cos * (gamma0 + 2.0 * gamma1 * (s1 - s2 / n).real)
-        # Accumulate bin sums over this chunk of frequencies.
+        w, c = frequencies(n, lo, hi)
+        inv_d = 1.0 / ((1.0 - f) ** 2 + f * w)  # D = (1 - phi)^2 + phi w: exact near lambda = 0
+        terms = np.empty((hi - lo, 5, phi.size))
+        np.multiply(w, inv_d, out=terms[:, 0])  # w / D
+        np.multiply(terms[:, 0], c, out=terms[:, 1])  # w c / D
+        np.multiply(terms[:, 0], inv_d, out=terms[:, 2])  # w / D^2
+        np.multiply(terms[:, 1], inv_d, out=terms[:, 3])  # w c / D^2
+        np.multiply(terms[:, 3], c, out=terms[:, 4])  # w c^2 / D^2
         first_bin = np.searchsorted(edges, lo, side="right") - 1
         starts = np.maximum(edges[first_bin:-1], lo) - lo
         starts = starts[starts < hi - lo]
-        sums[first_bin : first_bin + starts.size] += np.add.reduceat(kernel, starts, axis=0)
-    return sums / np.diff(edges)[:, None]
+        basis[first_bin : first_bin + starts.size] += np.add.reduceat(terms, starts, axis=0)
+    # The coefficients of the five functions in k, per (phi, psi).
+    per_phi = (slice(None),) + (None,) * (psi.ndim - 1)  # phi's axis against psi's shape
+    phi = phi[per_phi]
+    gamma1 = (phi + psi) * (1.0 + phi * psi) / (1.0 - phi * phi)
+    p = phi ** (n - 1)
+    g = 2.0 * gamma1 * p
+    fejer = 2.0 * gamma1 / n
+    lead = fejer * (1.0 + (n - 1) * p * phi)
+    coef = np.stack(np.broadcast_arrays(
+        1.0 + psi * psi - g,
+        2.0 * psi + g * phi,
+        2.0 * phi * lead + fejer * n * p * (1.0 - phi * phi),
+        -lead * (1.0 + phi * phi) - 2.0 * phi * fejer * n * p,
+        2.0 * phi * phi * fejer * n * p,
+    ))  # (5,) + psi.shape
+    sums = (basis[(slice(None), slice(None)) + per_phi] * coef[None]).sum(axis=1)
+    return sums / np.diff(edges).reshape((-1,) + (1,) * psi.ndim)
 
 
 @lru_cache(maxsize=64)
-def _unit_roots(n: int, lo: int, hi: int):
-    """e^{i lambda_j} and 1 - cos(lambda_j) at the Fourier frequencies j = lo+1..hi, as columns.
+def _frequencies(n: int, lo: int, hi: int):
+    """w = 4 sin^2(lambda_j / 2) and c = cos(lambda_j) at the Fourier frequencies j = lo+1..hi.
 
-    Cached (a fund's refinement evaluates the kernel at its own frequencies again), so
-    read-only.
+    Columns; cached (a fund's refinement evaluates the kernel at its own frequencies again),
+    so read-only.
     """
-    lam = (2.0 * np.pi / n) * np.arange(lo + 1, hi + 1)[:, None]
-    e, one_minus_cos = np.exp(1j * lam), 1.0 - np.cos(lam)
-    e.flags.writeable = one_minus_cos.flags.writeable = False
-    return e, one_minus_cos
+    w = 4.0 * np.sin((np.pi / n) * np.arange(lo + 1, hi + 1))[:, None] ** 2
+    c = 1.0 - 0.5 * w
+    w.flags.writeable = c.flags.writeable = False
+    return w, c
 
 
 @lru_cache(maxsize=256)
@@ -221,14 +243,16 @@ def _grid_for_length(n: int):
     edges = _bin_edges((n - 1) // 2)
     weights = np.diff(edges).astype(float)
     total = weights.sum()
-    phi, psi = (g.ravel() for g in np.meshgrid(_PHI_GRID, _PSI_GRID, indexing="ij"))
-    kbar = _binned_kernel(n, phi, psi)  # (B, n_shapes)
+    kbar = _binned_kernel(n, _PHI_GRID, np.broadcast_to(_PSI_GRID, (_PHI_GRID.size, _PSI_GRID.size)))
+    kbar = kbar.reshape(kbar.shape[0], -1)  # (B, n_shapes), phi-major
     q = _Q_GRID.astype(np.float32)[:, None, None]
     k32 = np.ascontiguousarray(kbar.T, dtype=np.float32)
-    h = (q + (1.0 - q) * k32[None]).reshape(-1, kbar.shape[0])  # (points, B)
+    h = (1.0 - q) * k32[None]
+    h += q  # in place: q + (...) broadcasts q through a slow loop, ten times longer
+    h = h.reshape(-1, kbar.shape[0])  # (points, B)
     wt = (weights / total).astype(np.float32)
     inv_h_t = wt / h
-    logdet = np.log(h) @ wt
+    logdet = np.log(h, out=h) @ wt  # in place: a fresh array of this size costs its page faults
     # A3 = mean(w / (n h)) of the end-effect profile, the same for every fund.
     a3 = inv_h_t @ np.full(h.shape[1], 1.0 / n, dtype=np.float32)
     return edges, weights, total, kbar, inv_h_t, logdet, a3
@@ -517,12 +541,6 @@ def _impulse_response(c1: np.ndarray, c2: np.ndarray, m: int) -> np.ndarray:
     return h[:, :m]
 
 
-def _causal_filter(h_spec: np.ndarray, y: np.ndarray, size: int) -> np.ndarray:
-    """x_t = sum_{s<=t} h_{t-s} y_s for each row of ``y`` (k, m), by FFT (h_spec = rfft(h))."""
-    m = y.shape[1]
-    return np.fft.irfft(np.fft.rfft(y, size, axis=1) * h_spec, size, axis=1)[:, :m]
-
-
 def gls_drift(d: np.ndarray, fit: NoiseModelFit) -> tuple[np.ndarray, np.ndarray]:
     """GLS drift mu per period and its standard error, for each column of ``d`` (n, k)."""
     d = np.asarray(d, dtype=float)
@@ -535,12 +553,7 @@ def gls_drift(d: np.ndarray, fit: NoiseModelFit) -> tuple[np.ndarray, np.ndarray
     d = np.ascontiguousarray(d.T)
     y = d[:, 1:] - phi * d[:, :-1]  # the AR part, conditional on the first observation
     k, m = y.shape
-    # The inverse MA filter is a convolution with its impulse response h; by FFT, with the
-    # response's spectrum shared by the forward and the transposed pass below.
     h = _impulse_response(c1, c2, m)
-    size = _fast_length(2 * m - 1)
-    h_spec = np.fft.rfft(h, size, axis=1)
-    x = _causal_filter(h_spec, y, size)
     # Regressors: the whitened constant, and the responses to the two unknown initial
     # innovations (the impulse response, and the same one period later).
     z = np.empty((k, 3, m))
@@ -549,16 +562,21 @@ def gls_drift(d: np.ndarray, fit: NoiseModelFit) -> tuple[np.ndarray, np.ndarray
     z[:, 1] = h
     z[:, 2, 0], z[:, 2, 1:] = 0.0, h[:, :-1]
     ztz = z @ z.transpose(0, 2, 1)
-    ztx = (z @ x[:, :, None])[:, :, 0]
     # A tiny ridge keeps the solve defined when an initial-state response vanishes (a = 0).
     ztz = ztz + np.eye(3)[None] * 1e-12 * np.trace(ztz, axis1=1, axis2=2)[:, None, None]
     inv = np.linalg.inv(ztz)
-    mu = np.einsum("ki,ki->k", inv[:, 0, :], ztx)
-    # mu = sum_t a_t d_t. The weights: u = Z (Z'Z)^{-1} e_1 on the whitened data, taken back
+    # mu = sum_t a_t d_t, with weights u = Z (Z'Z)^{-1} e_1 on the whitened data, taken back
     # through the filter (its transpose: the same convolution run backwards in time) and
     # through y_t = d_{t+1} - phi d_t.
     u = (inv[:, :1, :] @ z)[:, 0]
-    w = _causal_filter(h_spec, u[:, ::-1], size)[:, ::-1]
+    # The inverse MA filter is a convolution with its impulse response h: by FFT, the data
+    # forwards and the weights backwards in one transform.
+    size = _fast_length(2 * m - 1)
+    spec = np.fft.rfft(np.concatenate([y, u[:, ::-1]]), size, axis=1)
+    spec.reshape(2, k, -1)[:] *= np.fft.rfft(h, size, axis=1)
+    filtered = np.fft.irfft(spec, size, axis=1)
+    x, w = filtered[:k, :m], filtered[k:, m - 1 :: -1]
+    mu = np.einsum("ki,ki->k", inv[:, 0, :], (z @ x[:, :, None])[:, :, 0])
     a = np.zeros((k, m + 1))
     a[:, 1:] += w
     a[:, :-1] -= phi * w

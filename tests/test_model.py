@@ -1,0 +1,43 @@
+"""Internals of the tracking model checked against direct computations."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from xlwings_udfs.analytics.model import _bin_edges, _binned_kernel
+
+
+def fejer_kernel_by_sum(n: int, phi: float, psi: float) -> np.ndarray:
+    """Bin means of |1 - e^{-i lambda}|^2 sum_{|h|<n} (1 - |h|/n) gamma(h) e^{i lambda h}.
+
+    The expected periodogram of n differenced ARMA(1,1) values with unit innovations, end
+    effect aside, summed over the lags term by term: no closed form involved.
+    """
+    m = (n - 1) // 2
+    lam = 2.0 * np.pi * np.arange(1, m + 1) / n
+    gamma0 = (1.0 + 2.0 * phi * psi + psi * psi) / (1.0 - phi * phi)
+    gamma1 = (phi + psi) * (1.0 + phi * psi) / (1.0 - phi * phi)
+    h = np.arange(1, n)
+    weighted = (1.0 - h / n) * gamma1 * phi ** (h - 1.0)
+    fejer = gamma0 + 2.0 * np.cos(np.outer(lam, h)) @ weighted
+    k = 4.0 * np.sin(lam / 2.0) ** 2 * fejer
+    edges = _bin_edges(m)
+    return np.add.reduceat(k, edges[:-1]) / np.diff(edges)
+
+
+@pytest.mark.parametrize("n", [31, 32, 40, 257, 1000, 2521])
+def test_binned_kernel_matches_the_lag_sum(n):
+    rng = np.random.default_rng(n)
+    phi = np.concatenate([[0.0, 0.8, 0.0, 0.8, 0.5], rng.uniform(0.0, 0.8, 5)])
+    psi = np.concatenate([[0.0, 0.0, 0.9, 0.9, 0.0], rng.uniform(0.0, 0.9, 5)])
+    got = _binned_kernel(n, phi, psi)
+    assert got.shape == (_bin_edges((n - 1) // 2).size - 1, phi.size)
+    for j in range(phi.size):
+        np.testing.assert_allclose(got[:, j], fejer_kernel_by_sum(n, phi[j], psi[j]), rtol=1e-11)
+
+
+def test_binned_kernel_on_a_grid_equals_pairs():
+    phi, psi = np.array([0.0, 0.3, 0.8]), np.array([0.0, 0.45, 0.9, 0.2])
+    grid = _binned_kernel(500, phi, np.broadcast_to(psi, (phi.size, psi.size)))
+    pairs = _binned_kernel(500, np.repeat(phi, psi.size), np.tile(psi, phi.size))
+    np.testing.assert_allclose(grid.reshape(grid.shape[0], -1), pairs, rtol=1e-14)
