@@ -511,6 +511,19 @@ def test_dimson_equals_plain_beta_without_lags():
     assert st_.beta_dimson == pytest.approx(st_.beta, abs=0.02)
 
 
+def test_dimson_beta_of_a_fund_with_a_flat_index_is_nan_and_spares_the_others(idx):
+    # Fund B exists only while the index stands still: its lead/lag regression is singular.
+    index = idx.copy()
+    index[300:360] = index[300]
+    rng = np.random.default_rng(6)
+    a = noisy_fund(index, seed=7)
+    b = np.full(index.size, np.nan)
+    b[300:360] = 50.0 * np.exp(np.cumsum(rng.normal(0.0, 0.01, 60)))
+    panel = tracking_stats(np.column_stack([a, b]), index)
+    assert np.isnan(panel.beta_dimson[1])
+    assert panel.beta_dimson[0] == pytest.approx(tracking_stats(a, index).beta_dimson, rel=1e-12)
+
+
 # ---------------------------------------------------------------------------------------
 # errors: a ValueError subclass whose message names the argument and the row
 # ---------------------------------------------------------------------------------------

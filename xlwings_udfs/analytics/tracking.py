@@ -198,35 +198,33 @@ def _dimson_beta(rf: np.ndarray, ri: np.ndarray) -> np.ndarray:
     lag, lead = np.full_like(ri, np.nan), np.full_like(ri, np.nan)
     lag[1:], lead[:-1] = ri[:-1], ri[1:]
     ok = np.isfinite(rf) & np.isfinite(lag) & np.isfinite(ri) & np.isfinite(lead)
-    xs = [np.where(ok, c, 0.0) for c in (np.ones_like(ri), lag, ri, lead)]
+    xs = [np.where(ok, c, 0.0) for c in (lag, ri, lead)]
     y = np.where(ok, rf, 0.0)
     k = rf.shape[1]
     # Column sums of products, one per entry: as fast as a batched matrix product for one
-    # fund, and several times faster for a block of funds (no transposed copies).
+    # fund, and several times faster for a block of funds (no transposed copies). The
+    # constant's row is the count and the column sums.
     xtx = np.empty((k, 4, 4))
     xty = np.empty((k, 4))
-    for a in range(4):
-        xty[:, a] = (xs[a] * y).sum(0)
-        for b in range(a, 4):
-            xtx[:, a, b] = xtx[:, b, a] = (xs[a] * xs[b]).sum(0)
+    xtx[:, 0, 0], xty[:, 0] = ok.sum(0), y.sum(0)
+    for a in range(3):
+        xtx[:, 0, a + 1] = xtx[:, a + 1, 0] = xs[a].sum(0)
+        xty[:, a + 1] = (xs[a] * y).sum(0)
+        for b in range(a, 3):
+            xtx[:, a + 1, b + 1] = xtx[:, b + 1, a + 1] = (xs[a] * xs[b]).sum(0)
     out = np.full(k, np.nan)
-    good = ok.sum(0) >= 10
-    good &= np.abs(np.linalg.det(np.where(good[:, None, None], xtx, np.eye(4)))) > 0
+    good = xtx[:, 0, 0] >= 10
     if good.any():
-        coef = np.linalg.solve(xtx[good], xty[good][:, :, None])[:, :, 0]
+        try:
+            coef = np.linalg.solve(xtx[good], xty[good][:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:  # a singular system (a constant index, say): the others
+            good &= np.abs(np.linalg.det(np.where(good[:, None, None], xtx, np.eye(4)))) > 0
+            coef = np.linalg.solve(xtx[good], xty[good][:, :, None])[:, :, 0]
         out[good] = coef[:, 1:].sum(1)
     return out
 
 
 _BLOCK = 256
-
-
-def _by_column(x: np.ndarray, columns: np.ndarray, stat) -> np.ndarray:
-    """``stat`` (a column-wise reduction) over the selected columns of ``x``; NaN elsewhere."""
-    out = np.full(x.shape[1], np.nan)
-    if columns.any():
-        out[columns] = stat(x[:, columns])
-    return out
 
 
 def _median_low_high(x: np.ndarray):
@@ -270,14 +268,19 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
         out["ehc"][cols], out["ehc_se"][cols] = A * mu, A * mu_se
         out["te_var"][cols], out["phi"][cols], out["psi"][cols] = fit.persistent_var, fit.noise_phi, fit.noise_psi
         out["te_lo"][cols], out["te_hi"][cols] = fit.persistent_var_lower, fit.persistent_var_upper
-    # Statistics only over the funds that have the data for them: a fund too short for a
-    # figure gets NaN (and a note) without numpy warning about empty slices. Filtering
-    # warnings instead is not thread-safe, and the Excel hosts call from many threads.
-    out["var_d"] = _by_column(d, n_ret >= 2, lambda x: np.nanvar(x, axis=0, ddof=1))
-    out["mean_d"] = _by_column(d, n_ret >= 1, lambda x: np.nanmean(x, axis=0))
-    out["sum_d"] = np.nansum(d, axis=0)
+    # Each fund's returns fill its column from the top; zeros below them make the column
+    # sums per-fund sums. A fund too short for a figure gets NaN (and a note).
+    has_ret = rows[:-1] < n_ret[None, :]
+    d0 = np.where(has_ret, d, 0.0)
+    out["sum_d"] = d0.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_d = out["sum_d"] / n_ret
+        dev = np.where(has_ret, d0 - mean_d, 0.0)
+        out["var_d"] = np.where(n_ret >= 2, (dev * dev).sum(axis=0) / (n_ret - 1), np.nan)
+    out["mean_d"] = np.where(n_ret >= 1, mean_d, np.nan)
+    del dev, has_ret
     # Rolling one-year point-to-point differences on the cumulative log difference.
-    cum = np.vstack([np.zeros((1, k)), np.nancumsum(d, axis=0)])
+    cum = np.vstack([np.zeros((1, k)), np.cumsum(d0, axis=0)])
     cum[rows >= counts[None, :]] = np.nan
     starts = _rolling_starts(dates, order, counts, A)
     has = starts >= 0
@@ -288,7 +291,7 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
     out["r_med"], out["r_lo"], out["r_hi"] = _median_low_high(roll)
     out["r_latest"] = roll[np.maximum(counts - 1, 0), np.arange(k)]
     out["n_windows"] = has.sum(0)
-    del d, cum, roll, starts, has
+    del d, d0, cum, roll, starts, has
     out["beta"], out["r2"], out["alpha"] = _regression(rf, ri, A)
     out["beta_d"] = _dimson_beta(rf, ri)
     out.update(n_ret=n_ret, n_skipped=n_skipped, first=first, last=last)
@@ -338,7 +341,7 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
     # however many funds the panel has.
     parts = [_block_figures(a.fund[:, s : s + _BLOCK], log_index, a.dates, A, window)
              for s in range(0, k, _BLOCK)]
-    r = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    r = parts[0] if len(parts) == 1 else {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     n_ret = r["n_ret"]
     short = n_ret < MIN_RETURNS
     if short.all() and not a.is_panel:
