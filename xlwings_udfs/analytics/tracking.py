@@ -151,30 +151,26 @@ def _one_year_before(ns: np.ndarray) -> np.ndarray:
     return ns - (365 + (leaps_to_date > leaps_to_year_before)) * _DAY_NS
 
 
-def _rolling_starts(dates: pd.DatetimeIndex | None, order, counts, periods_per_year):
+def _rolling_starts(dates: pd.DatetimeIndex | None, valid, order, counts, periods_per_year):
     """For each packed level row, the packed row that starts its one-year window, or -1.
 
-    With dates the window is one calendar year: it starts on the last date on or before
-    the same day a year earlier. Without dates it is ``periods_per_year`` rows.
+    With dates the window is one calendar year: it starts on the fund's last date on or
+    before the same day a year earlier. Without dates it is ``periods_per_year`` rows.
     """
     t, k = order.shape
-    rows = np.broadcast_to(np.arange(t)[:, None], (t, k))
-    live = rows < counts[None, :]
+    live = np.arange(t)[:, None] < counts[None, :]
     if dates is None:
-        start = rows - int(round(periods_per_year))
+        start = np.arange(t)[:, None] - int(round(periods_per_year))
         return np.where((start >= 0) & live, start, -1)
     ns = dates.asi8
-    base = ns[0] if len(ns) else 0
-    days = (ns - base) / _DAY_NS
-    year_back = (_one_year_before(ns) - base) / _DAY_NS
-    # One searchsorted for all funds: fund j's dates live in the band [j * B, (j + 1) * B).
-    band = 2.0 * (np.abs(days).max() + np.abs(year_back).max() + 1.0)
-    offset = np.arange(k)[None, :] * band
-    keys = np.where(live, days[order], band / 2.0) + offset
-    targets = year_back[order] + offset
-    pos = np.searchsorted(keys.ravel(order="F"), targets.ravel(order="F"), side="right") - 1
-    start = pos.reshape((t, k), order="F") - np.arange(k)[None, :] * t
-    return np.where((start >= 0) & live, start, -1)
+    # The last date on or before a year back, as a row of the date axis (-1: none); one
+    # search serves every fund. A fund's last valid row up to there is its packed row
+    # (count of valid rows so far) - 1.
+    back = np.searchsorted(ns, _one_year_before(ns), side="right") - 1
+    valid_so_far = np.cumsum(valid, axis=0)
+    back_of_row = back[order]  # for each packed row, in date-axis rows
+    start = np.take_along_axis(valid_so_far, np.maximum(back_of_row, 0), axis=0) - 1
+    return np.where((back_of_row >= 0) & (start >= 0) & live, start, -1)
 
 
 def _regression(rf: np.ndarray, ri: np.ndarray, periods_per_year: float):
@@ -230,14 +226,21 @@ _BLOCK = 256
 def _median_low_high(x: np.ndarray):
     """Median, minimum and maximum of each column over its non-NaN values (NaN if none).
 
-    One sort gives all three (NaN sorts last), where nanmedian, nanmin and nanmax would each
-    pass over the data, and warn about columns without values.
+    The median by partition, one call per distinct count of values (one for a panel of
+    funds with the same history); fmin and fmax skip NaN without warning about columns
+    that have no values (filtering warnings is not thread-safe).
     """
-    s = np.sort(x, axis=0)
+    k = x.shape[1]
+    if x.shape[0] == 0:
+        return np.full(k, np.nan), np.full(k, np.nan), np.full(k, np.nan)
     c = (~np.isnan(x)).sum(axis=0)
-    cols = np.arange(x.shape[1])
-    take = lambda i: np.where(c > 0, s[np.clip(i, 0, max(x.shape[0] - 1, 0)), cols], np.nan)  # noqa: E731
-    return 0.5 * (take((c - 1) // 2) + take(c // 2)), take(np.zeros_like(c)), take(c - 1)
+    median = np.full(k, np.nan)
+    for count in np.unique(c[c > 0]):
+        cols = np.flatnonzero(c == count)
+        lo, hi = (count - 1) // 2, count // 2
+        part = np.partition(x if cols.size == k else x[:, cols], [lo, hi], axis=0)  # NaN sorts last
+        median[cols] = 0.5 * (part[lo] + part[hi])
+    return median, np.fmin.reduce(x, axis=0), np.fmax.reduce(x, axis=0)
 
 
 def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, window: int | None) -> dict:
@@ -282,7 +285,7 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
     # Rolling one-year point-to-point differences on the cumulative log difference.
     cum = np.vstack([np.zeros((1, k)), np.cumsum(d0, axis=0)])
     cum[rows >= counts[None, :]] = np.nan
-    starts = _rolling_starts(dates, order, counts, A)
+    starts = _rolling_starts(dates, valid, order, counts, A)
     has = starts >= 0
     # Absurd level magnitudes make some windows' differences overflow to inf: that is their
     # value, not a fault.
