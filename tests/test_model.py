@@ -41,3 +41,19 @@ def test_binned_kernel_on_a_grid_equals_pairs():
     grid = _binned_kernel(500, phi, np.broadcast_to(psi, (phi.size, psi.size)))
     pairs = _binned_kernel(500, np.repeat(phi, psi.size), np.tile(psi, phi.size))
     np.testing.assert_allclose(grid.reshape(grid.shape[0], -1), pairs, rtol=1e-14)
+
+
+@pytest.mark.parametrize("n_returns", [40, 300, 2520])
+def test_scan_near_the_minimum_equals_the_full_scan(monkeypatch, n_returns):
+    from simulate import SCENARIOS, simulate_panel
+    from xlwings_udfs.analytics import model
+
+    fits = {}
+    for margin in (model._SCAN_MARGIN, np.inf):  # an infinite margin scans every q
+        monkeypatch.setattr(model, "_SCAN_MARGIN", margin)
+        fits[margin] = [model.fit_noise_model(np.diff(simulate_panel(sc, 12, 5, n_returns=n_returns).L, axis=0)[:, [j]])
+                        for sc in SCENARIOS.values() for j in range(12)]
+    for near, full in zip(*fits.values()):
+        for field in near.__dataclass_fields__:
+            np.testing.assert_allclose(getattr(near, field), getattr(full, field), rtol=1e-9, atol=1e-300,
+                                       err_msg=field)

@@ -97,6 +97,15 @@ MIN_RETURNS = 30
 _Q_GRID = np.concatenate([[0.0], 1.0 / (1.0 + np.exp(-np.linspace(-14.0, 10.0, 193))), [1.0]])
 _PHI_GRID = np.linspace(0.0, 0.8, 9)
 _PSI_GRID = np.linspace(0.0, 0.9, 7)
+# The scan reads every fourth q first, then only the q between those near the minimum: the
+# grid is stored in that order (the coarse rows, then the others by q), so each pass reads
+# one contiguous block, a third of the grid or less for one fund. "Near" is a likelihood
+# ratio within _SCAN_MARGIN of the coarse minimum, far beyond the 95% interval (3.84) and
+# the grid's own error (about 1): the q that the estimate, its interval and the mean of s_u^2
+# depend on are all scanned (the mean's weights beyond it are below e^-30).
+_COARSE_Q = np.unique(np.concatenate([np.arange(0, _Q_GRID.size, 4), [_Q_GRID.size - 1]]))
+_FINE_Q = np.setdiff1d(np.arange(_Q_GRID.size), _COARSE_Q)
+_SCAN_MARGIN = 60.0
 # Values of s_u^2, relative to the mean periodogram, at which the profile is evaluated.
 _V_GRID = np.logspace(-7.0, 0.5, 151)
 _CHI2_95 = 3.841458820694124
@@ -234,28 +243,33 @@ def _grid_for_length(n: int):
     About 6 MB each; the cache holds the lengths of a workbook's funds, while a panel with
     many launch dates uses each length once per call anyway.
 
-    Shapes are flattened phi-major: shape index = i_phi * len(_PSI_GRID) + i_psi; grid
-    point = i_q * n_shapes + shape. The scan grid (``inv_h_t``, points x bins, and ``logdet``)
-    is in single precision: the scan only has to find the neighbourhood of the minimum and trace the
-    profile, to about 1e-5 (a likelihood ratio of 0.1 over a few thousand frequencies), and
-    it halves the memory traffic. ``kbar`` stays in double precision for the refinement.
+    Shapes are flattened phi-major: shape index = i_phi * len(_PSI_GRID) + i_psi. The rows of
+    the scan grid (``inv_h_t``, points x bins; ``logdet`` and ``a3`` alike) are the points
+    (q, shape), q in the stored order (_COARSE_Q, then _FINE_Q); ``logdet_by_q`` is the
+    log-determinant again, by q in grid order. The scan grid is in single precision: the scan
+    only has to find the neighbourhood of the minimum and trace the profile, to about 1e-5 (a
+    likelihood ratio of 0.1 over a few thousand frequencies), and it halves the memory
+    traffic. ``kbar`` stays in double precision for the refinement.
     """
     edges = _bin_edges((n - 1) // 2)
     weights = np.diff(edges).astype(float)
     total = weights.sum()
     kbar = _binned_kernel(n, _PHI_GRID, np.broadcast_to(_PSI_GRID, (_PHI_GRID.size, _PSI_GRID.size)))
     kbar = kbar.reshape(kbar.shape[0], -1)  # (B, n_shapes), phi-major
-    q = _Q_GRID.astype(np.float32)[:, None, None]
+    stored = np.concatenate([_COARSE_Q, _FINE_Q])
+    q = _Q_GRID[stored].astype(np.float32)[:, None, None]
     k32 = np.ascontiguousarray(kbar.T, dtype=np.float32)
     h = (1.0 - q) * k32[None]
     h += q  # in place: q + (...) broadcasts q through a slow loop, ten times longer
-    h = h.reshape(-1, kbar.shape[0])  # (points, B)
+    h = h.reshape(-1, kbar.shape[0])  # (points, B), in stored order
     wt = (weights / total).astype(np.float32)
     inv_h_t = wt / h
     logdet = np.log(h, out=h) @ wt  # in place: a fresh array of this size costs its page faults
     # A3 = mean(w / (n h)) of the end-effect profile, the same for every fund.
     a3 = inv_h_t @ np.full(h.shape[1], 1.0 / n, dtype=np.float32)
-    return edges, weights, total, kbar, inv_h_t, logdet, a3
+    logdet_by_q = np.empty((_Q_GRID.size, kbar.shape[1]), dtype=np.float32)
+    logdet_by_q[stored] = logdet.reshape(_Q_GRID.size, -1)
+    return edges, weights, total, kbar, inv_h_t, logdet, a3, logdet_by_q
 
 
 def _ordinates(d: np.ndarray):
@@ -313,6 +327,33 @@ def _concentrated(ibar, cbar, weights, total, n, q, phi, psi):
     return np.log(sigma2) + (weights[:, None] * np.log(h)).sum(axis=0) / total, sigma2
 
 
+def _scan(ibar, cbar, inv_h_t, a3, logdet, rows: slice) -> np.ndarray:
+    """Concentrated objective (float32, k x points) at the stored grid points ``rows``.
+
+    The end-effect term, common to all ordinates, is profiled out: for shape h the scale is
+    S = A1 - A2^2 / A3 with A1 = mean(w I / h), A2 = mean(w C / h), A3 = mean(w / (n h)).
+    """
+    grid, a3, logdet = inv_h_t[rows], a3[rows], logdet[rows]
+    kf = ibar.shape[1]
+    obj = np.empty((kf, grid.shape[0]), dtype=np.float32)
+    chunk = max(1, 2_000_000 // max(grid.shape[0], 1))  # bounds memory on large panels
+    for s in range(0, kf, chunk):
+        both = np.concatenate([ibar[:, s : s + chunk], cbar[:, s : s + chunk]], axis=1).astype(np.float32)
+        # A fund or two: one matrix-vector product per column, the fastest pass over the grid
+        # (a matrix product with two columns takes several times longer); a panel: one matrix
+        # product.
+        if both.shape[1] <= 4:
+            prod = np.stack([grid @ both[:, j] for j in range(both.shape[1])])
+        else:
+            prod = both.T @ grid.T
+        w = both.shape[1] // 2
+        sig = prod[:w]
+        sig -= prod[w:] ** 2 / a3
+        np.maximum(sig, np.float32(1e-30), out=sig)
+        obj[s : s + chunk] = np.log(sig, out=sig) + logdet
+    return obj
+
+
 def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
     """Whittle estimate of (s_u^2, sigma_eta^2, phi, psi) for each column of ``d``.
 
@@ -322,30 +363,27 @@ def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
     if d.ndim == 1:
         d = d[:, None]
     n, kf = d.shape
-    edges, weights, total, kbar, inv_h_t, logdet, a3 = _grid_for_length(n)
-    shape3 = (_Q_GRID.size, _PHI_GRID.size, _PSI_GRID.size)
+    edges, weights, total, kbar, inv_h_t, logdet, a3, logdet_by_q = _grid_for_length(n)
+    n_shapes = _PHI_GRID.size * _PSI_GRID.size
     ibar, cbar, scale = _ordinates(d)
-    # The end-effect term, common to all ordinates, is profiled out: for shape h the scale
-    # is S = A1 - A2^2 / A3 with A1 = mean(w I / h), A2 = mean(w C / h), A3 = mean(w / (n h)).
-    obj = np.empty((kf, inv_h_t.shape[0]), dtype=np.float32)
-    flat_logdet = logdet.reshape(-1)
-    chunk = max(1, 2_000_000 // inv_h_t.shape[0])  # bounds memory on large panels
-    for s in range(0, kf, chunk):
-        both = np.concatenate([ibar[:, s : s + chunk], cbar[:, s : s + chunk]], axis=1).astype(np.float32)
-        # A fund or two: one matrix-vector product per column, the fastest pass over the grid
-        # (a matrix product with two columns takes several times longer); a panel: one matrix
-        # product.
-        if both.shape[1] <= 4:
-            prod = np.stack([inv_h_t @ both[:, j] for j in range(both.shape[1])])
-        else:
-            prod = both.T @ inv_h_t.T
-        w = both.shape[1] // 2
-        sig = prod[:w]
-        sig -= prod[w:] ** 2 / a3
-        np.maximum(sig, np.float32(1e-30), out=sig)
-        obj[s : s + chunk] = np.log(sig, out=sig) + flat_logdet
-    obj = obj.reshape(kf, *shape3)
-    flat = obj.reshape(kf, -1).argmin(axis=1)
+    grid = (ibar, cbar, inv_h_t, a3, logdet)
+    n_coarse = _COARSE_Q.size
+    coarse = _scan(*grid, slice(0, n_coarse * n_shapes)).reshape(kf, n_coarse, n_shapes)
+    by_q = coarse.min(axis=2)
+    near = (by_q <= by_q.min(axis=1, keepdims=True) + _SCAN_MARGIN / (2.0 * total)).any(axis=0)
+    c0, c1 = np.flatnonzero(near)[[0, -1]]
+    c0, c1 = max(c0 - 1, 0), min(c1 + 1, n_coarse - 1)  # one coarse step beyond, either side
+    q_lo, q_hi = _COARSE_Q[c0], _COARSE_Q[c1]
+    f0, f1 = np.searchsorted(_FINE_Q, [q_lo, q_hi])
+    fine = _scan(*grid, slice((n_coarse + f0) * n_shapes, (n_coarse + f1) * n_shapes))
+    # The objective on the q from q_lo to q_hi, in grid order.
+    nq = q_hi - q_lo + 1
+    obj = np.empty((kf, nq, n_shapes), dtype=np.float32)
+    obj[:, _COARSE_Q[c0 : c1 + 1] - q_lo] = coarse[:, c0 : c1 + 1]
+    obj[:, _FINE_Q[f0:f1] - q_lo] = fine.reshape(kf, f1 - f0, n_shapes)
+    shape3 = (_Q_GRID.size, _PHI_GRID.size, _PSI_GRID.size)
+    obj = obj.reshape(kf, nq, *shape3[1:])
+    flat = obj.reshape(kf, -1).argmin(axis=1) + q_lo * n_shapes  # a point of the whole grid
     idx = np.stack(np.unravel_index(flat, shape3), axis=1)  # (k, 3)
 
     # The parabolic refinement uses the argmin and its neighbours along each axis (about a
@@ -377,7 +415,7 @@ def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
         phi = np.where(worse, _PHI_GRID[idx[:, 1]], phi)
         psi = np.where(worse, _PSI_GRID[idx[:, 2]], psi)
         val, sigma2 = _concentrated(ibar, cbar, weights, total, n, q, phi, psi)
-    lower, upper, mean = _profile_interval(obj, logdet, np.minimum(val, grid_best), total)
+    lower, upper, mean = _profile_interval(obj, logdet_by_q[q_lo : q_hi + 1], np.minimum(val, grid_best), total, q_lo)
     s_u2 = sigma2 * q * scale
     # A fund that tracks exactly (every difference zero) has nothing to estimate: all zero.
     exact = ~np.any(d != d[:1], axis=0)
@@ -406,16 +444,16 @@ def _interp_last(table: np.ndarray, pos: np.ndarray) -> np.ndarray:
     return flat[at] * (1.0 - w) + flat[at + 1] * w
 
 
-def _profile_over_v(base, s_q):
+def _profile_over_v(base, s_q, q):
     """min over q of log v - log q + LD(q) + S(q) q / v, for each v of _V_GRID.
 
-    ``base`` is -log q + LD and ``s_q`` is S, both (k, nq) at the nonzero q of _Q_GRID.
+    ``base`` is -log q + LD and ``s_q`` is S, both (k, nq) at the nonzero grid values ``q``.
     The minimum over q is refined by a parabola in the grid index.
     """
     kf = base.shape[0]
     logv = np.log(_V_GRID)
     prof = np.empty((kf, _V_GRID.size))
-    sq = s_q * _Q_GRID[1:]
+    sq = s_q * q
     chunk = max(1, 4_000_000 // (_V_GRID.size * base.shape[1]))
     for s in range(0, kf, chunk):
         sl = slice(s, s + chunk)
@@ -424,26 +462,30 @@ def _profile_over_v(base, s_q):
     return prof
 
 
-def _profile_interval(obj, logdet, best, total):
+def _profile_interval(obj, logdet, best, total, q_lo):
     """95% likelihood-ratio interval for s_u^2 (in the units of the scaled periodogram).
 
-    The profile is a minimum over grid points; taken literally, the grid spacing inflates the
-    likelihood ratio by about one unit, enough to make a 95% interval cover 85%. Parabolic
-    interpolation of the minimum, over psi, phi and then q, removes that error.
+    ``obj`` and ``logdet`` cover the q of _Q_GRID from index ``q_lo`` on: those near the
+    minimum (the others are too unlikely to matter). The profile is a minimum over grid
+    points; taken literally, the grid spacing inflates the likelihood ratio by about one
+    unit, enough to make a 95% interval cover 85%. Parabolic interpolation of the minimum,
+    over psi, phi and then q, removes that error.
     """
     kf, nq, nphi, npsi = obj.shape
+    q = _Q_GRID[q_lo : q_lo + nq]
     obj_p, ipsi = _parabolic_min(obj)  # over psi: (k, nq, nphi)
     ld_p = _interp_last(logdet.reshape(nq, nphi, npsi), ipsi)
     obj_q, iphi = _parabolic_min(obj_p)  # over phi: (k, nq)
     ld_q = _interp_last(ld_p, iphi)
-    s_q = np.exp(obj_q - ld_q)[:, 1:]  # concentrated scale S(q) for q > 0
-    base = ld_q[:, 1:] - np.log(_Q_GRID[1:])[None, :]
-    prof = _profile_over_v(base, s_q)
+    pos = 1 if q_lo == 0 else 0  # q = 0 is the boundary, tested on its own below
+    s_q = np.exp(obj_q - ld_q)[:, pos:]  # concentrated scale S(q) for q > 0
+    base = ld_q[:, pos:] - np.log(q[pos:])[None, :]
+    prof = _profile_over_v(base, s_q, q[pos:])
     logv = np.log(_V_GRID)
     # At its optimum over the scale, the unconcentrated objective is the concentrated one + 1.
     best = np.minimum(best, prof.min(axis=1) - 1.0)
     lr = 2.0 * total * (prof - 1.0 - best[:, None])
-    lr_at_zero = 2.0 * total * (obj_q[:, 0] - best)
+    lr_at_zero = 2.0 * total * (obj_q[:, 0] - best) if q_lo == 0 else np.full(kf, np.inf)
     inside = lr <= _CHI2_95
     any_in = inside.any(axis=1)
     first = np.where(any_in, inside.argmax(axis=1), 0)
