@@ -260,7 +260,7 @@ def _grid_for_length(n: int):
     q = _Q_GRID[stored].astype(np.float32)[:, None, None]
     k32 = np.ascontiguousarray(kbar.T, dtype=np.float32)
     h = (1.0 - q) * k32[None]
-    h += q  # in place: q + (...) broadcasts q through a slow loop, ten times longer
+    h += q  # in place: q + (...) broadcasts q through a slow loop, several times longer
     h = h.reshape(-1, kbar.shape[0])  # (points, B), in stored order
     wt = (weights / total).astype(np.float32)
     inv_h_t = wt / h
