@@ -366,16 +366,16 @@ def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
     edges, weights, total, kbar, inv_h_t, logdet, a3, logdet_by_q = _grid_for_length(n)
     n_shapes = _PHI_GRID.size * _PSI_GRID.size
     ibar, cbar, scale = _ordinates(d)
-    grid = (ibar, cbar, inv_h_t, a3, logdet)
+    scan_inputs = (ibar, cbar, inv_h_t, a3, logdet)
     n_coarse = _COARSE_Q.size
-    coarse = _scan(*grid, slice(0, n_coarse * n_shapes)).reshape(kf, n_coarse, n_shapes)
+    coarse = _scan(*scan_inputs, slice(0, n_coarse * n_shapes)).reshape(kf, n_coarse, n_shapes)
     by_q = coarse.min(axis=2)
     near = (by_q <= by_q.min(axis=1, keepdims=True) + _SCAN_MARGIN / (2.0 * total)).any(axis=0)
     c0, c1 = np.flatnonzero(near)[[0, -1]]
     c0, c1 = max(c0 - 1, 0), min(c1 + 1, n_coarse - 1)  # one coarse step beyond, either side
     q_lo, q_hi = _COARSE_Q[c0], _COARSE_Q[c1]
     f0, f1 = np.searchsorted(_FINE_Q, [q_lo, q_hi])
-    fine = _scan(*grid, slice((n_coarse + f0) * n_shapes, (n_coarse + f1) * n_shapes))
+    fine = _scan(*scan_inputs, slice((n_coarse + f0) * n_shapes, (n_coarse + f1) * n_shapes))
     # The objective on the q from q_lo to q_hi, in grid order.
     nq = q_hi - q_lo + 1
     obj = np.empty((kf, nq, n_shapes), dtype=np.float32)
