@@ -79,6 +79,7 @@ Every function here takes complete (no NaN) columns of equal length, one column 
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -97,15 +98,35 @@ MIN_RETURNS = 30
 _Q_GRID = np.concatenate([[0.0], 1.0 / (1.0 + np.exp(-np.linspace(-14.0, 10.0, 193))), [1.0]])
 _PHI_GRID = np.linspace(0.0, 0.8, 9)
 _PSI_GRID = np.linspace(0.0, 0.9, 7)
-# The scan reads every fourth q first, then only the q between those near the minimum: the
-# grid is stored in that order (the coarse rows, then the others by q), so each pass reads
-# one contiguous block, a third of the grid or less for one fund. "Near" is a likelihood
-# ratio within _SCAN_MARGIN of the coarse minimum, far beyond the 95% interval (3.84) and
-# the grid's own error (about 1): the q that the estimate, its interval and the mean of s_u^2
-# depend on are all scanned (the mean's weights beyond it are below e^-30).
-_COARSE_Q = np.unique(np.concatenate([np.arange(0, _Q_GRID.size, 4), [_Q_GRID.size - 1]]))
-_FINE_Q = np.setdiff1d(np.arange(_Q_GRID.size), _COARSE_Q)
+# The scan narrows in on the minimum over q in levels: every 16th q, then every 4th q next to
+# the best of those, then every q next to the best of those ("next to": a likelihood ratio
+# within _SCAN_MARGIN of the best so far, plus one step either side). The margin is far
+# beyond the 95% interval (3.84) and the grid's own error (about 1): the q that the estimate,
+# its interval and the mean of s_u^2 depend on are all scanned (the mean's weights beyond it
+# are below e^-30). For one fund about a sixth of the grid is read, and only that much of it
+# is ever built (see _Grid).
+_LEVEL_STRIDES = (16, 4, 1)
 _SCAN_MARGIN = 60.0
+
+
+def _scan_levels() -> tuple[np.ndarray, ...]:
+    """The q indices each level adds, ascending; every level includes the last q."""
+    taken = np.zeros(_Q_GRID.size, dtype=bool)
+    levels = []
+    for stride in _LEVEL_STRIDES:
+        q = np.union1d(np.arange(0, _Q_GRID.size, stride), [_Q_GRID.size - 1])
+        q = q[~taken[q]]
+        taken[q] = True
+        levels.append(q)
+    return tuple(levels)
+
+
+# The grid stores its q level by level, each level by q, so that the q of one level within a
+# range are one contiguous block of rows ("slots" count q in that stored order).
+_LEVELS = _scan_levels()
+_LEVEL_START = np.cumsum([0] + [q.size for q in _LEVELS])
+_STORED_Q = np.concatenate(_LEVELS)
+_SLOT_OF_Q = np.argsort(_STORED_Q)
 # Values of s_u^2, relative to the mean periodogram, at which the profile is evaluated.
 _V_GRID = np.logspace(-7.0, 0.5, 151)
 _CHI2_95 = 3.841458820694124
@@ -236,40 +257,71 @@ def _bin_mean(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.add.reduceat(x, edges[:-1], axis=0) / np.diff(edges)[:, None]
 
 
-@lru_cache(maxsize=16)
-def _grid_for_length(n: int):
-    """Everything about the profile grid that depends only on the sample length.
+class _Grid:
+    """Everything about the profile grid that depends only on the sample length n.
 
-    About 6 MB each; the cache holds the lengths of a workbook's funds, while a panel with
-    many launch dates uses each length once per call anyway.
+    Shapes are flattened phi-major: shape index = i_phi * len(_PSI_GRID) + i_psi. ``kbar``
+    (bins x shapes) is the binned noise kernel in double precision, for the refinement. The
+    scan rows (points (q, shape), q in slot order; ``inv_h_t`` points x bins, ``logdet`` and
+    ``a3`` one value per point) are in single precision: the scan only has to find the
+    neighbourhood of the minimum and trace the profile, to about 1e-5 (a likelihood ratio of
+    0.1 over a few thousand frequencies), and it halves the memory traffic.
 
-    Shapes are flattened phi-major: shape index = i_phi * len(_PSI_GRID) + i_psi. The rows of
-    the scan grid (``inv_h_t``, points x bins; ``logdet`` and ``a3`` alike) are the points
-    (q, shape), q in the stored order (_COARSE_Q, then _FINE_Q); ``logdet_by_q`` is the
-    log-determinant again, by q in grid order. The scan grid is in single precision: the scan
-    only has to find the neighbourhood of the minimum and trace the profile, to about 1e-5 (a
-    likelihood ratio of 0.1 over a few thousand frequencies), and it halves the memory
-    traffic. ``kbar`` stays in double precision for the refinement.
+    The scan rows of a q are computed the first time a scan reads them, because a fund reads
+    about a sixth of them: a panel whose funds have many different lengths would otherwise
+    spend most of its time building rows nobody reads. The arrays are allocated whole but
+    untouched (about 6 MB for every row; the pages of rows never built are never used).
     """
-    edges = _bin_edges((n - 1) // 2)
-    weights = np.diff(edges).astype(float)
-    total = weights.sum()
-    kbar = _binned_kernel(n, _PHI_GRID, np.broadcast_to(_PSI_GRID, (_PHI_GRID.size, _PSI_GRID.size)))
-    kbar = kbar.reshape(kbar.shape[0], -1)  # (B, n_shapes), phi-major
-    stored = np.concatenate([_COARSE_Q, _FINE_Q])
-    q = _Q_GRID[stored].astype(np.float32)[:, None, None]
-    k32 = np.ascontiguousarray(kbar.T, dtype=np.float32)
-    h = (1.0 - q) * k32[None]
-    h += q  # in place: q + (...) broadcasts q through a slow loop, several times longer
-    h = h.reshape(-1, kbar.shape[0])  # (points, B), in stored order
-    wt = (weights / total).astype(np.float32)
-    inv_h_t = wt / h
-    logdet = np.log(h, out=h) @ wt  # in place: a fresh array of this size costs its page faults
-    # A3 = mean(w / (n h)) of the end-effect profile, the same for every fund.
-    a3 = inv_h_t @ np.full(h.shape[1], 1.0 / n, dtype=np.float32)
-    logdet_by_q = np.empty((_Q_GRID.size, kbar.shape[1]), dtype=np.float32)
-    logdet_by_q[stored] = logdet.reshape(_Q_GRID.size, -1)
-    return edges, weights, total, kbar, inv_h_t, logdet, a3, logdet_by_q
+
+    def __init__(self, n: int):
+        self.n = n
+        self.edges = _bin_edges((n - 1) // 2)
+        self.weights = np.diff(self.edges).astype(float)
+        self.total = self.weights.sum()
+        kbar = _binned_kernel(n, _PHI_GRID, np.broadcast_to(_PSI_GRID, (_PHI_GRID.size, _PSI_GRID.size)))
+        self.kbar = kbar.reshape(kbar.shape[0], -1)
+        self._k32 = np.ascontiguousarray(self.kbar.T, dtype=np.float32)  # (shapes, bins)
+        self._wt = (self.weights / self.total).astype(np.float32)
+        points = _Q_GRID.size * self._k32.shape[0]
+        self.inv_h_t = np.empty((points, self._k32.shape[1]), dtype=np.float32)
+        self.logdet = np.empty(points, dtype=np.float32)
+        self.a3 = np.empty(points, dtype=np.float32)
+        self._built = np.zeros(_Q_GRID.size, dtype=bool)  # by slot
+        self._lock = threading.Lock()  # xlwings Server may run two calls at once
+
+    def rows(self, first: int, stop: int) -> slice:
+        """The scan rows of slots first..stop-1, built if they are not yet."""
+        if not self._built[first:stop].all():
+            with self._lock:
+                missing = np.flatnonzero(~self._built[first:stop])
+                if missing.size:
+                    self._build(first + missing[0], first + missing[-1] + 1)
+        n_shapes = self._k32.shape[0]
+        return slice(first * n_shapes, stop * n_shapes)
+
+    def logdet_by_q(self, q_lo: int, q_hi: int) -> np.ndarray:
+        """log-determinant term, (q, shape), for the q of _Q_GRID from q_lo to q_hi (built)."""
+        return self.logdet.reshape(_Q_GRID.size, -1)[_SLOT_OF_Q[q_lo : q_hi + 1]]
+
+    def _build(self, first: int, stop: int) -> None:
+        n_shapes, n_bins = self._k32.shape
+        q = _Q_GRID[_STORED_Q[first:stop]].astype(np.float32)[:, None, None]
+        h = (1.0 - q) * self._k32[None]
+        h += q  # in place: q + (...) broadcasts q through a slow loop, several times longer
+        h = h.reshape(-1, n_bins)
+        rows = slice(first * n_shapes, stop * n_shapes)
+        inv_h_t = np.divide(self._wt, h, out=self.inv_h_t[rows])
+        # A3 = mean(w / (n h)) of the end-effect profile, the same for every fund.
+        self.a3[rows] = inv_h_t @ np.full(n_bins, 1.0 / self.n, dtype=np.float32)
+        self.logdet[rows] = np.log(h, out=h) @ self._wt
+        self._built[first:stop] = True
+
+
+@lru_cache(maxsize=16)
+def _grid_for_length(n: int) -> _Grid:
+    """The grid of length n, cached: the lengths of a workbook's funds are used again and again,
+    while a panel with many launch dates uses each length once per call anyway."""
+    return _Grid(n)
 
 
 def _ordinates(d: np.ndarray):
@@ -327,13 +379,14 @@ def _concentrated(ibar, cbar, weights, total, n, q, phi, psi):
     return np.log(sigma2) + (weights[:, None] * np.log(h)).sum(axis=0) / total, sigma2
 
 
-def _scan(ibar, cbar, inv_h_t, a3, logdet, rows: slice) -> np.ndarray:
-    """Concentrated objective (float32, k x points) at the stored grid points ``rows``.
+def _scan(ibar, cbar, grid: _Grid, rows: slice) -> np.ndarray:
+    """Concentrated objective (float32, k x points) at the scan rows ``rows`` of ``grid``.
 
     The end-effect term, common to all ordinates, is profiled out: for shape h the scale is
     S = A1 - A2^2 / A3 with A1 = mean(w I / h), A2 = mean(w C / h), A3 = mean(w / (n h)).
     """
-    grid, a3, logdet = inv_h_t[rows], a3[rows], logdet[rows]
+    a3, logdet = grid.a3[rows], grid.logdet[rows]
+    grid = grid.inv_h_t[rows]
     kf = ibar.shape[1]
     obj = np.empty((kf, grid.shape[0]), dtype=np.float32)
     chunk = max(1, 2_000_000 // max(grid.shape[0], 1))  # bounds memory on large panels
@@ -363,26 +416,30 @@ def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
     if d.ndim == 1:
         d = d[:, None]
     n, kf = d.shape
-    edges, weights, total, kbar, inv_h_t, logdet, a3, logdet_by_q = _grid_for_length(n)
+    grid = _grid_for_length(n)
+    weights, total, kbar = grid.weights, grid.total, grid.kbar
     n_shapes = _PHI_GRID.size * _PSI_GRID.size
     ibar, cbar, scale = _ordinates(d)
-    scan_inputs = (ibar, cbar, inv_h_t, a3, logdet)
-    n_coarse = _COARSE_Q.size
-    coarse = _scan(*scan_inputs, slice(0, n_coarse * n_shapes)).reshape(kf, n_coarse, n_shapes)
-    by_q = coarse.min(axis=2)
-    near = (by_q <= by_q.min(axis=1, keepdims=True) + _SCAN_MARGIN / (2.0 * total)).any(axis=0)
-    c0, c1 = np.flatnonzero(near)[[0, -1]]
-    c0, c1 = max(c0 - 1, 0), min(c1 + 1, n_coarse - 1)  # one coarse step beyond, either side
-    q_lo, q_hi = _COARSE_Q[c0], _COARSE_Q[c1]
-    f0, f1 = np.searchsorted(_FINE_Q, [q_lo, q_hi])
-    fine = _scan(*scan_inputs, slice((n_coarse + f0) * n_shapes, (n_coarse + f1) * n_shapes))
-    # The objective on the q from q_lo to q_hi, in grid order.
+    # The scan, level by level, over the q from q_lo to q_hi still in play.
+    obj = np.empty((kf, _Q_GRID.size, n_shapes), dtype=np.float32)  # filled where scanned
+    scanned = np.zeros(_Q_GRID.size, dtype=bool)
+    q_lo, q_hi = 0, _Q_GRID.size - 1
+    for level, q_level in enumerate(_LEVELS):
+        i0, i1 = np.searchsorted(q_level, q_lo), np.searchsorted(q_level, q_hi, side="right")
+        rows = grid.rows(_LEVEL_START[level] + i0, _LEVEL_START[level] + i1)
+        obj[:, q_level[i0:i1]] = _scan(ibar, cbar, grid, rows).reshape(kf, i1 - i0, n_shapes)
+        scanned[q_level[i0:i1]] = True
+        if level == len(_LEVELS) - 1:
+            break
+        q_in = np.flatnonzero(scanned[q_lo : q_hi + 1]) + q_lo
+        by_q = obj[:, q_in].min(axis=2)
+        near = (by_q <= by_q.min(axis=1, keepdims=True) + _SCAN_MARGIN / (2.0 * total)).any(axis=0)
+        c0, c1 = np.flatnonzero(near)[[0, -1]]
+        q_lo, q_hi = q_in[max(c0 - 1, 0)], q_in[min(c1 + 1, q_in.size - 1)]  # one step beyond
+    # The last level leaves every q from q_lo to q_hi scanned.
     nq = q_hi - q_lo + 1
-    obj = np.empty((kf, nq, n_shapes), dtype=np.float32)
-    obj[:, _COARSE_Q[c0 : c1 + 1] - q_lo] = coarse[:, c0 : c1 + 1]
-    obj[:, _FINE_Q[f0:f1] - q_lo] = fine.reshape(kf, f1 - f0, n_shapes)
     shape3 = (_Q_GRID.size, _PHI_GRID.size, _PSI_GRID.size)
-    obj = obj.reshape(kf, nq, *shape3[1:])
+    obj = obj[:, q_lo : q_hi + 1].reshape(kf, nq, *shape3[1:])
     flat = obj.reshape(kf, -1).argmin(axis=1) + q_lo * n_shapes  # a point of the whole grid
     idx = np.stack(np.unravel_index(flat, shape3), axis=1)  # (k, 3)
 
@@ -415,7 +472,7 @@ def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
         phi = np.where(worse, _PHI_GRID[idx[:, 1]], phi)
         psi = np.where(worse, _PSI_GRID[idx[:, 2]], psi)
         val, sigma2 = _concentrated(ibar, cbar, weights, total, n, q, phi, psi)
-    lower, upper, mean = _profile_interval(obj, logdet_by_q[q_lo : q_hi + 1], np.minimum(val, grid_best), total, q_lo)
+    lower, upper, mean = _profile_interval(obj, grid.logdet_by_q(q_lo, q_hi), np.minimum(val, grid_best), total, q_lo)
     s_u2 = sigma2 * q * scale
     # A fund that tracks exactly (every difference zero) has nothing to estimate: all zero.
     exact = ~np.any(d != d[:1], axis=0)
@@ -607,18 +664,17 @@ def gls_drift(d: np.ndarray, fit: NoiseModelFit) -> tuple[np.ndarray, np.ndarray
     # A tiny ridge keeps the solve defined when an initial-state response vanishes (a = 0).
     ztz = ztz + np.eye(3)[None] * 1e-12 * np.trace(ztz, axis1=1, axis2=2)[:, None, None]
     inv = np.linalg.inv(ztz)
-    # mu = sum_t a_t d_t, with weights u = Z (Z'Z)^{-1} e_1 on the whitened data, taken back
-    # through the filter (its transpose: the same convolution run backwards in time) and
-    # through y_t = d_{t+1} - phi d_t.
+    # mu = e_1'(Z'Z)^{-1} Z' x = u'x with u = Z (Z'Z)^{-1} e_1 and x = H y the whitened data,
+    # so mu = (H'u)'y: the weights u taken back through the filter (its transpose, the same
+    # convolution run backwards in time) and through y_t = d_{t+1} - phi d_t. The data are
+    # never filtered themselves.
     u = (inv[:, :1, :] @ z)[:, 0]
-    # The inverse MA filter is a convolution with its impulse response h: by FFT, the data
-    # forwards and the weights backwards in one transform.
+    # The filter is a convolution with its impulse response h: by FFT.
     size = _fast_length(2 * m - 1)
-    spec = np.fft.rfft(np.concatenate([y, u[:, ::-1]]), size, axis=1)
-    spec.reshape(2, k, -1)[:] *= np.fft.rfft(h, size, axis=1)
-    filtered = np.fft.irfft(spec, size, axis=1)
-    x, w = filtered[:k, :m], filtered[k:, m - 1 :: -1]
-    mu = np.einsum("ki,ki->k", inv[:, 0, :], (z @ x[:, :, None])[:, :, 0])
+    spec = np.fft.rfft(u[:, ::-1], size, axis=1)
+    spec *= np.fft.rfft(h, size, axis=1)
+    w = np.fft.irfft(spec, size, axis=1)[:, m - 1 :: -1]
+    mu = np.einsum("ki,ki->k", w, y)
     a = np.zeros((k, m + 1))
     a[:, 1:] += w
     a[:, :-1] -= phi * w

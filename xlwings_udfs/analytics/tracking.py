@@ -121,9 +121,12 @@ def _window(valid: np.ndarray, window: int | None) -> np.ndarray:
     return valid & (from_end <= window + 1)
 
 
-def _pack(x: np.ndarray, order: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Each column's values on its valid rows, moved to the top (``order``); NaN below."""
-    if counts.min(initial=x.shape[0]) == x.shape[0]:  # no gaps: packing changes nothing
+def _pack(x: np.ndarray, order: np.ndarray | None, counts: np.ndarray) -> np.ndarray:
+    """Each column's values on its valid rows, moved to the top (``order``); NaN below.
+
+    ``order`` None: no column has a gap, and packing changes nothing.
+    """
+    if order is None:
         return np.array(x)
     out = np.take_along_axis(x, order, axis=0)
     out[np.arange(x.shape[0])[:, None] >= counts[None, :]] = np.nan
@@ -156,8 +159,9 @@ def _rolling_starts(dates: pd.DatetimeIndex | None, valid, order, counts, period
 
     With dates the window is one calendar year: it starts on the fund's last date on or
     before the same day a year earlier. Without dates it is ``periods_per_year`` rows.
+    ``order`` None: no column has a gap, so packed rows are the rows of the date axis.
     """
-    t, k = order.shape
+    t, k = valid.shape
     live = np.arange(t)[:, None] < counts[None, :]
     if dates is None:
         start = np.arange(t)[:, None] - int(round(periods_per_year))
@@ -167,6 +171,8 @@ def _rolling_starts(dates: pd.DatetimeIndex | None, valid, order, counts, period
     # search serves every fund. A fund's last valid row up to there is its packed row
     # (count of valid rows so far) - 1.
     back = np.searchsorted(ns, _one_year_before(ns), side="right") - 1
+    if order is None:
+        return np.broadcast_to(back[:, None], (t, k))
     valid_so_far = np.cumsum(valid, axis=0)
     back_of_row = back[order]  # for each packed row, in date-axis rows
     start = np.take_along_axis(valid_so_far, np.maximum(back_of_row, 0), axis=0) - 1
@@ -254,7 +260,9 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
     # Dates inside a fund's comparison span on which one of the two series has no value.
     inside = (rows >= first[None, :]) & (rows <= last[None, :])
     n_skipped = (inside & ~valid).sum(0)
-    order = np.argsort(~valid, axis=0, kind="stable")
+    # Rows moved so that each fund's valid rows come first; a block without gaps (a single
+    # fund, usually) stays as it is.
+    order = None if counts.min(initial=t) == t else np.argsort(~valid, axis=0, kind="stable")
     with np.errstate(divide="ignore", invalid="ignore"):
         lf = _pack(np.log(fund), order, counts)
     li = _pack(np.broadcast_to(log_index[:, None], (t, k)), order, counts)
@@ -375,8 +383,9 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
         first_dates, last_dates = first + 1, last + 1  # row numbers
     elif a.is_panel:
         first_dates, last_dates = a.dates[first], a.dates[np.maximum(last, 0)]
-    else:  # scalar lookups: indexing a DatetimeIndex with an array is slow for one fund
-        first_dates, last_dates = a.dates[first[0]], a.dates[max(last[0], 0)]
+    else:  # scalar lookups (dates are in ns): indexing a DatetimeIndex is slow for one fund
+        ns = a.dates.asi8
+        first_dates, last_dates = pd.Timestamp(ns[first[0]]), pd.Timestamp(ns[max(last[0], 0)])
 
     def out(v):
         if isinstance(v, pd.Timestamp):
