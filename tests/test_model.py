@@ -57,3 +57,17 @@ def test_scan_near_the_minimum_equals_the_full_scan(monkeypatch, n_returns):
         for field in near.__dataclass_fields__:
             np.testing.assert_allclose(getattr(near, field), getattr(full, field), rtol=1e-9, atol=1e-300,
                                        err_msg=field)
+
+
+def test_grid_rows_do_not_depend_on_the_order_they_are_built_in():
+    """A fund's figures must not depend on which funds were fitted before it."""
+    from xlwings_udfs.analytics.model import _Grid, _Q_GRID
+
+    whole, pieces = _Grid(777), _Grid(777)
+    whole.rows(0, _Q_GRID.size)
+    rng = np.random.default_rng(0)
+    while not pieces._built.all():
+        first = int(rng.integers(0, _Q_GRID.size))
+        pieces.rows(first, min(_Q_GRID.size, first + int(rng.integers(1, 9))))
+    for name in ("inv_h_t", "logdet", "a3"):
+        np.testing.assert_array_equal(getattr(pieces, name), getattr(whole, name), err_msg=name)

@@ -127,6 +127,10 @@ _LEVELS = _scan_levels()
 _LEVEL_START = np.cumsum([0] + [q.size for q in _LEVELS])
 _STORED_Q = np.concatenate(_LEVELS)
 _SLOT_OF_Q = np.argsort(_STORED_Q)
+# Rows are built a page of slots at a time, always the same pages: a matrix-vector product
+# may sum a row in an order that depends on how many rows it is given, and a fund's figures
+# must not depend on which rows earlier funds happened to build.
+_PAGE = 4
 # Values of s_u^2, relative to the mean periodogram, at which the profile is evaluated.
 _V_GRID = np.logspace(-7.0, 0.5, 151)
 _CHI2_95 = 3.841458820694124
@@ -186,25 +190,29 @@ def _binned_kernel(n: int, phi: np.ndarray, psi: np.ndarray) -> np.ndarray:
     edges = _bin_edges(m)
     phi = np.asarray(phi, dtype=float)
     psi = np.asarray(psi, dtype=float)
-    basis = np.zeros((edges.size - 1, 5, phi.size))  # bin sums of w c^a / D^b
+    # Bin sums of w c^a / D^b, (5, phi, bins): frequencies along the last axis, so that every
+    # operation runs along long contiguous rows.
+    basis = np.zeros((5, phi.size, edges.size - 1))
     step = max(1, 400_000 // phi.size)
     # Cached for usual histories only, so the cache stays small (64 x 8192 x 16 bytes at most).
     frequencies = _frequencies if m <= 8192 else _frequencies.__wrapped__
-    f = phi[None, :]
+    f = phi[:, None]
     for lo in range(0, m, step):
         hi = min(m, lo + step)
         w, c = frequencies(n, lo, hi)
-        inv_d = 1.0 / ((1.0 - f) ** 2 + f * w)  # D = (1 - phi)^2 + phi w: exact near lambda = 0
-        terms = np.empty((hi - lo, 5, phi.size))
-        np.multiply(w, inv_d, out=terms[:, 0])  # w / D
-        np.multiply(terms[:, 0], c, out=terms[:, 1])  # w c / D
-        np.multiply(terms[:, 0], inv_d, out=terms[:, 2])  # w / D^2
-        np.multiply(terms[:, 1], inv_d, out=terms[:, 3])  # w c / D^2
-        np.multiply(terms[:, 3], c, out=terms[:, 4])  # w c^2 / D^2
+        inv_d = f * w
+        inv_d += (1.0 - f) ** 2  # D = (1 - phi)^2 + phi w: exact near lambda = 0
+        np.reciprocal(inv_d, out=inv_d)
+        terms = np.empty((5, phi.size, hi - lo))
+        np.multiply(w, inv_d, out=terms[0])  # w / D
+        np.multiply(terms[0], c, out=terms[1])  # w c / D
+        np.multiply(terms[0], inv_d, out=terms[2])  # w / D^2
+        np.multiply(terms[1], inv_d, out=terms[3])  # w c / D^2
+        np.multiply(terms[3], c, out=terms[4])  # w c^2 / D^2
         first_bin = np.searchsorted(edges, lo, side="right") - 1
         starts = np.maximum(edges[first_bin:-1], lo) - lo
         starts = starts[starts < hi - lo]
-        basis[first_bin : first_bin + starts.size] += np.add.reduceat(terms, starts, axis=0)
+        basis[:, :, first_bin : first_bin + starts.size] += np.add.reduceat(terms, starts, axis=2)
     # The coefficients of the five functions in k, per (phi, psi).
     per_phi = (slice(None),) + (None,) * (psi.ndim - 1)  # phi's axis against psi's shape
     phi = phi[per_phi]
@@ -220,7 +228,11 @@ def _binned_kernel(n: int, phi: np.ndarray, psi: np.ndarray) -> np.ndarray:
         -lead * (1.0 + phi * phi) - 2.0 * phi * fejer * n * p,
         2.0 * phi * phi * fejer * n * p,
     ))  # (5,) + psi.shape
-    sums = (basis[(slice(None), slice(None)) + per_phi] * coef[None]).sum(axis=1)
+    # k = sum over the five functions of coefficient x basis, per phi: (phi, bins, J) or (phi, bins).
+    if psi.ndim == 1:
+        sums = np.einsum("apb,ap->bp", basis, coef)
+    else:
+        sums = np.matmul(basis.transpose(1, 2, 0), coef.transpose(1, 0, 2)).transpose(1, 0, 2)
     return sums / np.diff(edges).reshape((-1,) + (1,) * psi.ndim)
 
 
@@ -228,10 +240,10 @@ def _binned_kernel(n: int, phi: np.ndarray, psi: np.ndarray) -> np.ndarray:
 def _frequencies(n: int, lo: int, hi: int):
     """w = 4 sin^2(lambda_j / 2) and c = cos(lambda_j) at the Fourier frequencies j = lo+1..hi.
 
-    Columns; cached (a fund's refinement evaluates the kernel at its own frequencies again),
-    so read-only.
+    Cached (a fund's refinement evaluates the kernel at its own frequencies again), so
+    read-only.
     """
-    w = 4.0 * np.sin((np.pi / n) * np.arange(lo + 1, hi + 1))[:, None] ** 2
+    w = 4.0 * np.sin((np.pi / n) * np.arange(lo + 1, hi + 1)) ** 2
     c = 1.0 - 0.5 * w
     w.flags.writeable = c.flags.writeable = False
     return w, c
@@ -293,9 +305,9 @@ class _Grid:
         """The scan rows of slots first..stop-1, built if they are not yet."""
         if not self._built[first:stop].all():
             with self._lock:
-                missing = np.flatnonzero(~self._built[first:stop])
-                if missing.size:
-                    self._build(first + missing[0], first + missing[-1] + 1)
+                for page in range(first // _PAGE, (stop - 1) // _PAGE + 1):
+                    if not self._built[page * _PAGE : (page + 1) * _PAGE].all():
+                        self._build(page * _PAGE, min((page + 1) * _PAGE, _Q_GRID.size))
         n_shapes = self._k32.shape[0]
         return slice(first * n_shapes, stop * n_shapes)
 
