@@ -348,7 +348,12 @@ def _ordinates(d: np.ndarray):
     scale = pgram.mean(axis=0)
     scale = np.where(scale > 0, scale, 1.0)
     edges = _bin_edges((n - 1) // 2)
-    return _bin_mean(pgram / scale, edges), _bin_mean(spec.real / (n * np.sqrt(scale)), edges), scale
+    k = d.shape[1]
+    both = np.empty((pgram.shape[0], 2 * k))
+    np.divide(pgram, scale, out=both[:, :k])
+    np.divide(spec.real, n * np.sqrt(scale), out=both[:, k:])
+    binned = _bin_mean(both, edges)
+    return binned[:, :k], binned[:, k:], scale
 
 
 def _parabola_step(lo, hi, curv, ok):
@@ -391,19 +396,21 @@ def _concentrated(ibar, cbar, weights, total, n, q, phi, psi):
     return np.log(sigma2) + (weights[:, None] * np.log(h)).sum(axis=0) / total, sigma2
 
 
-def _scan(ibar, cbar, grid: _Grid, rows: slice) -> np.ndarray:
+def _scan(ordinates: np.ndarray, grid: _Grid, rows: slice) -> np.ndarray:
     """Concentrated objective (float32, k x points) at the scan rows ``rows`` of ``grid``.
 
-    The end-effect term, common to all ordinates, is profiled out: for shape h the scale is
-    S = A1 - A2^2 / A3 with A1 = mean(w I / h), A2 = mean(w C / h), A3 = mean(w / (n h)).
+    ``ordinates`` (bins, 2, k), float32: the binned periodogram I and real parts C of each
+    fund. The end-effect term, common to all ordinates, is profiled out: for shape h the
+    scale is S = A1 - A2^2 / A3 with A1 = mean(w I / h), A2 = mean(w C / h),
+    A3 = mean(w / (n h)).
     """
     a3, logdet = grid.a3[rows], grid.logdet[rows]
     grid = grid.inv_h_t[rows]
-    kf = ibar.shape[1]
+    kf = ordinates.shape[2]
     obj = np.empty((kf, grid.shape[0]), dtype=np.float32)
     chunk = max(1, 2_000_000 // max(grid.shape[0], 1))  # bounds memory on large panels
     for s in range(0, kf, chunk):
-        both = np.concatenate([ibar[:, s : s + chunk], cbar[:, s : s + chunk]], axis=1).astype(np.float32)
+        both = ordinates[:, :, s : s + chunk].reshape(ordinates.shape[0], -1)  # the I, then the C
         # A fund or two: one matrix-vector product per column, the fastest pass over the grid
         # (a matrix product with two columns takes several times longer); a panel: one matrix
         # product.
@@ -432,6 +439,7 @@ def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
     weights, total, kbar = grid.weights, grid.total, grid.kbar
     n_shapes = _PHI_GRID.size * _PSI_GRID.size
     ibar, cbar, scale = _ordinates(d)
+    ordinates = np.stack([ibar, cbar], axis=1).astype(np.float32)
     # The scan, level by level, over the q from q_lo to q_hi still in play.
     obj = np.empty((kf, _Q_GRID.size, n_shapes), dtype=np.float32)  # filled where scanned
     scanned = np.zeros(_Q_GRID.size, dtype=bool)
@@ -439,7 +447,7 @@ def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
     for level, q_level in enumerate(_LEVELS):
         i0, i1 = np.searchsorted(q_level, q_lo), np.searchsorted(q_level, q_hi, side="right")
         rows = grid.rows(_LEVEL_START[level] + i0, _LEVEL_START[level] + i1)
-        obj[:, q_level[i0:i1]] = _scan(ibar, cbar, grid, rows).reshape(kf, i1 - i0, n_shapes)
+        obj[:, q_level[i0:i1]] = _scan(ordinates, grid, rows).reshape(kf, i1 - i0, n_shapes)
         scanned[q_level[i0:i1]] = True
         if level == len(_LEVELS) - 1:
             break
@@ -561,16 +569,18 @@ def _profile_interval(obj, logdet, best, total, q_lo):
     last = np.where(any_in, _V_GRID.size - 1 - inside[:, ::-1].argmax(axis=1), _V_GRID.size - 1)
     rows = np.arange(kf)
 
-    def crossing(i_out, i_in):
-        a, b = lr[rows, i_out], lr[rows, i_in]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.where(a != b, np.clip((a - _CHI2_95) / (a - b), 0.0, 1.0), 1.0)
-        return np.exp(logv[i_out] + t * (logv[i_in] - logv[i_out]))
-
+    # Where the likelihood ratio crosses the 95% point, between the last v outside the interval
+    # and the first inside it: below the interval (row 0) and above it (row 1).
+    i_out = np.stack([np.maximum(first - 1, 0), np.minimum(last + 1, _V_GRID.size - 1)])
+    i_in = np.stack([first, last])
+    a, b = lr[rows, i_out], lr[rows, i_in]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(a != b, np.clip((a - _CHI2_95) / (a - b), 0.0, 1.0), 1.0)
+    crossing = np.exp(logv[i_out] + t * (logv[i_in] - logv[i_out]))
     has_lower = any_in & (first > 0) & (lr_at_zero > _CHI2_95_BOUNDARY)
-    lower = np.where(has_lower, crossing(np.maximum(first - 1, 0), first), 0.0)
+    lower = np.where(has_lower, crossing[0], 0.0)
     has_upper = any_in & (last < _V_GRID.size - 1)
-    upper = np.where(has_upper, crossing(np.minimum(last + 1, _V_GRID.size - 1), last), _V_GRID[-1])
+    upper = np.where(has_upper, crossing[1], _V_GRID[-1])
     # Mean of s_u^2 under exp(-LR/2) with a flat prior on s_u: ds_u ~ sqrt(v) dlog v on this
     # log-spaced grid.
     weight = np.exp(-0.5 * (lr - lr.min(axis=1, keepdims=True))) * np.sqrt(_V_GRID)[None, :]
