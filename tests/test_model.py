@@ -53,9 +53,12 @@ def test_scan_near_the_minimum_equals_the_full_scan(monkeypatch, n_returns):
         monkeypatch.setattr(model, "_SCAN_MARGIN", margin)
         fits[margin] = [model.fit_noise_model(np.diff(simulate_panel(sc, 12, 5, n_returns=n_returns).L, axis=0)[:, [j]])
                         for sc in SCENARIOS.values() for j in range(12)]
+    # Equal but for the single-precision scan, whose values can depend on the range of rows
+    # read (about 1e-8 relative in the interval bounds); a q range that missed the minimum
+    # would show as differences of 1e-3 and more.
     for near, full in zip(*fits.values()):
         for field in near.__dataclass_fields__:
-            np.testing.assert_allclose(getattr(near, field), getattr(full, field), rtol=1e-9, atol=1e-300,
+            np.testing.assert_allclose(getattr(near, field), getattr(full, field), rtol=1e-6, atol=1e-300,
                                        err_msg=field)
 
 

@@ -63,7 +63,9 @@ Estimation
    into a regression of the whitened data on the
    whitened constant and on the responses to the two unknown initial innovations. The
    coefficient on the constant is the GLS drift, :math:`\\sigma_a^2[(Z'Z)^{-1}]_{11}` its
-   variance given the spectrum. Leaving the initial state free matters: when the noise
+   variance given the spectrum. The data need not be filtered themselves: the drift is a
+   weighted sum of them, with the regression's weights taken back through the filter.
+   Leaving the initial state free matters: when the noise
    dominates, the GLS drift approaches the slope of a trend line through the levels, whose
    error shrinks like :math:`n^{-3/2}`, against :math:`n^{-1}` for the point-to-point figure.
 4. *Standard error of the drift.* :math:`s_u^2` is itself uncertain, and an estimate at
@@ -103,8 +105,8 @@ _PSI_GRID = np.linspace(0.0, 0.9, 7)
 # within _SCAN_MARGIN of the best so far, plus one step either side). The margin is far
 # beyond the 95% interval (3.84) and the grid's own error (about 1): the q that the estimate,
 # its interval and the mean of s_u^2 depend on are all scanned (the mean's weights beyond it
-# are below e^-30). For one fund about a sixth of the grid is read, and only that much of it
-# is ever built (see _Grid).
+# are below e^-30). For one fund with a long history a sixth to two fifths of the grid is
+# read (all of it for a very short one), and only what is read is ever built (see _Grid).
 _LEVEL_STRIDES = (16, 4, 1)
 _SCAN_MARGIN = 60.0
 
@@ -128,8 +130,10 @@ _LEVEL_START = np.cumsum([0] + [q.size for q in _LEVELS])
 _STORED_Q = np.concatenate(_LEVELS)
 _SLOT_OF_Q = np.argsort(_STORED_Q)
 # Rows are built a page of slots at a time, always the same pages: a matrix-vector product
-# may sum a row in an order that depends on how many rows it is given, and a fund's figures
-# must not depend on which rows earlier funds happened to build.
+# may sum a row in an order that depends on how many rows it is given, and the grid must not
+# depend on which rows earlier funds happened to build. (The scan has the same property:
+# its single-precision values, and through them the interval bounds, can differ by about
+# 1e-8 relative with the range of rows scanned, which in a panel depends on the other funds.)
 _PAGE = 4
 # Values of s_u^2, relative to the mean periodogram, at which the profile is evaluated.
 _V_GRID = np.logspace(-7.0, 0.5, 151)
@@ -279,10 +283,11 @@ class _Grid:
     neighbourhood of the minimum and trace the profile, to about 1e-5 (a likelihood ratio of
     0.1 over a few thousand frequencies), and it halves the memory traffic.
 
-    The scan rows of a q are computed the first time a scan reads them, because a fund reads
-    about a sixth of them: a panel whose funds have many different lengths would otherwise
-    spend most of its time building rows nobody reads. The arrays are allocated whole but
-    untouched (about 6 MB for every row; the pages of rows never built are never used).
+    The scan rows of a q are computed the first time a scan reads them, because a fund with a
+    long history reads a sixth to two fifths of them: a panel whose funds have many different
+    lengths would otherwise spend most of its time building rows nobody reads. The arrays are
+    allocated whole but untouched (about 6 MB for all the rows; the memory pages of rows never
+    built are mostly never touched).
     """
 
     def __init__(self, n: int):
