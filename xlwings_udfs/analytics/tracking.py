@@ -148,9 +148,10 @@ def _one_year_before(ns: np.ndarray) -> np.ndarray:
     falls between the date a year earlier and the date itself, else 365: the calendar's
     rule as one lookup in the table of leap days, with no date arithmetic per element.
     """
-    day_start = ns - ns % _DAY_NS
-    leaps_to_date = np.searchsorted(_LEAP_DAYS_NS, day_start, side="right")
-    leaps_to_year_before = np.searchsorted(_LEAP_DAYS_NS, day_start - 366 * _DAY_NS, side="right")
+    # Leap days start at midnight, so a time of day never changes which of them a date is
+    # past: the counts need no rounding to the start of the day.
+    leaps_to_date = np.searchsorted(_LEAP_DAYS_NS, ns, side="right")
+    leaps_to_year_before = np.searchsorted(_LEAP_DAYS_NS, ns - 366 * _DAY_NS, side="right")
     return ns - (365 + (leaps_to_date > leaps_to_year_before)) * _DAY_NS
 
 
