@@ -269,10 +269,6 @@ def _bin_edges(m: int) -> np.ndarray:
     return edges
 
 
-def _bin_mean(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    return np.add.reduceat(x, edges[:-1], axis=0) / np.diff(edges)[:, None]
-
-
 class _Grid:
     """Everything about the profile grid that depends only on the sample length n.
 
@@ -344,6 +340,8 @@ def _grid_for_length(n: int) -> _Grid:
 def _ordinates(d: np.ndarray):
     """Binned periodogram |D_j|^2 / n and real parts Re(D_j) / n, scaled to a unit mean.
 
+    Returns them as one array (bins, 2, k), the periodogram first, and the scale (k,).
+
     With D_j = sum_{t=0}^{n-1} d_t e^{-i lambda_j t}, differencing puts the same real number
     e_n - e_0 (the end effect) into every D_j; the real parts are what estimates it.
     """
@@ -353,12 +351,10 @@ def _ordinates(d: np.ndarray):
     scale = pgram.mean(axis=0)
     scale = np.where(scale > 0, scale, 1.0)
     edges = _bin_edges((n - 1) // 2)
-    k = d.shape[1]
-    both = np.empty((pgram.shape[0], 2 * k))
-    np.divide(pgram, scale, out=both[:, :k])
-    np.divide(spec.real, n * np.sqrt(scale), out=both[:, k:])
-    binned = _bin_mean(both, edges)
-    return binned[:, :k], binned[:, k:], scale
+    both = np.empty((pgram.shape[0], 2, d.shape[1]))
+    np.divide(pgram, scale, out=both[:, 0])
+    np.divide(spec.real, n * np.sqrt(scale), out=both[:, 1])
+    return np.add.reduceat(both, edges[:-1], axis=0) / np.diff(edges)[:, None, None], scale
 
 
 def _parabola_step(lo, hi, curv, ok):
@@ -443,8 +439,9 @@ def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
     grid = _grid_for_length(n)
     weights, total, kbar = grid.weights, grid.total, grid.kbar
     n_shapes = _PHI_GRID.size * _PSI_GRID.size
-    ibar, cbar, scale = _ordinates(d)
-    ordinates = np.stack([ibar, cbar], axis=1).astype(np.float32)
+    binned, scale = _ordinates(d)
+    ibar, cbar = binned[:, 0], binned[:, 1]
+    ordinates = binned.astype(np.float32)
     # The scan, level by level, over the q from q_lo to q_hi still in play.
     obj = np.empty((kf, _Q_GRID.size, n_shapes), dtype=np.float32)  # filled where scanned
     scanned = np.zeros(_Q_GRID.size, dtype=bool)
