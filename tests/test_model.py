@@ -74,3 +74,21 @@ def test_grid_rows_do_not_depend_on_the_order_they_are_built_in():
         pieces.rows(first, min(_Q_GRID.size, first + int(rng.integers(1, 9))))
     for name in ("inv_h_t", "logdet", "a3"):
         np.testing.assert_array_equal(getattr(pieces, name), getattr(whole, name), err_msg=name)
+
+
+def test_drift_of_funds_of_different_lengths_together_equals_each_alone():
+    """Padded below their data, funds of different lengths share one GLS pass."""
+    from simulate import SCENARIOS, simulate_panel
+    from xlwings_udfs.analytics.model import NoiseModelFit, fit_noise_model, gls_drift
+
+    lengths = np.array([31, 400, 57, 1000, 999, 250])
+    d = np.full((lengths.max(), lengths.size), np.nan)  # NaN below each fund's data
+    alone = []
+    for j, (n, sc) in enumerate(zip(lengths, [*SCENARIOS.values(), SCENARIOS["a_white"]])):
+        d[:n, j] = np.diff(simulate_panel(sc, 1, 40 + j, n_returns=int(n)).L[:, 0])
+        fit = fit_noise_model(d[:n, j])
+        alone.append((fit, gls_drift(d[:n, j], fit)))
+    fit = NoiseModelFit(**{f: np.concatenate([getattr(a[0], f) for a in alone]) for f in NoiseModelFit.__dataclass_fields__})
+    mu, se = gls_drift(d, fit, lengths)
+    np.testing.assert_allclose(mu, [a[1][0][0] for a in alone], rtol=1e-10)
+    np.testing.assert_allclose(se, [a[1][1][0] for a in alone], rtol=1e-10)

@@ -339,6 +339,26 @@ def test_panel_equals_single_fund_column_by_column(panel, idx, dates):
         assert pd.Timestamp(res.end[name]) == pd.Timestamp(one.end)
 
 
+def test_panel_of_many_blocks_and_lengths_equals_single_funds(idx, dates):
+    """More funds than one block holds, launched on different dates: they are regrouped by
+    history length (and fitted a length at a time), and every figure lands on its own fund."""
+    from xlwings_udfs.analytics.tracking import _BLOCK
+
+    k = _BLOCK + 44
+    rng = np.random.default_rng(3)
+    levels = np.column_stack([noisy_fund(idx, seed=100 + j, noise=0.0001 * (1 + j % 5)) for j in range(k)])
+    launch = rng.integers(0, N - 80, k)
+    levels[np.arange(N)[:, None] < launch[None, :]] = np.nan
+    panel = pd.DataFrame(levels, index=dates, columns=[f"F{j}" for j in range(k)])
+    index = pd.Series(idx, index=dates)
+    res = tracking_stats(panel, index)
+    np.testing.assert_array_equal(res.n_obs.to_numpy(), N - 1 - launch)
+    for name in rng.choice(panel.columns, 8, replace=False):
+        one = tracking_stats(panel[name].dropna(), index)
+        for f in NUMERIC:
+            assert float(getattr(res, f)[name]) == pytest.approx(float(getattr(one, f)), rel=1e-9, abs=1e-14, nan_ok=True), (name, f)
+
+
 def test_panel_as_plain_array_gives_arrays(panel, idx):
     res = tracking_stats(panel.to_numpy(), idx)
     assert res.names is None

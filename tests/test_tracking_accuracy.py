@@ -102,7 +102,8 @@ def test_tracking_error_median_within_10pct(results, name):
 def test_tracking_error_far_below_traditional_under_noise(results, name):
     # The traditional figure is 2.65x the truth here; the robust one removes the noise.
     r = results[name]
-    ratio = np.median(r["tracking_error_traditional"] / r["tracking_error"])
+    with np.errstate(divide="ignore"):  # an estimate of zero: an infinite ratio, counted as such
+        ratio = np.median(r["tracking_error_traditional"] / r["tracking_error"])
     assert ratio > 2.2, ratio
 
 

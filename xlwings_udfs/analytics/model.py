@@ -664,14 +664,33 @@ def _impulse_response(c1: np.ndarray, c2: np.ndarray, m: int) -> np.ndarray:
     return h[:, :m]
 
 
-def gls_drift(d: np.ndarray, fit: NoiseModelFit) -> tuple[np.ndarray, np.ndarray]:
-    """GLS drift mu per period and its standard error, for each column of ``d`` (n, k)."""
+def gls_drift(d: np.ndarray, fit: NoiseModelFit, lengths: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """GLS drift mu per period and its standard error, for each column of ``d`` (n, k).
+
+    ``lengths`` (k,): the number of returns of each column, which fill it from the top (what
+    lies below them is ignored), so that funds of different lengths are estimated together.
+    None: every column is complete.
+    """
     d = np.asarray(d, dtype=float)
     if d.ndim == 1:
         d = d[:, None]
     a1, a2, sigma_a2 = _ma_factors(fit)
     c1, c2 = (a1 + a2).real, -(a1 * a2).real  # 1 / ((1 - a1 B)(1 - a2 B)), a real recursion
-    phi = fit.noise_phi[:, None]
+    mu, inv11, norm2 = _gls(d, c1, c2, fit.noise_phi, None if lengths is None else np.asarray(lengths))
+    # The model's variance takes s_u^2 as known; a fund whose estimate sits at or near zero
+    # would get a far too small standard error. The variance is linear in s_u^2 (the
+    # persistent part of d is white): averaged over the uncertainty of s_u^2 it grows by
+    # (E[s_u^2] - s_u^2) |a|^2, E under the profile likelihood.
+    extra = np.maximum(fit.persistent_var_mean - fit.persistent_var, 0.0) * norm2
+    return mu, np.sqrt(np.maximum(sigma_a2 * inv11 + extra, 0.0))
+
+
+def _gls(d, c1, c2, phi, lengths):
+    """GLS drift, [(Z'Z)^{-1}]_11 and |a|^2 (a: the drift's weights on d) for columns of ``d``.
+
+    ``c1``, ``c2``: the whitening recursion of each fund; ``lengths`` as in gls_drift.
+    """
+    phi = phi[:, None]
     # Funds as rows from here on: the transforms run along contiguous memory.
     d = np.ascontiguousarray(d.T)
     y = d[:, 1:] - phi * d[:, :-1]  # the AR part, conditional on the first observation
@@ -684,6 +703,13 @@ def gls_drift(d: np.ndarray, fit: NoiseModelFit) -> tuple[np.ndarray, np.ndarray
     z[:, 0] *= 1.0 - phi
     z[:, 1] = h
     z[:, 2, 0], z[:, 2, 1:] = 0.0, h[:, :-1]
+    if lengths is not None:
+        # A shorter fund's regression ends with its data: the filter is causal, so its
+        # regressors and data up to there are those of the fund alone, and zeros beyond
+        # leave every sum below (and the weights w) as they would be.
+        beyond = np.arange(m)[None, :] >= (lengths - 1)[:, None]
+        y[beyond] = 0.0
+        z *= ~beyond[:, None, :]
     ztz = z @ z.transpose(0, 2, 1)
     # A tiny ridge keeps the solve defined when an initial-state response vanishes (a = 0).
     ztz = ztz + np.eye(3)[None] * 1e-12 * np.trace(ztz, axis1=1, axis2=2)[:, None, None]
@@ -698,13 +724,9 @@ def gls_drift(d: np.ndarray, fit: NoiseModelFit) -> tuple[np.ndarray, np.ndarray
     spec = np.fft.rfft(u[:, ::-1], size, axis=1)
     spec *= np.fft.rfft(h, size, axis=1)
     w = np.fft.irfft(spec, size, axis=1)[:, m - 1 :: -1]
-    mu = np.einsum("ki,ki->k", w, y)
-    a = np.zeros((k, m + 1))
-    a[:, 1:] += w
-    a[:, :-1] -= phi * w
-    # The model's variance takes s_u^2 as known; a fund whose estimate sits at or near zero
-    # would get a far too small standard error. The variance is linear in s_u^2 (the
-    # persistent part of d is white): averaged over the uncertainty of s_u^2 it grows by
-    # (E[s_u^2] - s_u^2) |a|^2, E under the profile likelihood.
-    extra = np.maximum(fit.persistent_var_mean - fit.persistent_var, 0.0) * (a * a).sum(axis=1)
-    return mu, np.sqrt(np.maximum(sigma_a2 * inv[:, 0, 0] + extra, 0.0))
+    if lengths is not None:
+        w[beyond] = 0.0  # the FFT's rounding, where the weights are exactly zero
+    # The weights on d are a_t = w_{t-1} - phi w_t (w_{-1} = w_m = 0); |a|^2 without forming a.
+    phi = phi[:, 0]
+    norm2 = (1.0 + phi * phi) * np.einsum("ki,ki->k", w, w) - 2.0 * phi * np.einsum("ki,ki->k", w[:, 1:], w[:, :-1])
+    return np.einsum("ki,ki->k", w, y), inv[:, 0, 0], norm2

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .inputs import Aligned, InputError, NotEnoughData, align
-from .model import MIN_RETURNS, fit_noise_model, gls_drift
+from .model import MIN_RETURNS, NoiseModelFit, fit_noise_model, gls_drift
 
 __all__ = ["TrackingStats", "tracking_stats", "FIGURES"]
 
@@ -272,14 +272,23 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
     d = rf - ri
     n_ret = np.maximum(counts - 1, 0)
     out = {key: np.full(k, np.nan) for key in ("ehc", "ehc_se", "te_var", "te_lo", "te_hi", "phi", "psi")}
-    for n in np.unique(n_ret[n_ret >= MIN_RETURNS]):
-        cols = np.flatnonzero(n_ret == n)
-        block = d[:n, cols]
-        fit = fit_noise_model(block)
-        mu, mu_se = gls_drift(block, fit)
-        out["ehc"][cols], out["ehc_se"][cols] = A * mu, A * mu_se
-        out["te_var"][cols], out["phi"][cols], out["psi"][cols] = fit.persistent_var, fit.noise_phi, fit.noise_psi
-        out["te_lo"][cols], out["te_hi"][cols] = fit.persistent_var_lower, fit.persistent_var_upper
+    # The spectrum is fitted once per history length (its grid depends on the length); the
+    # drift for all of them at once.
+    fitted = np.flatnonzero(n_ret >= MIN_RETURNS)
+    if fitted.size:
+        fits = {f: np.empty(fitted.size) for f in NoiseModelFit.__dataclass_fields__}
+        for n in np.unique(n_ret[fitted]):
+            at = np.flatnonzero(n_ret[fitted] == n)
+            fit = fit_noise_model(d[:n, fitted[at]])
+            for f in fits:
+                fits[f][at] = getattr(fit, f)
+        fit = NoiseModelFit(**fits)
+        lengths = n_ret[fitted]
+        longest = lengths.max()
+        mu, mu_se = gls_drift(d[:longest, fitted], fit, None if lengths.min() == longest else lengths)
+        out["ehc"][fitted], out["ehc_se"][fitted] = A * mu, A * mu_se
+        out["te_var"][fitted], out["phi"][fitted], out["psi"][fitted] = fit.persistent_var, fit.noise_phi, fit.noise_psi
+        out["te_lo"][fitted], out["te_hi"][fitted] = fit.persistent_var_lower, fit.persistent_var_upper
     # Each fund's returns fill its column from the top; zeros below them make the column
     # sums per-fund sums. A fund too short for a figure gets NaN (and a note).
     has_ret = rows[:-1] < n_ret[None, :]
@@ -350,10 +359,20 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
         log_index = np.log(a.index)
     k = a.fund.shape[1]
     # Funds are processed in blocks, each fully vectorized: peak memory stays bounded
-    # however many funds the panel has.
-    parts = [_block_figures(a.fund[:, s : s + _BLOCK], log_index, a.dates, A, window)
+    # however many funds the panel has. The spectrum is fitted once per history length in a
+    # block, so funds of equal length go to the same block: in order of their common dates.
+    by_length = None
+    if k > _BLOCK:
+        common = np.count_nonzero(np.isfinite(a.fund) & np.isfinite(log_index)[:, None], axis=0)
+        if common.min() < common.max():
+            by_length = np.argsort(common, kind="stable")
+    parts = [_block_figures(a.fund[:, s : s + _BLOCK] if by_length is None else a.fund[:, by_length[s : s + _BLOCK]],
+                            log_index, a.dates, A, window)
              for s in range(0, k, _BLOCK)]
     r = parts[0] if len(parts) == 1 else {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    if by_length is not None:
+        back = np.argsort(by_length)
+        r = {key: v[back] for key, v in r.items()}
     n_ret = r["n_ret"]
     short = n_ret < MIN_RETURNS
     if short.all() and not a.is_panel:
