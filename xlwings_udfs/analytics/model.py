@@ -137,6 +137,8 @@ _SLOT_OF_Q = np.argsort(_STORED_Q)
 _PAGE = 4
 # Values of s_u^2, relative to the mean periodogram, at which the profile is evaluated.
 _V_GRID = np.logspace(-7.0, 0.5, 151)
+_LOG_V = np.log(_V_GRID)
+_SQRT_V = np.sqrt(_V_GRID)
 _CHI2_95 = 3.841458820694124
 # s_u^2 = 0 lies on the boundary: its likelihood ratio is a 50:50 mixture of chi2(0) and
 # chi2(1) (Self and Liang, 1987), whose 95% point is the 90% point of chi2(1).
@@ -225,19 +227,18 @@ def _binned_kernel(n: int, phi: np.ndarray, psi: np.ndarray) -> np.ndarray:
     g = 2.0 * gamma1 * p
     fejer = 2.0 * gamma1 / n
     lead = fejer * (1.0 + (n - 1) * p * phi)
-    coef = np.stack(np.broadcast_arrays(
-        1.0 + psi * psi - g,
-        2.0 * psi + g * phi,
-        2.0 * phi * lead + fejer * n * p * (1.0 - phi * phi),
-        -lead * (1.0 + phi * phi) - 2.0 * phi * fejer * n * p,
-        2.0 * phi * phi * fejer * n * p,
-    ))  # (5,) + psi.shape
+    coef = np.empty((5,) + psi.shape)
+    coef[0] = 1.0 + psi * psi - g
+    coef[1] = 2.0 * psi + g * phi
+    coef[2] = 2.0 * phi * lead + fejer * n * p * (1.0 - phi * phi)
+    coef[3] = -lead * (1.0 + phi * phi) - 2.0 * phi * fejer * n * p
+    coef[4] = 2.0 * phi * phi * fejer * n * p
     # k = sum over the five functions of coefficient x basis, per phi: (phi, bins, J) or (phi, bins).
     if psi.ndim == 1:
         sums = np.einsum("apb,ap->bp", basis, coef)
     else:
         sums = np.matmul(basis.transpose(1, 2, 0), coef.transpose(1, 0, 2)).transpose(1, 0, 2)
-    return sums / np.diff(edges).reshape((-1,) + (1,) * psi.ndim)
+    return sums / _bin_widths(m).reshape((-1,) + (1,) * psi.ndim)
 
 
 @lru_cache(maxsize=64)
@@ -269,6 +270,14 @@ def _bin_edges(m: int) -> np.ndarray:
     return edges
 
 
+@lru_cache(maxsize=256)
+def _bin_widths(m: int) -> np.ndarray:
+    """Number of frequencies in each bin of _bin_edges(m), as floats. Cached, so read-only."""
+    widths = np.diff(_bin_edges(m)).astype(float)
+    widths.flags.writeable = False
+    return widths
+
+
 class _Grid:
     """Everything about the profile grid that depends only on the sample length n.
 
@@ -289,7 +298,7 @@ class _Grid:
     def __init__(self, n: int):
         self.n = n
         self.edges = _bin_edges((n - 1) // 2)
-        self.weights = np.diff(self.edges).astype(float)
+        self.weights = _bin_widths((n - 1) // 2)
         self.total = self.weights.sum()
         kbar = _binned_kernel(n, _PHI_GRID, np.broadcast_to(_PSI_GRID, (_PHI_GRID.size, _PSI_GRID.size)))
         self.kbar = kbar.reshape(kbar.shape[0], -1)
@@ -348,13 +357,13 @@ def _ordinates(d: np.ndarray):
     n = d.shape[0]
     spec = np.fft.rfft(d - d.mean(axis=0), axis=0)[1 : (n - 1) // 2 + 1]
     pgram = (spec.real**2 + spec.imag**2) / n
-    scale = pgram.mean(axis=0)
+    scale = pgram.sum(axis=0) / pgram.shape[0]
     scale = np.where(scale > 0, scale, 1.0)
-    edges = _bin_edges((n - 1) // 2)
-    both = np.empty((pgram.shape[0], 2, d.shape[1]))
+    m = (n - 1) // 2
+    both = np.empty((m, 2, d.shape[1]))
     np.divide(pgram, scale, out=both[:, 0])
     np.divide(spec.real, n * np.sqrt(scale), out=both[:, 1])
-    return np.add.reduceat(both, edges[:-1], axis=0) / np.diff(edges)[:, None, None], scale
+    return np.add.reduceat(both, _bin_edges(m)[:-1], axis=0) / _bin_widths(m)[:, None, None], scale
 
 
 def _parabola_step(lo, hi, curv, ok):
@@ -530,14 +539,13 @@ def _profile_over_v(base, s_q, q):
     The minimum over q is refined by a parabola in the grid index.
     """
     kf = base.shape[0]
-    logv = np.log(_V_GRID)
     prof = np.empty((kf, _V_GRID.size))
     sq = s_q * q
     chunk = max(1, 4_000_000 // (_V_GRID.size * base.shape[1]))
     for s in range(0, kf, chunk):
         sl = slice(s, s + chunk)
         terms = base[sl, None, :] + sq[sl, None, :] / _V_GRID[None, :, None]
-        prof[sl] = logv + _parabolic_min(terms)[0]
+        prof[sl] = _LOG_V + _parabolic_min(terms)[0]
     return prof
 
 
@@ -560,7 +568,6 @@ def _profile_interval(obj, logdet, best, total, q_lo):
     s_q = np.exp(obj_q - ld_q)[:, pos:]  # concentrated scale S(q) for q > 0
     base = ld_q[:, pos:] - np.log(q[pos:])[None, :]
     prof = _profile_over_v(base, s_q, q[pos:])
-    logv = np.log(_V_GRID)
     # At its optimum over the scale, the unconcentrated objective is the concentrated one + 1.
     best = np.minimum(best, prof.min(axis=1) - 1.0)
     lr = 2.0 * total * (prof - 1.0 - best[:, None])
@@ -573,19 +580,19 @@ def _profile_interval(obj, logdet, best, total, q_lo):
 
     # Where the likelihood ratio crosses the 95% point, between the last v outside the interval
     # and the first inside it: below the interval (row 0) and above it (row 1).
-    i_out = np.stack([np.maximum(first - 1, 0), np.minimum(last + 1, _V_GRID.size - 1)])
-    i_in = np.stack([first, last])
+    i_out = np.array([np.maximum(first - 1, 0), np.minimum(last + 1, _V_GRID.size - 1)])
+    i_in = np.array([first, last])
     a, b = lr[rows, i_out], lr[rows, i_in]
     with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(a != b, np.clip((a - _CHI2_95) / (a - b), 0.0, 1.0), 1.0)
-    crossing = np.exp(logv[i_out] + t * (logv[i_in] - logv[i_out]))
+        t = np.where(a != b, np.minimum(np.maximum((a - _CHI2_95) / (a - b), 0.0), 1.0), 1.0)
+    crossing = np.exp(_LOG_V[i_out] + t * (_LOG_V[i_in] - _LOG_V[i_out]))
     has_lower = any_in & (first > 0) & (lr_at_zero > _CHI2_95_BOUNDARY)
     lower = np.where(has_lower, crossing[0], 0.0)
     has_upper = any_in & (last < _V_GRID.size - 1)
     upper = np.where(has_upper, crossing[1], _V_GRID[-1])
     # Mean of s_u^2 under exp(-LR/2) with a flat prior on s_u: ds_u ~ sqrt(v) dlog v on this
     # log-spaced grid.
-    weight = np.exp(-0.5 * (lr - lr.min(axis=1, keepdims=True))) * np.sqrt(_V_GRID)[None, :]
+    weight = np.exp(-0.5 * (lr - lr.min(axis=1, keepdims=True))) * _SQRT_V
     mean = (weight * _V_GRID[None, :]).sum(axis=1) / weight.sum(axis=1)
     return lower, upper, mean
 
