@@ -288,6 +288,9 @@ def test_a_constant_index_has_no_r_squared(sheet):
     flat = [[100.0]] * len(fund)
     kind, msg = outcome(CLASSIC, F.ETF_R_SQUARED, fund, flat, dates)
     assert kind == "na" and msg.startswith("R-squared:")
+    assert "index does not move" in msg, msg
+    # The figures the index does not determine are the regression's; the others stand.
+    assert isinstance(F.ETF_HOLDING_COST(fund, flat, dates), float)
 
 
 # ----------------------------------------------------------------------------------------

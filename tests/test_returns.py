@@ -186,7 +186,7 @@ def test_result_records_the_conventions():
 @pytest.mark.parametrize(
     "kwargs, argument, text, error",
     [
-        (dict(end="2025-12-01"), "end", "before start", InputError),
+        (dict(end="2025-12-01"), "end", "before the start of the period", InputError),
         (dict(end="2026-05-29"), "end", "after the last date", NotEnoughData),
         (dict(start="2025-12-31"), "start", "no close before", NotEnoughData),
         (dict(start="2025-12-01", start_convention="start_close"), "start", "before the first date", NotEnoughData),

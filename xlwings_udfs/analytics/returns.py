@@ -202,7 +202,7 @@ def _rows(valid: np.ndarray, dates: pd.DatetimeIndex, start: pd.Timestamp, end: 
           convention: str) -> tuple[int, int]:
     """The rows of the starting and the ending close."""
     if end < start:
-        raise InputError("end", f"{end.date()} is before start ({start.date()})")
+        raise InputError("end", f"{end.date()} is before the start of the period ({start.date()})")
     if _weekdays_between(dates[-1], end):
         raise NotEnoughData("end", f"{end.date()} is after the last date ({dates[-1].date()}); "
                                    "the data do not cover the period")

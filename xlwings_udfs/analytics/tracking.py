@@ -387,6 +387,9 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
     for j in np.flatnonzero(r["n_windows"] == 0):
         label = names[j] if names else ("fund" if k == 1 else f"fund {j + 1}")
         notes.setdefault(f"{label} rolling", "less than one year of common data: no rolling window")
+    for j in np.flatnonzero(~short & ~np.isfinite(r["beta"])):
+        label = names[j] if names else ("fund" if k == 1 else f"fund {j + 1}")
+        notes[f"{label} regression"] = "the index does not move on these dates: no beta, R-squared or alpha"
     ehc, ehc_se, te_var, var_d = r["ehc"], r["ehc_se"], r["te_var"], r["var_d"]
     # A fund that beats its index by a dividend yield is almost always a total-return series
     # compared with a price index (or the reverse): say so rather than report it silently.
