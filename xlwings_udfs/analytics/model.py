@@ -77,7 +77,8 @@ Estimation
    likelihood with a flat prior on :math:`s_u` (the tracking error). With no persistent
    deviation at all, this makes the interval conservative.
 
-Every function here takes complete (no NaN) columns of equal length, one column per fund.
+Every function here takes complete (no NaN) columns of equal length, one column per fund;
+gls_drift also takes columns of different lengths, each filling its column from the top.
 """
 from __future__ import annotations
 
