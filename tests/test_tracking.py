@@ -353,10 +353,17 @@ def test_panel_of_many_blocks_and_lengths_equals_single_funds(idx, dates):
     index = pd.Series(idx, index=dates)
     res = tracking_stats(panel, index)
     np.testing.assert_array_equal(res.n_obs.to_numpy(), N - 1 - launch)
-    for name in rng.choice(panel.columns, 8, replace=False):
+    # The interval bounds and the standard error come from the single-precision scan of the
+    # profile likelihood, whose sums run in a different order when several funds share a
+    # history length (a matrix product instead of matrix-vector products): they agree to
+    # about 5e-5 relative (1e-8 absolute, a year), the rest to rounding.
+    scanned = {"holding_cost_se", "holding_cost_lower", "holding_cost_upper",
+               "tracking_error_lower", "tracking_error_upper"}
+    for name in panel.columns:
         one = tracking_stats(panel[name].dropna(), index)
         for f in NUMERIC:
-            assert float(getattr(res, f)[name]) == pytest.approx(float(getattr(one, f)), rel=1e-9, abs=1e-14, nan_ok=True), (name, f)
+            tol = dict(rel=2e-4, abs=1e-7) if f in scanned else dict(rel=1e-9, abs=1e-14)
+            assert float(getattr(res, f)[name]) == pytest.approx(float(getattr(one, f)), nan_ok=True, **tol), (name, f)
 
 
 def test_panel_as_plain_array_gives_arrays(panel, idx):

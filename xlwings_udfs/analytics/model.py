@@ -132,9 +132,13 @@ _STORED_Q = np.concatenate(_LEVELS)
 _SLOT_OF_Q = np.argsort(_STORED_Q)
 # Rows are built a page of slots at a time, always the same pages: a matrix-vector product
 # may sum a row in an order that depends on how many rows it is given, and the grid must not
-# depend on which rows earlier funds happened to build. (The scan has the same property:
-# its single-precision values, and through them the interval bounds, can differ by about
-# 1e-8 relative with the range of rows scanned, which in a panel depends on the other funds.)
+# depend on which rows earlier funds happened to build. (The scan itself is not so
+# independent: its single-precision sums run in an order that depends on the range of rows
+# scanned and on whether one or two funds (matrix-vector products) or more (one matrix
+# product) share the length, which in a panel depends on the other funds. The interval
+# bounds and the drift's standard error, read off the scanned profile, can move by about
+# 5e-5 relative; the estimates themselves, refined in double precision, by rounding, unless
+# two grid points tie in single precision: a tracking error of zero may become one of 1e-5.)
 _PAGE = 4
 # Values of s_u^2, relative to the mean periodogram, at which the profile is evaluated.
 _V_GRID = np.logspace(-7.0, 0.5, 151)

@@ -380,22 +380,19 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
             "fund", f"{n_ret[0]} returns on dates both series have; at least {MIN_RETURNS} are needed"
         )
     names = a.names if a.names else None
+    label = lambda j: names[j] if names else ("fund" if k == 1 else f"fund {j + 1}")  # noqa: E731
     notes: dict[str, str] = {}
     for j in np.flatnonzero(short):
-        label = names[j] if names else ("fund" if k == 1 else f"fund {j + 1}")
-        notes[label] = f"{n_ret[j]} returns on common dates; at least {MIN_RETURNS} are needed"
+        notes[label(j)] = f"{n_ret[j]} returns on common dates; at least {MIN_RETURNS} are needed"
     for j in np.flatnonzero(r["n_windows"] == 0):
-        label = names[j] if names else ("fund" if k == 1 else f"fund {j + 1}")
-        notes.setdefault(f"{label} rolling", "less than one year of common data: no rolling window")
+        notes.setdefault(f"{label(j)} rolling", "less than one year of common data: no rolling window")
     for j in np.flatnonzero(~short & ~np.isfinite(r["beta"])):
-        label = names[j] if names else ("fund" if k == 1 else f"fund {j + 1}")
-        notes[f"{label} regression"] = "the index does not move on these dates: no beta, R-squared or alpha"
+        notes[f"{label(j)} regression"] = "the index does not move on these dates: nothing to regress on"
     ehc, ehc_se, te_var, var_d = r["ehc"], r["ehc_se"], r["te_var"], r["var_d"]
     # A fund that beats its index by a dividend yield is almost always a total-return series
     # compared with a price index (or the reverse): say so rather than report it silently.
     for j in np.flatnonzero(ehc - _Z95 * ehc_se > _SUSPECT_GAIN):
-        label = names[j] if names else ("fund" if k == 1 else f"fund {j + 1}")
-        notes[f"{label} basis"] = (
+        notes[f"{label(j)} basis"] = (
             f"the fund beats its index by {ehc[j]:.2%} a year: is a total-return series being "
             "compared with a price index?"
         )
