@@ -738,7 +738,8 @@ def _gls(d, c1, c2, phi, lengths):
     w = np.fft.irfft(spec, size, axis=1)[:, m - 1 :: -1]
     if lengths is not None:
         w[beyond] = 0.0  # the FFT's rounding, where the weights are exactly zero
-    # The weights on d are a_t = w_{t-1} - phi w_t (w_{-1} = w_m = 0); |a|^2 without forming a.
-    phi = phi[:, 0]
-    norm2 = (1.0 + phi * phi) * np.einsum("ki,ki->k", w, w) - 2.0 * phi * np.einsum("ki,ki->k", w[:, 1:], w[:, :-1])
+    # The weights on d are a_t = w_{t-1} - phi w_t (w_{-1} = w_m = 0): the inner ones, then
+    # the two ends.
+    inner = w[:, :-1] - phi * w[:, 1:]
+    norm2 = (inner * inner).sum(axis=1) + (phi[:, 0] * w[:, 0]) ** 2 + w[:, -1] ** 2
     return np.einsum("ki,ki->k", w, y), inv[:, 0, 0], norm2
