@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xlwings_udfs.analytics.model import _bin_edges, _binned_kernel
+from xlwings_udfs.analytics.model import _MAX_BINS, _bin_edges, _binned_kernel
 
 
 def fejer_kernel_by_sum(n: int, phi: float, psi: float) -> np.ndarray:
@@ -30,17 +30,33 @@ def test_binned_kernel_matches_the_lag_sum(n):
     rng = np.random.default_rng(n)
     phi = np.concatenate([[0.0, 0.8, 0.0, 0.8, 0.5], rng.uniform(0.0, 0.8, 5)])
     psi = np.concatenate([[0.0, 0.0, 0.9, 0.9, 0.0], rng.uniform(0.0, 0.9, 5)])
-    got = _binned_kernel(n, phi, psi)
-    assert got.shape == (_bin_edges((n - 1) // 2).size - 1, phi.size)
+    got = _binned_kernel(np.full(phi.size, n), phi[:, None], psi[:, None, None])
+    bins = _bin_edges((n - 1) // 2).size - 1
+    assert got.shape == (phi.size, _MAX_BINS, 1, 1)
+    assert np.all(got[:, bins:] == 1.0)  # padding
     for j in range(phi.size):
-        np.testing.assert_allclose(got[:, j], fejer_kernel_by_sum(n, phi[j], psi[j]), rtol=1e-11)
+        np.testing.assert_allclose(got[j, :bins, 0, 0], fejer_kernel_by_sum(n, phi[j], psi[j]), rtol=1e-11)
 
 
 def test_binned_kernel_on_a_grid_equals_pairs():
     phi, psi = np.array([0.0, 0.3, 0.8]), np.array([0.0, 0.45, 0.9, 0.2])
-    grid = _binned_kernel(500, phi, np.broadcast_to(psi, (phi.size, psi.size)))
-    pairs = _binned_kernel(500, np.repeat(phi, psi.size), np.tile(psi, phi.size))
-    np.testing.assert_allclose(grid.reshape(grid.shape[0], -1), pairs, rtol=1e-14)
+    grid = _binned_kernel(np.array([500]), phi[None], np.broadcast_to(psi, (1, phi.size, psi.size)))
+    pairs = _binned_kernel(np.full(phi.size * psi.size, 500), np.repeat(phi, psi.size), np.tile(psi, phi.size))
+    np.testing.assert_allclose(grid[0].reshape(_MAX_BINS, -1), pairs[:, :, 0, 0].T, rtol=1e-14)
+
+
+def test_binned_kernel_of_many_lengths_equals_each_alone(monkeypatch):
+    """Segments laid end to end, in chunks of any size: each bin's sum is its own."""
+    from xlwings_udfs.analytics import model
+
+    ns = np.array([31, 2521, 40, 257, 1000, 32, 100_001])
+    rng = np.random.default_rng(1)
+    phi, psi = rng.uniform(0.0, 0.8, (ns.size, 3)), rng.uniform(0.0, 0.9, (ns.size, 3, 2))
+    together = _binned_kernel(ns, phi, psi)
+    alone = np.concatenate([_binned_kernel(ns[[s]], phi[[s]], psi[[s]]) for s in range(ns.size)])
+    np.testing.assert_array_equal(together, alone)
+    monkeypatch.setattr(model, "_KERNEL_CHUNK", 1000)  # many chunks, one bin wider than a chunk
+    np.testing.assert_array_equal(_binned_kernel(ns, phi, psi), together)
 
 
 @pytest.mark.parametrize("n_returns", [40, 300, 2520])
@@ -64,9 +80,10 @@ def test_scan_near_the_minimum_equals_the_full_scan(monkeypatch, n_returns):
 
 def test_grid_rows_do_not_depend_on_the_order_they_are_built_in():
     """A fund's figures must not depend on which funds were fitted before it."""
-    from xlwings_udfs.analytics.model import _Grid, _Q_GRID
+    from xlwings_udfs.analytics.model import _Grid, _Q_GRID, _grids_for_lengths
 
-    whole, pieces = _Grid(777), _Grid(777)
+    kbar = _grids_for_lengths([777])[0].kbar
+    whole, pieces = _Grid(777, kbar), _Grid(777, kbar)
     whole.rows(0, _Q_GRID.size)
     rng = np.random.default_rng(0)
     while not pieces._built.all():
@@ -92,3 +109,22 @@ def test_drift_of_funds_of_different_lengths_together_equals_each_alone():
     mu, se = gls_drift(d, fit, lengths)
     np.testing.assert_allclose(mu, [a[1][0][0] for a in alone], rtol=1e-10)
     np.testing.assert_allclose(se, [a[1][1][0] for a in alone], rtol=1e-10)
+
+
+def test_fit_of_funds_of_different_lengths_together_equals_each_alone():
+    """One fit for funds of many lengths: the scan per length, the rest padded, all at once."""
+    from simulate import SCENARIOS, simulate_panel
+    from xlwings_udfs.analytics.model import fit_noise_model
+
+    lengths = np.array([31, 400, 57, 1000, 999, 250, 400, 2521, 112, 113])
+    scenarios = list(SCENARIOS.values())
+    d = np.full((lengths.max(), lengths.size), np.nan)  # NaN below each fund's data
+    for j, n in enumerate(lengths):
+        d[:n, j] = np.diff(simulate_panel(scenarios[j % len(scenarios)], 1, 70 + j, n_returns=int(n)).L[:, 0])
+    d[:250, 5] = 0.0003  # a fund that tracks exactly: all zero
+    together = fit_noise_model(d, lengths)
+    for j, n in enumerate(lengths):
+        alone = fit_noise_model(d[:n, j])
+        for field in alone.__dataclass_fields__:
+            np.testing.assert_allclose(getattr(together, field)[j], getattr(alone, field)[0], rtol=1e-12, atol=0,
+                                       err_msg=f"{field}, fund {j}")

@@ -83,6 +83,7 @@ gls_drift also takes columns of different lengths, each filling its column from 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -152,6 +153,11 @@ _CHI2_95_BOUNDARY = 2.705543454095404
 # higher ones, where the spectrum is smooth, in geometrically widening bins.
 _SINGLE_FREQUENCIES = 48
 _GEOMETRIC_BINS = 64
+#: Most bins a periodogram has; figures over bins are padded to it, so that a fund's sums run
+#: over the same layout in a panel as alone.
+_MAX_BINS = _SINGLE_FREQUENCIES + _GEOMETRIC_BINS
+# Frequencies (times values of phi) per chunk of the kernel's bin sums: bounds its memory.
+_KERNEL_CHUNK = 400_000
 
 
 @dataclass(frozen=True)
@@ -177,7 +183,7 @@ class NoiseModelFit:
     noise_psi: np.ndarray
 
 
-def _binned_kernel(n: int, phi: np.ndarray, psi: np.ndarray) -> np.ndarray:
+def _binned_kernel(ns: np.ndarray, phi: np.ndarray, psi: np.ndarray) -> np.ndarray:
     """Expected periodogram of the noise, end effect aside, averaged over each frequency bin.
 
     k_n(lambda; phi, psi) = w F(lambda), w = |1 - e^{-i lambda}|^2 = 4 sin^2(lambda / 2), with
@@ -193,66 +199,100 @@ def _binned_kernel(n: int, phi: np.ndarray, psi: np.ndarray) -> np.ndarray:
 
     the ARMA spectrum and its finite-sample corrections. So k combines five functions of the
     frequency, w c^a / D^b, that depend on phi alone: their bin means are computed once per
-    phi (in chunks of frequencies, so memory does not grow with n) and combined with psi, in
-    real arithmetic. ``phi`` is a vector (K,); ``psi`` is (K,), one psi per phi, or (K, J), J
-    of them per phi. The result has shape (bins,) + psi.shape.
+    phi and combined with psi, in real arithmetic.
+
+    Many sample lengths at once ("segments": the grids of a panel's lengths, or its funds):
+    ``ns`` (S,) the length of each; ``phi`` (S, P), P values of phi per segment; ``psi``
+    (S, P, J), J values of psi per phi. The frequencies of all the segments' bins are laid
+    end to end and summed bin by bin, in chunks of whole bins so that memory does not grow
+    with the lengths; a bin's sum never depends on the other segments. Returns
+    (S, _MAX_BINS, P, J); the bins a segment does not have (a short one) are 1.
     """
-    m = (n - 1) // 2
-    edges = _bin_edges(m)
-    phi = np.asarray(phi, dtype=float)
-    psi = np.asarray(psi, dtype=float)
-    # Bin sums of w c^a / D^b, (5, phi, bins): frequencies along the last axis, so that every
-    # operation runs along long contiguous rows.
-    basis = np.zeros((5, phi.size, edges.size - 1))
-    step = max(1, 400_000 // phi.size)
-    # Cached for usual histories only, so the cache stays small (64 x 8192 x 16 bytes at most).
-    frequencies = _frequencies if m <= 8192 else _frequencies.__wrapped__
-    f = phi[:, None]
-    for lo in range(0, m, step):
-        hi = min(m, lo + step)
-        w, c = frequencies(n, lo, hi)
+    ns = np.asarray(ns)
+    n_seg = ns.size
+    phi = np.asarray(phi, dtype=float).reshape(n_seg, -1)
+    n_phi = phi.shape[1]
+    psi = np.asarray(psi, dtype=float).reshape(n_seg, n_phi, -1)
+    # Pieces (segment, first bin, stop bin) of at most a chunk of frequencies each (a segment
+    # longer than that is cut between bins), gathered into chunks.
+    step = max(1, _KERNEL_CHUNK // n_phi)
+    chunks, chunk, size = [], [], 0
+    for s, n in enumerate(ns.tolist()):
+        edges = _bin_edges((n - 1) // 2)
+        cuts = [0, edges.size - 1] if edges[-1] <= step else \
+            np.unique(np.concatenate([[0], np.searchsorted(edges, np.arange(step, edges[-1], step)), [edges.size - 1]])).tolist()
+        for b0, b1 in zip(cuts[:-1], cuts[1:]):
+            width = int(edges[b1] - edges[b0])
+            if chunk and size + width > step:
+                chunks.append(chunk)
+                chunk, size = [], 0
+            chunk.append((s, n, b0, b1))
+            size += width
+    chunks.append(chunk)
+    shared = n_seg > 1 and bool(np.all(phi == phi[:1]))  # the same phi for every segment (grids)
+    # Bin means of w c^a / D^b, (5, phi, segment, bins), frequencies along the last axis so
+    # that every operation runs along long contiguous rows.
+    means = np.zeros((5, n_phi, n_seg, _MAX_BINS))
+    for chunk in chunks:
+        if len(chunk) == 1:
+            s, n, b0, b1 = chunk[0]
+            edges = _bin_edges((n - 1) // 2)
+            w, c = _frequencies(n, edges[b0], edges[b1])
+            starts = edges[b0:b1] - edges[b0]
+            f = phi[s][:, None]
+        else:
+            pieces = [(_frequencies(n, e[0], e[-1]), e) for _, n, b0, b1 in chunk
+                      for e in [_bin_edges((n - 1) // 2)[b0 : b1 + 1]]]
+            w = np.concatenate([wc[0] for wc, _ in pieces])
+            c = np.concatenate([wc[1] for wc, _ in pieces])
+            counts = [e[-1] - e[0] for _, e in pieces]
+            starts = np.concatenate([e[:-1] - e[0] + at for (_, e), at in zip(pieces, np.cumsum([0] + counts[:-1]))])
+            f = phi[0][:, None] if shared else np.repeat(phi[[s for s, *_ in chunk]].T, counts, axis=1)
         inv_d = f * w
         inv_d += (1.0 - f) ** 2  # D = (1 - phi)^2 + phi w: exact near lambda = 0
         np.reciprocal(inv_d, out=inv_d)
-        terms = np.empty((5, phi.size, hi - lo))
+        terms = np.empty((5,) + inv_d.shape)
         np.multiply(w, inv_d, out=terms[0])  # w / D
         np.multiply(terms[0], c, out=terms[1])  # w c / D
         np.multiply(terms[0], inv_d, out=terms[2])  # w / D^2
         np.multiply(terms[1], inv_d, out=terms[3])  # w c / D^2
         np.multiply(terms[3], c, out=terms[4])  # w c^2 / D^2
-        first_bin = np.searchsorted(edges, lo, side="right") - 1
-        starts = np.maximum(edges[first_bin:-1], lo) - lo
-        starts = starts[starts < hi - lo]
-        basis[:, :, first_bin : first_bin + starts.size] += np.add.reduceat(terms, starts, axis=2)
-    # The coefficients of the five functions in k, per (phi, psi).
-    per_phi = (slice(None),) + (None,) * (psi.ndim - 1)  # phi's axis against psi's shape
-    phi = phi[per_phi]
+        sums = np.add.reduceat(terms, starts, axis=2)
+        at = 0
+        for s, n, b0, b1 in chunk:
+            means[:, :, s, b0:b1] = sums[:, :, at : at + b1 - b0] / _bin_widths((n - 1) // 2)[b0:b1]
+            at += b1 - b0
+    # The coefficients of the five functions in k, per (segment, phi, psi).
+    n = ns.astype(float)[:, None, None]
+    phi = phi[:, :, None]
     gamma1 = (phi + psi) * (1.0 + phi * psi) / (1.0 - phi * phi)
-    p = phi ** (n - 1)
+    p = phi ** (n - 1.0)
     g = 2.0 * gamma1 * p
     fejer = 2.0 * gamma1 / n
-    lead = fejer * (1.0 + (n - 1) * p * phi)
-    coef = np.empty((5,) + psi.shape)
-    coef[0] = 1.0 + psi * psi - g
-    coef[1] = 2.0 * psi + g * phi
-    coef[2] = 2.0 * phi * lead + fejer * n * p * (1.0 - phi * phi)
-    coef[3] = -lead * (1.0 + phi * phi) - 2.0 * phi * fejer * n * p
-    coef[4] = 2.0 * phi * phi * fejer * n * p
-    # k = sum over the five functions of coefficient x basis, per phi: (phi, bins, J) or (phi, bins).
-    if psi.ndim == 1:
-        sums = np.einsum("apb,ap->bp", basis, coef)
-    else:
-        sums = np.matmul(basis.transpose(1, 2, 0), coef.transpose(1, 0, 2)).transpose(1, 0, 2)
-    return sums / _bin_widths(m).reshape((-1,) + (1,) * psi.ndim)
+    lead = fejer * (1.0 + (n - 1.0) * p * phi)
+    coef = np.empty((n_seg, n_phi, 5, psi.shape[2]))
+    coef[:, :, 0] = 1.0 + psi * psi - g
+    coef[:, :, 1] = 2.0 * psi + g * phi
+    coef[:, :, 2] = 2.0 * phi * lead + fejer * n * p * (1.0 - phi * phi)
+    coef[:, :, 3] = -lead * (1.0 + phi * phi) - 2.0 * phi * fejer * n * p
+    coef[:, :, 4] = 2.0 * phi * phi * fejer * n * p
+    k = np.matmul(means.transpose(2, 1, 3, 0), coef).transpose(0, 2, 1, 3)  # (segment, bins, phi, psi)
+    for s, n in enumerate(ns.tolist()):
+        k[s, _bin_edges((n - 1) // 2).size - 1 :] = 1.0
+    return k
 
 
-@lru_cache(maxsize=64)
 def _frequencies(n: int, lo: int, hi: int):
     """w = 4 sin^2(lambda_j / 2) and c = cos(lambda_j) at the Fourier frequencies j = lo+1..hi.
 
-    Cached (a fund's refinement evaluates the kernel at its own frequencies again), so
-    read-only.
+    Cached for usual histories (a fund's refinement evaluates the kernel at its own
+    frequencies again), so read-only; the cache stays small (64 x 8192 x 16 bytes at most).
     """
+    return (_cached_frequencies if hi - lo <= 8192 else _cached_frequencies.__wrapped__)(n, lo, hi)
+
+
+@lru_cache(maxsize=64)
+def _cached_frequencies(n: int, lo: int, hi: int):
     w = 4.0 * np.sin((np.pi / n) * np.arange(lo + 1, hi + 1)) ** 2
     c = 1.0 - 0.5 * w
     w.flags.writeable = c.flags.writeable = False
@@ -296,23 +336,20 @@ class _Grid:
     The scan rows of a q are computed the first time a scan reads them, because a fund with a
     long history reads a sixth to two fifths of them: a panel whose funds have many different
     lengths would otherwise spend most of its time building rows nobody reads. The arrays are
-    allocated whole but untouched (about 6 MB for all the rows; the memory pages of rows never
-    built are mostly never touched).
+    allocated whole by the first scan (about 6 MB for all the rows; the memory pages of rows
+    never built are mostly never touched). ``kbar`` comes from _grids_for_lengths, which
+    computes the kernels of many lengths together.
     """
 
-    def __init__(self, n: int):
+    def __init__(self, n: int, kbar: np.ndarray):
         self.n = n
         self.edges = _bin_edges((n - 1) // 2)
         self.weights = _bin_widths((n - 1) // 2)
         self.total = self.weights.sum()
-        kbar = _binned_kernel(n, _PHI_GRID, np.broadcast_to(_PSI_GRID, (_PHI_GRID.size, _PSI_GRID.size)))
-        self.kbar = kbar.reshape(kbar.shape[0], -1)
+        self.kbar = kbar  # (bins, shapes), from _grids_for_lengths
         self._k32 = np.ascontiguousarray(self.kbar.T, dtype=np.float32)  # (shapes, bins)
         self._wt = (self.weights / self.total).astype(np.float32)
-        points = _Q_GRID.size * self._k32.shape[0]
-        self.inv_h_t = np.empty((points, self._k32.shape[1]), dtype=np.float32)
-        self.logdet = np.empty(points, dtype=np.float32)
-        self.a3 = np.empty(points, dtype=np.float32)
+        self.inv_h_t = self.logdet = self.a3 = None  # allocated by the first scan
         self._built = np.zeros(_Q_GRID.size, dtype=bool)  # by slot
         self._lock = threading.Lock()  # xlwings Server may run two calls at once
 
@@ -320,9 +357,17 @@ class _Grid:
         """The scan rows of slots first..stop-1, built if they are not yet."""
         if not self._built[first:stop].all():
             with self._lock:
-                for page in range(first // _PAGE, (stop - 1) // _PAGE + 1):
-                    if not self._built[page * _PAGE : (page + 1) * _PAGE].all():
-                        self._build(page * _PAGE, min((page + 1) * _PAGE, _Q_GRID.size))
+                if self.inv_h_t is None:
+                    points = _Q_GRID.size * self._k32.shape[0]
+                    self.inv_h_t = np.empty((points, self._k32.shape[1]), dtype=np.float32)
+                    self.logdet = np.empty(points, dtype=np.float32)
+                    self.a3 = np.empty(points, dtype=np.float32)
+                # Pages not built yet, in runs of consecutive pages, each run built at once.
+                pages = np.arange(first // _PAGE, (stop - 1) // _PAGE + 1)
+                todo = pages[~self._built[pages * _PAGE]]
+                for run in np.split(todo, np.flatnonzero(np.diff(todo) > 1) + 1):
+                    if run.size:
+                        self._build(run[0] * _PAGE, min((run[-1] + 1) * _PAGE, _Q_GRID.size))
         n_shapes = self._k32.shape[0]
         return slice(first * n_shapes, stop * n_shapes)
 
@@ -331,6 +376,7 @@ class _Grid:
         return self.logdet.reshape(_Q_GRID.size, -1)[_SLOT_OF_Q[q_lo : q_hi + 1]]
 
     def _build(self, first: int, stop: int) -> None:
+        """Rows of slots first..stop-1, whole pages."""
         n_shapes, n_bins = self._k32.shape
         q = _Q_GRID[_STORED_Q[first:stop]].astype(np.float32)[:, None, None]
         h = (1.0 - q) * self._k32[None]
@@ -338,17 +384,51 @@ class _Grid:
         h = h.reshape(-1, n_bins)
         rows = slice(first * n_shapes, stop * n_shapes)
         inv_h_t = np.divide(self._wt, h, out=self.inv_h_t[rows])
-        # A3 = mean(w / (n h)) of the end-effect profile, the same for every fund.
-        self.a3[rows] = inv_h_t @ np.full(n_bins, 1.0 / self.n, dtype=np.float32)
-        self.logdet[rows] = np.log(h, out=h) @ self._wt
+        log_h = np.log(h, out=h)
+        # A3 = mean(w / (n h)) of the end-effect profile, the same for every fund. The sums
+        # are taken a page at a time: how a matrix-vector product splits its rows between
+        # threads, and so how it rounds a row's sum, depends on how many rows it is given.
+        inv_n = np.full(n_bins, 1.0 / self.n, dtype=np.float32)
+        a3, logdet = self.a3[rows], self.logdet[rows]
+        for at in range(0, inv_h_t.shape[0], _PAGE * n_shapes):
+            page = slice(at, at + _PAGE * n_shapes)
+            a3[page] = inv_h_t[page] @ inv_n
+            logdet[page] = log_h[page] @ self._wt
         self._built[first:stop] = True
 
 
-@lru_cache(maxsize=16)
-def _grid_for_length(n: int) -> _Grid:
-    """The grid of length n, cached: the lengths of a workbook's funds are used again and again,
-    while a panel with many launch dates uses each length once per call anyway."""
-    return _Grid(n)
+_GRID_CACHE: OrderedDict[int, _Grid] = OrderedDict()
+_GRID_CACHE_SIZE = 16
+_GRID_CACHE_LOCK = threading.Lock()
+
+
+def _grids_for_lengths(ns: np.ndarray) -> list[_Grid]:
+    """The grid of each length of ``ns``; the kernels of those not cached computed together.
+
+    The last few grids used are cached: the lengths of a workbook's funds are used again and
+    again, while a panel with many launch dates uses each length once per call anyway.
+    """
+    ns = np.asarray(ns).tolist()
+    with _GRID_CACHE_LOCK:
+        grids = [_GRID_CACHE.get(n) for n in ns]
+        for n, g in zip(ns, grids):
+            if g is not None:
+                _GRID_CACHE.move_to_end(n)
+    missing = [n for n, g in zip(ns, grids) if g is None]
+    if missing:
+        shapes = (len(missing), _PHI_GRID.size, _PSI_GRID.size)
+        kbar = _binned_kernel(np.array(missing), np.broadcast_to(_PHI_GRID[:, None], shapes[:2] + (1,)),
+                              np.broadcast_to(_PSI_GRID, shapes))
+        made = {}
+        for s, n in enumerate(missing):
+            bins = _bin_edges((n - 1) // 2).size - 1
+            made[n] = _Grid(n, kbar[s, :bins].reshape(bins, -1).copy())
+        grids = [made[n] if g is None else g for n, g in zip(ns, grids)]
+        with _GRID_CACHE_LOCK:
+            _GRID_CACHE.update(made)
+            while len(_GRID_CACHE) > _GRID_CACHE_SIZE:
+                _GRID_CACHE.popitem(last=False)
+    return grids
 
 
 def _ordinates(d: np.ndarray):
@@ -385,30 +465,38 @@ def _parabolic_min(values: np.ndarray):
     """Minimum along the last axis refined by a parabola through the grid minimum and its neighbours.
 
     Returns the refined minimum and the fractional index of the argmin. A minimum on the edge
-    of the grid is left as it is.
+    of the grid is left as it is; so is one next to a value of +inf, which marks padding (a
+    fund's own grid ends there).
     """
     size = values.shape[-1]
     flat = values.reshape(-1, size)
     i = flat.argmin(axis=1)
     c = np.minimum(np.maximum(i, 1), size - 2)
-    at = np.arange(flat.shape[0]) * size + c  # flat positions of the centres
+    at = c + np.arange(0, flat.size, size)  # flat positions of the centres
     v = flat.reshape(-1)
     lo, mid, hi = v[at - 1], v[at], v[at + 1]
-    curv = lo - 2.0 * mid + hi
-    edge = (i == 0) | (i == size - 1) | ~(curv > 0)
-    step = _parabola_step(lo, hi, curv, ~edge)
-    best = np.where(edge, v[at - c + i], mid - 0.25 * (lo - hi) * step)
+    with np.errstate(invalid="ignore"):  # inf - inf next to padding: not a parabola, not used
+        curv = lo - 2.0 * mid + hi
+        ok = (i == c) & (curv > 0) & (curv < np.inf)  # an inner minimum, curving up
+        step = _parabola_step(lo, hi, curv, ok)
+        best = np.where(ok, mid - 0.25 * (lo - hi) * step, v[at + (i - c)])
     shape = values.shape[:-1]
-    return best.reshape(shape), np.where(edge, i, c + step).reshape(shape)
+    return best.reshape(shape), np.where(ok, c + step, i).reshape(shape)
 
 
-def _concentrated(ibar, cbar, weights, total, n, q, phi, psi):
-    """Objective and scale at one (q, phi, psi) per fund (end effect profiled out)."""
-    h = q + (1.0 - q) * _binned_kernel(n, phi, psi)
-    wh = weights[:, None] / h / total
-    a1, a2, a3 = (wh * ibar).sum(0), (wh * cbar).sum(0), wh.sum(0) / n
+def _concentrated(ibar, cbar, weights, total, ns, q, phi, psi):
+    """Objective and scale at one (q, phi, psi) per fund (end effect profiled out).
+
+    ``ibar``, ``cbar``, ``weights`` (k, _MAX_BINS): each fund's binned ordinates and bin
+    widths, zero beyond its own bins; ``total``, ``ns``, ``q``, ``phi``, ``psi`` (k,).
+    """
+    h = _binned_kernel(ns, phi, psi)[:, :, 0, 0]
+    h *= (1.0 - q)[:, None]
+    h += q[:, None]
+    wh = weights / h / total[:, None]
+    a1, a2, a3 = (wh * ibar).sum(1), (wh * cbar).sum(1), wh.sum(1) / ns
     sigma2 = np.maximum(a1 - a2 * a2 / a3, 1e-300)
-    return np.log(sigma2) + (weights[:, None] * np.log(h)).sum(axis=0) / total, sigma2
+    return np.log(sigma2) + (weights * np.log(h)).sum(axis=1) / total, sigma2
 
 
 def _scan(ordinates: np.ndarray, grid: _Grid, rows: slice) -> np.ndarray:
@@ -441,22 +529,15 @@ def _scan(ordinates: np.ndarray, grid: _Grid, rows: slice) -> np.ndarray:
     return obj
 
 
-def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
-    """Whittle estimate of (s_u^2, sigma_eta^2, phi, psi) for each column of ``d``.
+def _scan_near_minimum(ordinates: np.ndarray, grid: _Grid):
+    """The scan, level by level, over the q still in play, for funds of one length.
 
-    ``d`` is (n, k) with complete columns and ``n >= MIN_RETURNS``.
+    ``ordinates`` as in _scan. Returns the first q index scanned in full, q_lo, and the
+    objective (k, q, shapes) at every q from there to the last, q_hi: the minimum of every
+    fund, and all the q its interval can depend on, lie in that range.
     """
-    d = np.asarray(d, dtype=float)
-    if d.ndim == 1:
-        d = d[:, None]
-    n, kf = d.shape
-    grid = _grid_for_length(n)
-    weights, total, kbar = grid.weights, grid.total, grid.kbar
+    kf = ordinates.shape[2]
     n_shapes = _PHI_GRID.size * _PSI_GRID.size
-    binned, scale = _ordinates(d)
-    ibar, cbar = binned[:, 0], binned[:, 1]
-    ordinates = binned.astype(np.float32)
-    # The scan, level by level, over the q from q_lo to q_hi still in play.
     obj = np.empty((kf, _Q_GRID.size, n_shapes), dtype=np.float32)  # filled where scanned
     scanned = np.zeros(_Q_GRID.size, dtype=bool)
     q_lo, q_hi = 0, _Q_GRID.size - 1
@@ -469,30 +550,85 @@ def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
             break
         q_in = np.flatnonzero(scanned[q_lo : q_hi + 1]) + q_lo
         by_q = obj[:, q_in].min(axis=2)
-        near = (by_q <= by_q.min(axis=1, keepdims=True) + _SCAN_MARGIN / (2.0 * total)).any(axis=0)
+        near = (by_q <= by_q.min(axis=1, keepdims=True) + _SCAN_MARGIN / (2.0 * grid.total)).any(axis=0)
         c0, c1 = np.flatnonzero(near)[[0, -1]]
         q_lo, q_hi = q_in[max(c0 - 1, 0)], q_in[min(c1 + 1, q_in.size - 1)]  # one step beyond
     # The last level leaves every q from q_lo to q_hi scanned.
-    nq = q_hi - q_lo + 1
+    return q_lo, obj[:, q_lo : q_hi + 1]
+
+
+def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None) -> NoiseModelFit:
+    """Whittle estimate of (s_u^2, sigma_eta^2, phi, psi) for each column of ``d`` (n, k).
+
+    ``lengths`` (k,): the number of returns of each column, which fill it from the top (what
+    lies below them is ignored), at least ``MIN_RETURNS``; None: every column is complete.
+    The grid depends on the length, so the scan runs once per length, over the funds of that
+    length; everything else runs over all the funds at once.
+    """
+    d = np.asarray(d, dtype=float)
+    if d.ndim == 1:
+        d = d[:, None]
+    n, kf = d.shape
+    if lengths is None or np.all(lengths == lengths[0]):
+        ns, group, members = np.array([n if lengths is None else lengths[0]]), np.zeros(kf, dtype=np.intp), [slice(None)]
+    else:
+        ns, group = np.unique(lengths, return_inverse=True)
+        members = np.split(np.argsort(group, kind="stable"), np.cumsum(np.bincount(group))[:-1])
+    grids = _grids_for_lengths(ns)
+    kbars = [g.kbar for g in grids]
     shape3 = (_Q_GRID.size, _PHI_GRID.size, _PSI_GRID.size)
-    obj = obj[:, q_lo : q_hi + 1].reshape(kf, nq, *shape3[1:])
+    n_shapes = shape3[1] * shape3[2]
+    # Per fund, padded to _MAX_BINS bins and to the widest q range scanned.
+    ibar, cbar, weights = np.zeros((3, kf, _MAX_BINS))
+    scale, q_lo, nq, exact = np.empty(kf), np.empty(kf, dtype=np.intp), np.empty(kf, dtype=np.intp), np.empty(kf, dtype=bool)
+    windows = []
+    for g, cols in enumerate(members):
+        # Each grid is let go once scanned: the memory of one length's scan rows is then used
+        # again for the next length's, where fresh memory would take longer to fill than the
+        # rows take to compute.
+        grid, grids[g] = grids[g], None
+        dg = d[: grid.n, cols]
+        binned, scale[cols] = _ordinates(dg)
+        bins = binned.shape[0]
+        ibar[cols, :bins], cbar[cols, :bins] = binned[:, 0].T, binned[:, 1].T
+        weights[cols, :bins] = grid.weights
+        # A fund that tracks exactly (every difference zero) has nothing to estimate.
+        exact[cols] = ~np.any(dg != dg[:1], axis=0)
+        first, window = _scan_near_minimum(binned.astype(np.float32), grid)
+        q_lo[cols], nq[cols] = first, window.shape[1]
+        windows.append((window, grid.logdet_by_q(first, first + window.shape[1] - 1)))
+    del grid
+    if len(windows) == 1:
+        obj, logdet = windows[0][0], windows[0][1][None]  # one table for every fund
+    else:
+        obj = np.full((kf, nq.max(), n_shapes), np.inf, dtype=np.float32)  # +inf: padding
+        logdet = np.zeros(obj.shape, dtype=np.float32)
+        for cols, (window, window_logdet) in zip(members, windows):
+            obj[cols, : window.shape[1]] = window
+            logdet[cols, : window.shape[1]] = window_logdet
+    del windows
+    n_pad = obj.shape[1]
+    total = weights.sum(axis=1)
     flat = obj.reshape(kf, -1).argmin(axis=1) + q_lo * n_shapes  # a point of the whole grid
     idx = np.stack(np.unravel_index(flat, shape3), axis=1)  # (k, 3)
 
     # The parabolic refinement uses the argmin and its neighbours along each axis (about a
     # centre moved off the edge of the grid), all seven evaluated at once in double precision.
     sizes = np.array(shape3)
-    strides = np.array([shape3[1] * shape3[2], shape3[2], 1])
+    strides = np.array([n_shapes, shape3[2], 1])
     shift = np.minimum(np.maximum(idx, 1), sizes - 2) - idx  # centre - argmin
     moves = ((shift[:, :, None] + np.array([-1, 1])) * strides[:, None]).reshape(kf, 6)
-    cols = flat[:, None] + np.concatenate([np.zeros((kf, 1), dtype=moves.dtype), moves], axis=1)
-    iq, ishape = np.divmod(cols, strides[0])
-    h = _Q_GRID[iq][None] + (1.0 - _Q_GRID[iq][None]) * kbar[:, ishape]  # (B, k, 7)
-    wh = (weights / total)[:, None, None] / h
-    a1 = np.einsum("bkp,bk->kp", wh, ibar)
-    a2 = np.einsum("bkp,bk->kp", wh, cbar)
-    ld = np.einsum("b,bkp->kp", weights / total, np.log(h))
-    stencil = np.log(np.maximum(a1 - a2 * a2 / (wh.sum(axis=0) / n), 1e-300)) + ld
+    points = flat[:, None] + np.concatenate([np.zeros((kf, 1), dtype=moves.dtype), moves], axis=1)
+    iq, ishape = np.divmod(points, strides[0])
+    kb = np.ones((kf, 7, _MAX_BINS))
+    for kbar, cols in zip(kbars, members):
+        kb[cols, :, : kbar.shape[0]] = kbar[:, ishape[cols]].transpose(1, 2, 0)
+    h = _Q_GRID[iq][:, :, None] + (1.0 - _Q_GRID[iq])[:, :, None] * kb  # (k, 7, bins)
+    w_total = weights / total[:, None]
+    wh = w_total[:, None, :] / h
+    a1, a2 = (wh * ibar[:, None, :]).sum(axis=2), (wh * cbar[:, None, :]).sum(axis=2)
+    a3 = wh.sum(axis=2) / ns[group][:, None]
+    stencil = np.log(np.maximum(a1 - a2 * a2 / a3, 1e-300)) + (w_total[:, None, :] * np.log(h)).sum(axis=2)
     grid_best = stencil[:, 0]
     # Values at centre-1, centre, centre+1 along each axis; no step off an edge minimum.
     lo, hi = stencil[:, 1::2], stencil[:, 2::2]  # (k, 3)
@@ -501,17 +637,15 @@ def fit_noise_model(d: np.ndarray) -> NoiseModelFit:
     q = np.interp(frac[:, 0], np.arange(shape3[0]), _Q_GRID)
     phi = np.interp(frac[:, 1], np.arange(shape3[1]), _PHI_GRID)
     psi = np.interp(frac[:, 2], np.arange(shape3[2]), _PSI_GRID)
-    val, sigma2 = _concentrated(ibar, cbar, weights, total, n, q, phi, psi)
-    worse = val > grid_best  # the parabolic steps overshot: keep the grid point
-    if worse.any():
-        q = np.where(worse, _Q_GRID[idx[:, 0]], q)
-        phi = np.where(worse, _PHI_GRID[idx[:, 1]], phi)
-        psi = np.where(worse, _PSI_GRID[idx[:, 2]], psi)
-        val, sigma2 = _concentrated(ibar, cbar, weights, total, n, q, phi, psi)
-    lower, upper, mean = _profile_interval(obj, grid.logdet_by_q(q_lo, q_hi), np.minimum(val, grid_best), total, q_lo)
+    val, sigma2 = _concentrated(ibar, cbar, weights, total, ns[group], q, phi, psi)
+    worse = np.flatnonzero(val > grid_best)  # the parabolic steps overshot: keep the grid point
+    if worse.size:
+        q[worse], phi[worse], psi[worse] = _Q_GRID[idx[worse, 0]], _PHI_GRID[idx[worse, 1]], _PSI_GRID[idx[worse, 2]]
+        val[worse], sigma2[worse] = _concentrated(ibar[worse], cbar[worse], weights[worse], total[worse],
+                                                  ns[group[worse]], q[worse], phi[worse], psi[worse])
+    lower, upper, mean = _profile_interval(obj.reshape(kf, n_pad, *shape3[1:]), logdet.reshape(-1, n_pad, *shape3[1:]),
+                                           np.minimum(val, grid_best), total, q_lo, nq)
     s_u2 = sigma2 * q * scale
-    # A fund that tracks exactly (every difference zero) has nothing to estimate: all zero.
-    exact = ~np.any(d != d[:1], axis=0)
     zero = lambda x: np.where(exact, 0.0, x)  # noqa: E731
     return NoiseModelFit(
         persistent_var=zero(s_u2),
@@ -540,8 +674,9 @@ def _interp_last(table: np.ndarray, pos: np.ndarray) -> np.ndarray:
 def _profile_over_v(base, s_q, q):
     """min over q of log v - log q + LD(q) + S(q) q / v, for each v of _V_GRID.
 
-    ``base`` is -log q + LD and ``s_q`` is S, both (k, nq) at the nonzero grid values ``q``.
-    The minimum over q is refined by a parabola in the grid index.
+    ``base`` is -log q + LD and ``s_q`` is S, both (k, nq) at the grid values ``q`` (k, nq);
+    a ``base`` of +inf leaves a q out. The minimum over q is refined by a parabola in the
+    grid index.
     """
     kf = base.shape[0]
     prof = np.empty((kf, _V_GRID.size))
@@ -554,29 +689,33 @@ def _profile_over_v(base, s_q, q):
     return prof
 
 
-def _profile_interval(obj, logdet, best, total, q_lo):
+def _profile_interval(obj, logdet, best, total, q_lo, nq):
     """95% likelihood-ratio interval for s_u^2 (in the units of the scaled periodogram).
 
-    ``obj`` and ``logdet`` cover the q of _Q_GRID from index ``q_lo`` on: those near the
-    minimum (the others are too unlikely to matter). The profile is a minimum over grid
-    points; taken literally, the grid spacing inflates the likelihood ratio by about one
-    unit, enough to make a 95% interval cover 85%. Parabolic interpolation of the minimum,
-    over psi, phi and then q, removes that error.
+    ``obj`` (k, q, phi, psi) and ``logdet`` (the same, or one table for every fund) cover, for
+    each fund, the ``nq`` q of _Q_GRID from index ``q_lo`` on: those near its minimum (the
+    others are too unlikely to matter), then padding (an ``obj`` of +inf). ``best`` and
+    ``total`` are per fund. The profile is a
+    minimum over grid points; taken literally, the grid spacing inflates the likelihood ratio
+    by about one unit, enough to make a 95% interval cover 85%. Parabolic interpolation of
+    the minimum, over psi, phi and then q, removes that error.
     """
-    kf, nq, nphi, npsi = obj.shape
-    q = _Q_GRID[q_lo : q_lo + nq]
+    kf, n_pad, nphi, npsi = obj.shape
+    iq = q_lo[:, None] + np.arange(n_pad)
+    q = _Q_GRID[np.minimum(iq, _Q_GRID.size - 1)]
     obj_p, ipsi = _parabolic_min(obj)  # over psi: (k, nq, nphi)
-    ld_p = _interp_last(logdet.reshape(nq, nphi, npsi), ipsi)
+    ld_p = _interp_last(logdet, ipsi)
     obj_q, iphi = _parabolic_min(obj_p)  # over phi: (k, nq)
     ld_q = _interp_last(ld_p, iphi)
-    pos = 1 if q_lo == 0 else 0  # q = 0 is the boundary, tested on its own below
-    s_q = np.exp(obj_q - ld_q)[:, pos:]  # concentrated scale S(q) for q > 0
-    base = ld_q[:, pos:] - np.log(q[pos:])[None, :]
-    prof = _profile_over_v(base, s_q, q[pos:])
+    # q = 0 is the boundary, tested on its own below; it and the padding stay out of the profile.
+    use = (iq > 0) & (np.arange(n_pad) < nq[:, None])
+    s_q = np.where(use, np.exp(np.where(use, obj_q - ld_q, 0.0)), 0.0)  # concentrated scale S(q)
+    base = np.where(use, ld_q - np.log(np.where(use, q, 1.0)), np.inf)
+    prof = _profile_over_v(base, s_q, q)
     # At its optimum over the scale, the unconcentrated objective is the concentrated one + 1.
     best = np.minimum(best, prof.min(axis=1) - 1.0)
-    lr = 2.0 * total * (prof - 1.0 - best[:, None])
-    lr_at_zero = 2.0 * total * (obj_q[:, 0] - best) if q_lo == 0 else np.full(kf, np.inf)
+    lr = 2.0 * total[:, None] * (prof - 1.0 - best[:, None])
+    lr_at_zero = np.where(q_lo == 0, 2.0 * total * (obj_q[:, 0] - best), np.inf)
     inside = lr <= _CHI2_95
     any_in = inside.any(axis=1)
     first = np.where(any_in, inside.argmax(axis=1), 0)

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .inputs import Aligned, InputError, NotEnoughData, align
-from .model import MIN_RETURNS, NoiseModelFit, fit_noise_model, gls_drift
+from .model import MIN_RETURNS, fit_noise_model, gls_drift
 
 __all__ = ["TrackingStats", "tracking_stats", "FIGURES"]
 
@@ -272,20 +272,16 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
     d = rf - ri
     n_ret = np.maximum(counts - 1, 0)
     out = {key: np.full(k, np.nan) for key in ("ehc", "ehc_se", "te_var", "te_lo", "te_hi", "phi", "psi")}
-    # The spectrum is fitted once per history length (its grid depends on the length); the
-    # drift for all of them at once.
+    # Each fund's returns fill its column from the top, so funds of every length are fitted
+    # together.
     fitted = np.flatnonzero(n_ret >= MIN_RETURNS)
     if fitted.size:
-        fits = {f: np.empty(fitted.size) for f in NoiseModelFit.__dataclass_fields__}
-        for n in np.unique(n_ret[fitted]):
-            at = np.flatnonzero(n_ret[fitted] == n)
-            fit = fit_noise_model(d[:n, fitted[at]])
-            for f in fits:
-                fits[f][at] = getattr(fit, f)
-        fit = NoiseModelFit(**fits)
         lengths = n_ret[fitted]
         longest = lengths.max()
-        mu, mu_se = gls_drift(d[:longest, fitted], fit, None if lengths.min() == longest else lengths)
+        if lengths.min() == longest:
+            lengths = None
+        fit = fit_noise_model(d[:longest, fitted], lengths)
+        mu, mu_se = gls_drift(d[:longest, fitted], fit, lengths)
         out["ehc"][fitted], out["ehc_se"][fitted] = A * mu, A * mu_se
         out["te_var"][fitted], out["phi"][fitted], out["psi"][fitted] = fit.persistent_var, fit.noise_phi, fit.noise_psi
         out["te_lo"][fitted], out["te_hi"][fitted] = fit.persistent_var_lower, fit.persistent_var_upper
