@@ -115,6 +115,18 @@ def test_single_bad_nav_and_volume_prints():
     assert market_impact(price, nav, bad_vol) == pytest.approx(base, rel=0.02)
 
 
+def test_extreme_levels_are_kept_without_overflow():
+    """A price of 1e300 against a NAV of 1e-300 is absurd but positive: its premium is
+    computed (no overflow to inf, which would drop the day) and the robust scale absorbs it."""
+    price, nav, vol = simulate(6)
+    base = market_impact_stats(price, nav, vol)
+    price[100], nav[100] = 1e300, 1e-300
+    with np.errstate(all="raise"):
+        extreme = market_impact_stats(price, nav, vol)
+    assert extreme.n_obs == base.n_obs
+    assert extreme.impact == pytest.approx(base.impact, rel=0.05)
+
+
 def test_no_trade_days_do_not_count_stale_prices():
     price, nav, vol = simulate(6)
     rng = np.random.default_rng(0)

@@ -366,7 +366,7 @@ def market_impact_stats(
     # premium ----------------------------------------------------------------------------
     traded = np.isfinite(p) & (np.nan_to_num(v, nan=1.0) > 0)  # unknown volume: price kept
     with np.errstate(invalid="ignore", divide="ignore"):
-        prem = np.log(p / f)
+        prem = np.log(p) - np.log(f)  # p / f can overflow where each level is merely extreme
     prem_rows = np.flatnonzero(traded & np.isfinite(prem))
     premium_mean = float(np.median(prem[prem_rows])) if prem_rows.size else float("nan")
     if vol_kind == "changes":
