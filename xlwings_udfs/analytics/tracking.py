@@ -124,12 +124,13 @@ def _window(valid: np.ndarray, window: int | None) -> np.ndarray:
 def _pack(x: np.ndarray, order: np.ndarray | None, counts: np.ndarray) -> np.ndarray:
     """Each column's values on its valid rows, moved to the top (``order``); NaN below.
 
-    ``order`` None: no column has a gap, and packing changes nothing.
+    ``order`` holds the rows to take, as many as the longest column has valid ones; None: no
+    column has a gap, and packing changes nothing.
     """
     if order is None:
         return np.array(x)
     out = np.take_along_axis(x, order, axis=0)
-    out[np.arange(x.shape[0])[:, None] >= counts[None, :]] = np.nan
+    out[np.arange(order.shape[0])[:, None] >= counts[None, :]] = np.nan
     return out
 
 
@@ -160,12 +161,14 @@ def _rolling_starts(dates: pd.DatetimeIndex | None, valid, order, counts, period
 
     With dates the window is one calendar year: it starts on the fund's last date on or
     before the same day a year earlier. Without dates it is ``periods_per_year`` rows.
-    ``order`` None: no column has a gap, so packed rows are the rows of the date axis.
+    ``order`` as in _pack: None when no column has a gap, so that packed rows are the rows
+    of the date axis.
     """
     t, k = valid.shape
-    live = np.arange(t)[:, None] < counts[None, :]
+    height = t if order is None else order.shape[0]
+    live = np.arange(height)[:, None] < counts[None, :]
     if dates is None:
-        start = np.arange(t)[:, None] - int(round(periods_per_year))
+        start = np.arange(height)[:, None] - int(round(periods_per_year))
         return np.where((start >= 0) & live, start, -1)
     ns = dates.asi8
     # The last date on or before a year back, as a row of the date axis (-1: none); one
@@ -255,17 +258,19 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
     t, k = fund.shape
     valid = _window(np.isfinite(fund) & np.isfinite(log_index)[:, None], window)
     counts = valid.sum(0)
-    rows = np.arange(t)[:, None]
     first = np.where(counts > 0, valid.argmax(0), 0)
     last = np.where(counts > 0, t - 1 - valid[::-1].argmax(0), -1)
     # Dates inside a fund's comparison span on which one of the two series has no value.
-    inside = (rows >= first[None, :]) & (rows <= last[None, :])
+    date_rows = np.arange(t)[:, None]
+    inside = (date_rows >= first[None, :]) & (date_rows <= last[None, :])
     n_skipped = (inside & ~valid).sum(0)
-    # Rows moved so that each fund's valid rows come first; a block without gaps (a single
-    # fund, usually) stays as it is.
-    order = None if counts.min(initial=t) == t else np.argsort(~valid, axis=0, kind="stable")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lf = _pack(np.log(fund), order, counts)
+    # Rows moved so that each fund's valid rows come first, and cut below the longest fund's
+    # (a block of recent launches is short); a block without gaps (a single fund, usually)
+    # stays as it is.
+    order = None if counts.min(initial=t) == t else np.argsort(~valid, axis=0, kind="stable")[: max(counts.max(), 1)]
+    rows = np.arange(t if order is None else order.shape[0])[:, None]
+    lf = _pack(fund, order, counts)
+    np.log(lf, out=lf)
     li = _pack(np.broadcast_to(log_index[:, None], (t, k)), order, counts)
     rf, ri = np.diff(lf, axis=0), np.diff(li, axis=0)
     del lf, li
