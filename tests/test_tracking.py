@@ -681,3 +681,29 @@ def test_one_year_before_follows_the_calendar():
 
     got = _one_year_before(stamps.asi8)
     np.testing.assert_array_equal(got, [reference(t).value for t in stamps])
+
+
+def test_callers_inputs_are_left_as_they_were():
+    """Series on the same dates are used as given (not reindexed copies): nothing may write
+    into them, nor into arrays or panels."""
+    from xlwings_udfs.analytics import market_impact_stats, performance_gap
+
+    dates = pd.bdate_range("2020-01-01", periods=400)
+    rng = np.random.default_rng(8)
+    idx = pd.Series(100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.01, 400))), index=dates)
+    fund = idx * np.exp(np.cumsum(rng.normal(0.0, 0.0005, 400)))
+    panel = pd.DataFrame({"A": fund, "B": fund * 1.1})
+    panel.iloc[:50, 1] = np.nan
+    volume = pd.Series(rng.uniform(1e4, 2e4, 400), index=dates)
+    inputs = [idx, fund, panel, volume, fund.to_numpy(), idx.to_numpy()]
+    before = [x.copy() for x in inputs]
+    tracking_stats(fund, idx)
+    tracking_stats(panel, idx)
+    tracking_stats(fund.to_numpy(), idx.to_numpy(), dates=dates)
+    market_impact_stats(fund, idx, volume)
+    performance_gap(fund, idx, None, dates[10], dates[-1])
+    for x, y in zip(inputs, before):
+        if isinstance(x, np.ndarray):
+            np.testing.assert_array_equal(x, y)
+        else:
+            assert x.equals(y), type(x)

@@ -189,6 +189,8 @@ def union_dates(series: dict[str, Any]) -> tuple[list[Any], pd.DatetimeIndex | N
     for i in idx[1:]:
         if not i.equals(axis):
             axis = axis.union(i)
+    if all(i.equals(axis) for i in idx):
+        return values, axis  # already on the same dates (reindexing would copy them)
     return [x.reindex(axis) for x in values], axis
 
 

@@ -149,10 +149,14 @@ def _one_year_before(ns: np.ndarray) -> np.ndarray:
     falls between the date a year earlier and the date itself, else 365: the calendar's
     rule as one lookup in the table of leap days, with no date arithmetic per element.
     """
+    year_back = ns - 366 * _DAY_NS
+    # Only the leap days from a year before the first date to the last can fall in between.
+    lo, hi = np.searchsorted(_LEAP_DAYS_NS, [year_back.min(), ns.max()], side="right") if ns.size else (0, 0)
+    leaps = _LEAP_DAYS_NS[lo:hi]
     # Leap days start at midnight, so a time of day never changes which of them a date is
     # past: the counts need no rounding to the start of the day.
-    leaps_to_date = np.searchsorted(_LEAP_DAYS_NS, ns, side="right")
-    leaps_to_year_before = np.searchsorted(_LEAP_DAYS_NS, ns - 366 * _DAY_NS, side="right")
+    leaps_to_date = np.searchsorted(leaps, ns, side="right")
+    leaps_to_year_before = np.searchsorted(leaps, year_back, side="right")
     return ns - (365 + (leaps_to_date > leaps_to_year_before)) * _DAY_NS
 
 
