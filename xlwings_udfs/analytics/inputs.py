@@ -176,15 +176,15 @@ def union_dates(series: dict[str, Any]) -> tuple[list[Any], pd.DatetimeIndex | N
 
     ``series`` maps argument names to inputs. When every input is a Series or DataFrame
     indexed by dates, each index is checked (sorted, no duplicates: the message names the
-    argument) and all are reindexed on the union, blank where an input has no value.
-    Anything else is returned as given, with no dates.
+    argument) and all are reindexed on the union, blank where an input has no value; the
+    union is returned checked, in nanoseconds (as_dates). Anything else is returned as
+    given, with no dates.
     """
     values = list(series.values())
     idx = [_series_dates(x) for x in values]
     if any(i is None for i in idx):
         return values, None
-    for i, name in zip(idx, series):
-        as_dates(i, None, f"{name} dates")
+    idx = [as_dates(i, None, f"{name} dates") for i, name in zip(idx, series)]
     axis = idx[0]
     for i in idx[1:]:
         if not i.equals(axis):
@@ -381,9 +381,9 @@ def align(fund: Any, index: Any, dates: Any = None, periods_per_year: float | No
     dates both have); plain arrays must have the same length and are taken row by row.
     """
     fund_dates, index_dates = _series_dates(fund), _series_dates(index)
+    axis = None
     if dates is None:
         (fund, index), axis = union_dates({fund_name: fund, index_name: index})
-        dates = axis
     is_panel = isinstance(fund, pd.DataFrame) and fund.shape[1] != 1 or (
         not isinstance(fund, (pd.Series, pd.DataFrame)) and np.ndim(fund) == 2
         and 1 not in np.shape(fund)
@@ -397,7 +397,9 @@ def align(fund: Any, index: Any, dates: Any = None, periods_per_year: float | No
     i = as_levels(index, index_name)
     check_length(i.size, f.shape[0], index_name, fund_name)
     idx = None
-    if dates is not None:
+    if axis is not None:
+        idx = axis  # checked by union_dates
+    elif dates is not None:
         idx = as_dates(dates, i.size)
     elif fund_dates is not None:
         idx = as_dates(fund_dates, i.size, f"{fund_name} dates")
