@@ -128,3 +128,15 @@ def test_fit_of_funds_of_different_lengths_together_equals_each_alone():
         for field in alone.__dataclass_fields__:
             np.testing.assert_allclose(getattr(together, field)[j], getattr(alone, field)[0], rtol=1e-12, atol=0,
                                        err_msg=f"{field}, fund {j}")
+
+
+def test_lengths_outside_the_data_are_refused():
+    from xlwings_udfs.analytics.model import MIN_RETURNS, fit_noise_model, gls_drift
+
+    d = np.random.default_rng(0).normal(0.0, 1e-4, (100, 2))
+    for bad in ([100, 101], [MIN_RETURNS - 1, 100], [100]):
+        with pytest.raises(ValueError, match="lengths"):
+            fit_noise_model(d, np.array(bad))
+    fit = fit_noise_model(d)
+    with pytest.raises(ValueError, match="lengths"):
+        gls_drift(d, fit, np.array([100, 101]))

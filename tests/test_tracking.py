@@ -707,3 +707,21 @@ def test_callers_inputs_are_left_as_they_were():
             np.testing.assert_array_equal(x, y)
         else:
             assert x.equals(y), type(x)
+
+
+@pytest.mark.parametrize("tz", ["America/New_York", "UTC"])
+def test_series_with_a_time_zone_align_on_their_dates(tz):
+    """Dates with a time zone are compared as given: a fund starting later still meets its
+    index on the dates both have."""
+    from xlwings_udfs.analytics import performance_gap
+
+    dates = pd.date_range("2020-01-01", periods=300, freq="B", tz=tz)
+    rng = np.random.default_rng(9)
+    idx = pd.Series(100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.01, 300))), index=dates)
+    fund = idx.iloc[5:] * np.exp(np.cumsum(rng.normal(0.0, 0.0005, 295)))
+    res = tracking_stats(fund, idx)
+    assert res.n_obs == 294
+    naive = tracking_stats(fund.tz_localize(None), idx.tz_localize(None))
+    assert res.holding_cost == pytest.approx(naive.holding_cost, rel=1e-12)
+    gap = performance_gap(idx, idx.iloc[3:], None, dates[10].tz_localize(None), dates[-1].tz_localize(None))
+    assert gap.gap == pytest.approx(0.0, abs=1e-15)

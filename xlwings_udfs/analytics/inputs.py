@@ -189,9 +189,9 @@ def union_dates(series: dict[str, Any]) -> tuple[list[Any], pd.DatetimeIndex | N
     for i in idx[1:]:
         if not i.equals(axis):
             axis = axis.union(i)
-    if all(i.equals(axis) for i in idx):
-        return values, axis  # already on the same dates (reindexing would copy them)
-    return [x.reindex(axis) for x in values], axis
+    # Each input goes onto the union through its own checked index (time zone dropped, in
+    # nanoseconds), so that its dates match the union's; one already on it is left as given.
+    return [x if i.equals(axis) else x.set_axis(i, axis=0).reindex(axis) for x, i in zip(values, idx)], axis
 
 
 def _check_positive(out: np.ndarray, name: str, columns: list[str] | None = None) -> None:

@@ -77,8 +77,9 @@ Estimation
    likelihood with a flat prior on :math:`s_u` (the tracking error). With no persistent
    deviation at all, this makes the interval conservative.
 
-Every function here takes complete (no NaN) columns of equal length, one column per fund;
-gls_drift also takes columns of different lengths, each filling its column from the top.
+Every function here takes one column per fund. fit_noise_model and gls_drift take columns of
+different lengths, each filling its column from the top; the rest take complete (no NaN)
+columns of equal length.
 """
 from __future__ import annotations
 
@@ -138,8 +139,9 @@ _SLOT_OF_Q = np.argsort(_STORED_Q)
 # scanned and on whether one or two funds (matrix-vector products) or more (one matrix
 # product) share the length, which in a panel depends on the other funds. The interval
 # bounds and the drift's standard error, read off the scanned profile, can move by about
-# 5e-5 relative; the estimates themselves, refined in double precision, by rounding, unless
-# two grid points tie in single precision: a tracking error of zero may become one of 1e-5.)
+# 5e-5 relative, 2e-4 where the tracking error is essentially zero; the estimates
+# themselves, refined in double precision, by rounding, unless two grid points tie in single
+# precision: a tracking error of zero may become one of 1e-5.)
 _PAGE = 4
 # Values of s_u^2, relative to the mean periodogram, at which the profile is evaluated.
 _V_GRID = np.logspace(-7.0, 0.5, 151)
@@ -204,8 +206,8 @@ def _binned_kernel(ns: np.ndarray, phi: np.ndarray, psi: np.ndarray) -> np.ndarr
     Many sample lengths at once ("segments": the grids of a panel's lengths, or its funds):
     ``ns`` (S,) the length of each; ``phi`` (S, P), P values of phi per segment; ``psi``
     (S, P, J), J values of psi per phi. The frequencies of all the segments' bins are laid
-    end to end and summed bin by bin, in chunks of whole bins so that memory does not grow
-    with the lengths; a bin's sum never depends on the other segments. Returns
+    end to end and summed bin by bin, in chunks of whole bins so that memory grows with the
+    widest bin, not with the lengths; a bin's sum never depends on the other segments. Returns
     (S, _MAX_BINS, P, J); the bins a segment does not have (a short one) are 1.
     """
     ns = np.asarray(ns)
@@ -213,8 +215,9 @@ def _binned_kernel(ns: np.ndarray, phi: np.ndarray, psi: np.ndarray) -> np.ndarr
     phi = np.asarray(phi, dtype=float).reshape(n_seg, -1)
     n_phi = phi.shape[1]
     psi = np.asarray(psi, dtype=float).reshape(n_seg, n_phi, -1)
-    # Pieces (segment, first bin, stop bin) of at most a chunk of frequencies each (a segment
-    # longer than that is cut between bins), gathered into chunks.
+    # Pieces (segment, first bin, stop bin) of about a chunk of frequencies at most (a segment
+    # longer than that is cut between bins, so a piece can exceed a chunk by one bin),
+    # gathered into chunks.
     step = max(1, _KERNEL_CHUNK // n_phi)
     chunks, chunk, size = [], [], 0
     for s, n in enumerate(ns.tolist()):
@@ -425,7 +428,8 @@ def _grids_for_lengths(ns: np.ndarray) -> list[_Grid]:
             made[n] = _Grid(n, kbar[s, :bins].reshape(bins, -1).copy())
         grids = [made[n] if g is None else g for n, g in zip(ns, grids)]
         with _GRID_CACHE_LOCK:
-            _GRID_CACHE.update(made)
+            for n, g in made.items():
+                _GRID_CACHE.setdefault(n, g)  # another call may have cached it, with rows built
             while len(_GRID_CACHE) > _GRID_CACHE_SIZE:
                 _GRID_CACHE.popitem(last=False)
     return grids
@@ -529,6 +533,13 @@ def _scan(ordinates: np.ndarray, grid: _Grid, rows: slice) -> np.ndarray:
     return obj
 
 
+def _check_lengths(lengths, shape) -> None:
+    """``lengths``, one per column of an array of ``shape``, from MIN_RETURNS to its rows."""
+    if lengths is not None and (np.shape(lengths) != shape[1:] or np.min(lengths) < MIN_RETURNS
+                                or np.max(lengths) > shape[0]):
+        raise ValueError(f"lengths must be {shape[1]} whole numbers from {MIN_RETURNS} to {shape[0]}")
+
+
 def _scan_near_minimum(ordinates: np.ndarray, grid: _Grid):
     """The scan, level by level, over the q still in play, for funds of one length.
 
@@ -569,6 +580,7 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None) -> NoiseMo
     if d.ndim == 1:
         d = d[:, None]
     n, kf = d.shape
+    _check_lengths(lengths, d.shape)
     if lengths is None or np.all(lengths == lengths[0]):
         ns, group, members = np.array([n if lengths is None else lengths[0]]), np.zeros(kf, dtype=np.intp), [slice(None)]
     else:
@@ -825,6 +837,7 @@ def gls_drift(d: np.ndarray, fit: NoiseModelFit, lengths: np.ndarray | None = No
     d = np.asarray(d, dtype=float)
     if d.ndim == 1:
         d = d[:, None]
+    _check_lengths(lengths, d.shape)
     a1, a2, sigma_a2 = _ma_factors(fit)
     c1, c2 = (a1 + a2).real, -(a1 * a2).real  # 1 / ((1 - a1 B)(1 - a2 B)), a real recursion
     mu, inv11, norm2 = _gls(d, c1, c2, fit.noise_phi, None if lengths is None else np.asarray(lengths))

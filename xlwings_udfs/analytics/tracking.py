@@ -364,8 +364,8 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
         log_index = np.log(a.index)
     k = a.fund.shape[1]
     # Funds are processed in blocks, each fully vectorized: peak memory stays bounded
-    # however many funds the panel has. The spectrum is fitted once per history length in a
-    # block, so funds of equal length go to the same block: in order of their common dates.
+    # however many funds the panel has. The likelihood is scanned once per history length in
+    # a block, so funds of equal length go to the same block: in order of their common dates.
     by_length = None
     if k > _BLOCK:
         common = np.count_nonzero(np.isfinite(a.fund) & np.isfinite(log_index)[:, None], axis=0)
