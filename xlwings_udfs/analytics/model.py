@@ -346,7 +346,6 @@ class _Grid:
 
     def __init__(self, n: int, kbar: np.ndarray):
         self.n = n
-        self.edges = _bin_edges((n - 1) // 2)
         self.weights = _bin_widths((n - 1) // 2)
         self.total = self.weights.sum()
         self.kbar = kbar  # (bins, shapes), from _grids_for_lengths
@@ -488,19 +487,25 @@ def _parabolic_min(values: np.ndarray):
     return best.reshape(shape), np.where(ok, c + step, i).reshape(shape)
 
 
-def _concentrated(ibar, cbar, weights, total, ns, q, phi, psi):
-    """Objective and scale at one (q, phi, psi) per fund (end effect profiled out).
+def _objective(ibar, cbar, w_total, n, h):
+    """Concentrated objective and scale of each fund at spectra ``h`` (..., bins).
 
-    ``ibar``, ``cbar``, ``weights`` (k, _MAX_BINS): each fund's binned ordinates and bin
-    widths, zero beyond its own bins; ``total``, ``ns``, ``q``, ``phi``, ``psi`` (k,).
+    ``ibar``, ``cbar``: the fund's binned ordinates; ``w_total``: its bin widths over their
+    total, zero beyond its own bins; ``n``: its length; all broadcast against ``h``. The
+    end-effect term is profiled out as in _scan, here in double precision.
     """
+    wh = w_total / h
+    a1, a2, a3 = (wh * ibar).sum(axis=-1), (wh * cbar).sum(axis=-1), wh.sum(axis=-1) / n
+    sigma2 = np.maximum(a1 - a2 * a2 / a3, 1e-300)
+    return np.log(sigma2) + (w_total * np.log(h)).sum(axis=-1), sigma2
+
+
+def _concentrated(ibar, cbar, w_total, ns, q, phi, psi):
+    """Objective and scale at one (q, phi, psi) per fund: rows (k, _MAX_BINS) as in _objective."""
     h = _binned_kernel(ns, phi, psi)[:, :, 0, 0]
     h *= (1.0 - q)[:, None]
     h += q[:, None]
-    wh = weights / h / total[:, None]
-    a1, a2, a3 = (wh * ibar).sum(1), (wh * cbar).sum(1), wh.sum(1) / ns
-    sigma2 = np.maximum(a1 - a2 * a2 / a3, 1e-300)
-    return np.log(sigma2) + (weights * np.log(h)).sum(axis=1) / total, sigma2
+    return _objective(ibar, cbar, w_total, ns, h)
 
 
 def _scan(ordinates: np.ndarray, grid: _Grid, rows: slice) -> np.ndarray:
@@ -637,10 +642,8 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None) -> NoiseMo
         kb[cols, :, : kbar.shape[0]] = kbar[:, ishape[cols]].transpose(1, 2, 0)
     h = _Q_GRID[iq][:, :, None] + (1.0 - _Q_GRID[iq])[:, :, None] * kb  # (k, 7, bins)
     w_total = weights / total[:, None]
-    wh = w_total[:, None, :] / h
-    a1, a2 = (wh * ibar[:, None, :]).sum(axis=2), (wh * cbar[:, None, :]).sum(axis=2)
-    a3 = wh.sum(axis=2) / ns[group][:, None]
-    stencil = np.log(np.maximum(a1 - a2 * a2 / a3, 1e-300)) + (w_total[:, None, :] * np.log(h)).sum(axis=2)
+    n_fund = ns[group]
+    stencil, _ = _objective(ibar[:, None], cbar[:, None], w_total[:, None], n_fund[:, None], h)
     grid_best = stencil[:, 0]
     # Values at centre-1, centre, centre+1 along each axis; no step off an edge minimum.
     lo, hi = stencil[:, 1::2], stencil[:, 2::2]  # (k, 3)
@@ -649,12 +652,12 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None) -> NoiseMo
     q = np.interp(frac[:, 0], np.arange(shape3[0]), _Q_GRID)
     phi = np.interp(frac[:, 1], np.arange(shape3[1]), _PHI_GRID)
     psi = np.interp(frac[:, 2], np.arange(shape3[2]), _PSI_GRID)
-    val, sigma2 = _concentrated(ibar, cbar, weights, total, ns[group], q, phi, psi)
+    val, sigma2 = _concentrated(ibar, cbar, w_total, n_fund, q, phi, psi)
     worse = np.flatnonzero(val > grid_best)  # the parabolic steps overshot: keep the grid point
     if worse.size:
         q[worse], phi[worse], psi[worse] = _Q_GRID[idx[worse, 0]], _PHI_GRID[idx[worse, 1]], _PSI_GRID[idx[worse, 2]]
-        val[worse], sigma2[worse] = _concentrated(ibar[worse], cbar[worse], weights[worse], total[worse],
-                                                  ns[group[worse]], q[worse], phi[worse], psi[worse])
+        val[worse], sigma2[worse] = _concentrated(ibar[worse], cbar[worse], w_total[worse], n_fund[worse],
+                                                  q[worse], phi[worse], psi[worse])
     lower, upper, mean = _profile_interval(obj.reshape(kf, n_pad, *shape3[1:]), logdet.reshape(-1, n_pad, *shape3[1:]),
                                            np.minimum(val, grid_best), total, q_lo, nq)
     s_u2 = sigma2 * q * scale
@@ -707,10 +710,10 @@ def _profile_interval(obj, logdet, best, total, q_lo, nq):
     ``obj`` (k, q, phi, psi) and ``logdet`` (the same, or one table for every fund) cover, for
     each fund, the ``nq`` q of _Q_GRID from index ``q_lo`` on: those near its minimum (the
     others are too unlikely to matter), then padding (an ``obj`` of +inf). ``best`` and
-    ``total`` are per fund. The profile is a
-    minimum over grid points; taken literally, the grid spacing inflates the likelihood ratio
-    by about one unit, enough to make a 95% interval cover 85%. Parabolic interpolation of
-    the minimum, over psi, phi and then q, removes that error.
+    ``total`` are per fund. The profile is a minimum over grid points; taken literally, the
+    grid spacing inflates the likelihood ratio by about one unit, enough to make a 95%
+    interval cover 85%. Parabolic interpolation of the minimum, over psi, phi and then q,
+    removes that error.
     """
     kf, n_pad, nphi, npsi = obj.shape
     iq = q_lo[:, None] + np.arange(n_pad)
