@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xlwings_udfs.analytics.cost import TotalCost, total_cost, total_cost_grid
-from xlwings_udfs.analytics.inputs import InputError
+from xlwings_udfs.analytics.errors import InputError
 
 # Morningstar, "Advanced ETF Analytics" (2011): $1,000,000 round trip, 3 years, $10 a trade.
 # (fund, published EHC rounded to 0.01%, MIC of a $100,000 trade, published total cost)

@@ -11,7 +11,7 @@ import pytest
 import xlwings as xw
 
 from xlwings_udfs import excel_io
-from xlwings_udfs.analytics.inputs import InputError, NotEnoughData
+from xlwings_udfs.analytics.errors import InputError, NotEnoughData
 from xlwings_udfs.cache import ContentCache, approx_nbytes, content_key
 from xlwings_udfs.data import sample_panel
 from xlwings_udfs.excel_io import (

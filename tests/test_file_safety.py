@@ -27,7 +27,8 @@ import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
 from xlwings_udfs import cli
-from xlwings_udfs.template import OutputExistsError, build_workbook, compute_template, write_atomically
+from xlwings_udfs.template import (OutputExistsError, build_workbook, compute_template, write_atomically,
+                                   write_workbook)
 from xlwings_udfs.template import files as files_module
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
@@ -173,7 +174,7 @@ def test_builder_refuses_an_existing_file(tmp_path):
         build_workbook(target, funds=1, rows=300)
     assert_untouched(target)
     with pytest.raises(OutputExistsError):
-        compute_template(funds=1, rows=300).write(target)
+        write_workbook(compute_template(funds=1, rows=300), target)
     assert_untouched(target)
 
 

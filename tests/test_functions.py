@@ -24,7 +24,8 @@ from xlwings_udfs import functions as F
 from xlwings_udfs.analytics.cost import total_cost
 from xlwings_udfs.analytics.impact import bid_ask_spread_stats, market_impact_stats
 from xlwings_udfs.analytics.returns import performance_gap, period_return
-from xlwings_udfs.analytics.tracking import FIGURES, tracking_stats
+from xlwings_udfs.analytics import FIGURES, TRACKING_FIGURES, tracking_stats
+from xlwings_udfs.analytics.figures import COST_FIGURES
 from xlwings_udfs.data import load_cn_etf, load_spy_sp500, sample_panel
 from xlwings_udfs.excel_io import CLASSIC, OFFICE_JS, use_host
 
@@ -168,7 +169,7 @@ def test_without_dates_rows_are_periods(sheet):
 def test_rolling_td_spills_four_labelled_figures(sheet, expected, host):
     fund, index, dates = cells(sheet, host, "nav", "index")
     out = value(host, F.ETF_ROLLING_TD, fund, index, dates)
-    assert [r[0] for r in out] == [FIGURES[k][0] for k in
+    assert [r[0] for r in out] == [FIGURES[k].label for k in
                                    ("rolling_td_median", "rolling_td_high", "rolling_td_low", "rolling_td_latest")]
     assert [r[1] for r in out] == pytest.approx([expected.rolling_td_median, expected.rolling_td_high,
                                                  expected.rolling_td_low, expected.rolling_td_latest])
@@ -187,10 +188,10 @@ def test_rolling_td_under_a_year_is_not_available_with_the_reason(sheet, host):
 def test_analytics_for_one_fund(sheet, expected, host):
     fund, index, dates = cells(sheet, host, "nav", "index")
     out = value(host, F.ETF_ANALYTICS, fund, index, dates)
-    assert [r[0] for r in out] == [label for label, _ in FIGURES.values()]
-    for (key, _), (_, v) in zip(FIGURES.items(), out):
+    assert [r[0] for r in out] == [FIGURES[k].label for k in TRACKING_FIGURES]
+    for key, (_, v) in zip(TRACKING_FIGURES, out):
         assert v == pytest.approx(float(getattr(expected, key)), rel=1e-12, abs=1e-15), key
-    assert isinstance(out[[*FIGURES].index("n_obs")][1], int)
+    assert isinstance(out[TRACKING_FIGURES.index("n_obs")][1], int)
     assert value(host, F.ETF_ANALYTICS, fund, index, dates, None, None, False) == [[r[1]] for r in out]
 
 
@@ -203,7 +204,7 @@ def test_analytics_for_a_panel_has_a_row_per_fund(host):
     dates = column(nav.index, host, header="Date")
     out = value(host, F.ETF_ANALYTICS, grid, idx, dates)
     stats = tracking_stats(nav, index)
-    assert out[0] == ["Fund"] + [label for label, _ in FIGURES.values()]
+    assert out[0] == ["Fund"] + [FIGURES[k].label for k in TRACKING_FIGURES]
     assert [r[0] for r in out[1:]] == list(nav.columns)
     assert [r[1] for r in out[1:]] == pytest.approx(list(stats.holding_cost))
     assert all(r[-1] == stats.periods_per_year for r in out[1:])
@@ -351,7 +352,7 @@ def test_total_cost(host):
     args = [1_000_000, 3, 10, -0.0023, 0.0012, 0.002, 0.0004, "morningstar", 0.0001]
     assert value(host, F.ETF_TOTAL_COST, *args) == [pytest.approx(row)]
     with_header = value(host, F.ETF_TOTAL_COST, *[[[a]] for a in args], True)
-    assert with_header[0] == ["Total cost ($)", "Annual cost", "95% lower ($)", "95% upper ($)"]
+    assert with_header[0] == [FIGURES[k].label for k in COST_FIGURES]
     assert with_header[1] == pytest.approx(row)
     plain = total_cost(100_000, 1, 5, -0.001)
     # empty optional cells arrive as None and mean their defaults
@@ -465,7 +466,7 @@ SIGNATURES = {
     "ETF_MARKET_IMPACT": "price, nav, volume, dates=None, trade_size=100000",
     "ETF_TOTAL_COST": ("trade_size, years, commission, holding_cost, market_impact=0, tracking_error=0, "
                        "holding_cost_se=0, impact_model='square_root', half_spread=0, header=False"),
-    "ETF_ANALYTICS": "fund, index, dates=None, periods_per_year=None, window=None, labels=True",
+    "ETF_ANALYTICS": "fund, index, dates=None, periods_per_year=None, window=None, labels=True, figures=None",
     "ETF_RETURN": ("levels, dates, start_date, end_date, distributions=None, annualized=False, "
                    "start_convention='previous_close', reinvest='ex_date'"),
     "ETF_PERFORMANCE_GAP": ("fund_a, fund_b, dates, start_date, end_date, distributions_a=None, "

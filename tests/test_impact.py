@@ -17,7 +17,7 @@ from xlwings_udfs.analytics.impact import (
     market_impact,
     market_impact_stats,
 )
-from xlwings_udfs.analytics.inputs import InputError, NotEnoughData
+from xlwings_udfs.analytics.errors import InputError, NotEnoughData
 
 SIGMA = 0.002  # true daily sd of the premium
 DV = 5e6  # true median daily dollar volume

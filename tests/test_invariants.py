@@ -33,12 +33,12 @@ from strategies import (
 )
 from xlwings_udfs import excel_io
 from xlwings_udfs import functions as F
-from xlwings_udfs.analytics import FIGURES, MIN_RETURNS, tracking_stats
+from xlwings_udfs.analytics import FIGURES, MIN_RETURNS, TRACKING_FIGURES, tracking_stats
 
 # Figures are fractions shown to 0.01%; 1e-9 is far below anything a user could see.
 ATOL = 1e-9
 RTOL = 1e-6
-LABELS = {label: key for key, (label, _) in FIGURES.items()}
+LABELS = {FIGURES[key].label: key for key in TRACKING_FIGURES}
 ENOUGH = MIN_RETURNS + 2
 
 

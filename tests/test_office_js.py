@@ -26,7 +26,8 @@ from xlwings_udfs import functions as F
 from xlwings_udfs.analytics.cost import total_cost
 from xlwings_udfs.analytics.impact import bid_ask_spread_stats, market_impact_stats
 from xlwings_udfs.analytics.returns import period_return
-from xlwings_udfs.analytics.tracking import FIGURES, tracking_stats
+from xlwings_udfs.analytics import FIGURES, TRACKING_FIGURES, tracking_stats
+from xlwings_udfs.analytics.figures import COST_FIGURES
 from xlwings_udfs.data import load_cn_etf, sample_panel
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -183,11 +184,11 @@ def test_tracking_figures(office_js, data, stats):
 
 def test_spilled_tables(office_js, stats):
     rolling = result(office_js, "rolling")
-    assert [r[0] for r in rolling][0] == FIGURES["rolling_td_median"][0]
+    assert [r[0] for r in rolling][0] == FIGURES["rolling_td_median"].label
     assert [r[1] for r in rolling] == pytest.approx([stats.rolling_td_median, stats.rolling_td_high,
                                                     stats.rolling_td_low, stats.rolling_td_latest])
     table = result(office_js, "analytics")
-    assert [r[0] for r in table] == [label for label, _ in FIGURES.values()]
+    assert [r[0] for r in table] == [FIGURES[k].label for k in TRACKING_FIGURES]
     assert table[0][1] == pytest.approx(stats.holding_cost)
 
 
@@ -208,7 +209,7 @@ def test_trading_costs(office_js, data):
     assert result(office_js, "spread") == [[pytest.approx(spread)]]
     want = total_cost(1_000_000, 3, 10, -0.0023, 0.0012, impact_model="morningstar")
     assert result(office_js, "cost") == [
-        ["Total cost ($)", "Annual cost", "95% lower ($)", "95% upper ($)"],
+        [FIGURES[k].label for k in COST_FIGURES],
         pytest.approx([want.dollars, want.annual, want.lower, want.upper]),
     ]
 

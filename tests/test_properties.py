@@ -54,7 +54,7 @@ from strategies import (
 )
 from xlwings_udfs import analytics
 from xlwings_udfs import functions as F
-from xlwings_udfs.analytics import FIGURES, InputError
+from xlwings_udfs.analytics import FIGURES, TRACKING_FIGURES, InputError
 
 TRACKING = [F.ETF_HOLDING_COST, F.ETF_TRACKING_ERROR, F.ETF_TRACKING_ERROR_TRADITIONAL,
             F.ETF_TRACKING_DIFFERENCE, F.ETF_BETA, F.ETF_R_SQUARED, F.ETF_ANALYTICS,
@@ -64,7 +64,7 @@ SINGLE_FIGURE = TRACKING[:6]
 ALL_FUNCTIONS = [getattr(F, name) for name in F.__all__]
 
 #: Subjects a not-enough-data (#N/A) message may have besides an argument: the figure.
-FIGURE_LABELS = frozenset(label for label, _ in FIGURES.values()) | {
+FIGURE_LABELS = frozenset(FIGURES[k].label for k in TRACKING_FIGURES) | {
     "Market impact", "Spread", "Return", "Performance gap"}
 
 
@@ -560,7 +560,7 @@ def test_analytics_tracking_stats_any_cells(case, data):
     ppy = data.draw(st.sampled_from([None, 252, 0, -1, math.nan, math.inf, "252", True]))
     stats = _analytics_outcome(analytics.tracking_stats, fund, index, d, ppy)
     if stats is not None:
-        for key in FIGURES:
+        for key in TRACKING_FIGURES:
             _finite_or_nan(getattr(stats, key))
         assert not stats.tracking_error < 0 and not stats.tracking_error_traditional < 0
 

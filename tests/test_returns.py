@@ -5,14 +5,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xlwings_udfs.analytics.inputs import InputError, NotEnoughData
+from xlwings_udfs.analytics.errors import InputError, NotEnoughData
 from xlwings_udfs.analytics.returns import (
     PerformanceGap,
     PeriodReturn,
     performance_gap,
     period_return,
-    year_fraction,
 )
+from xlwings_udfs.analytics.dates import year_fraction
 
 # weekdays from 31 December to 30 April, without New Year's Day
 DATES = pd.bdate_range("2025-12-31", "2026-04-30").drop(pd.Timestamp("2026-01-01"))

@@ -20,6 +20,7 @@ import pytest
 
 from xlwings_udfs import functions
 from xlwings_udfs.analytics import tracking_stats
+from xlwings_udfs.analytics.figures import FIGURES, excel_format
 from xlwings_udfs.analytics.cost import total_cost, total_cost_grid
 from xlwings_udfs.analytics.impact import market_impact
 from xlwings_udfs.data import load_sample_funds, sample_panel
@@ -33,9 +34,10 @@ from xlwings_udfs.template import (
     OutputExistsError,
     build_workbook,
     compute_template,
+    write_workbook,
 )
 from xlwings_udfs.template import writer
-from xlwings_udfs.template.book import chart_rows
+from xlwings_udfs.template.layout import chart_rows
 from xlwings_udfs.template.cells import address
 
 COMMITTED = Path(__file__).resolve().parents[1] / "workbook" / DEFAULT_FILENAME
@@ -104,7 +106,7 @@ def book():
 @pytest.fixture(scope="module")
 def built(book, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("built") / DEFAULT_FILENAME
-    book.write(path)
+    write_workbook(book, path)
     return path
 
 
@@ -148,8 +150,7 @@ def test_formulas_call_the_excel_functions_on_named_ranges(cells):
     called = set(re.findall(r"\b(ETF_[A-Z_]+)\(", " ".join(texts)))
     assert called <= set(functions.__all__)
     assert {"ETF_HOLDING_COST", "ETF_TRACKING_ERROR", "ETF_TRACKING_ERROR_TRADITIONAL",
-            "ETF_TRACKING_DIFFERENCE", "ETF_ROLLING_TD", "ETF_BETA", "ETF_R_SQUARED",
-            "ETF_MARKET_IMPACT", "ETF_TOTAL_COST", "ETF_ANALYTICS"} <= called
+            "ETF_BETA", "ETF_R_SQUARED", "ETF_MARKET_IMPACT", "ETF_TOTAL_COST", "ETF_ANALYTICS"} <= called
     for text in texts:
         assert not re.search(r"[A-Za-z_]\[", text), f"structured reference in {text}"
         for m in re.finditer(r"ETF_(HOLDING_COST|TRACKING_ERROR|BETA|R_SQUARED)\(([^)]*)\)", text):
@@ -157,10 +158,24 @@ def test_formulas_call_the_excel_functions_on_named_ranges(cells):
             assert re.fullmatch(r"NAV_\w+", fund) and re.fullmatch(r"BENCH_\w+", index)
             assert dates == "DATES"
     assert formulas[(SHEETS["comparison"], "C6")][0] == "=ETF_HOLDING_COST(NAV_SYN_SP500A,BENCH_SYN_SP500A,DATES)"
-    assert formulas[(SHEETS["comparison"], "P6")][0] == \
+    assert formulas[(SHEETS["comparison"], "D6")][0] == \
+        '=ETF_ANALYTICS(NAV_SYN_SP500A,BENCH_SYN_SP500A,DATES,,,FALSE,"holding_cost_lower")'
+    assert formulas[(SHEETS["comparison"], "O6")][0] == \
         "=ETF_MARKET_IMPACT(PRICE_SYN_SP500A,NAV_SYN_SP500A,VOLUME_SYN_SP500A,DATES)"
     assert formulas[(SHEETS["total"], "D13")][0].startswith(
         "=INDEX(ETF_TOTAL_COST(TRADE_SIZE,HOLDING_YEARS,COMMISSION,'Fund Comparison'!C6,")
+
+
+def test_every_comparison_figure_is_the_value_of_its_excel_function(cells, built):
+    """No cell re-derives a figure from others: one definition per figure, in Python."""
+    for (sheet, a1), (formula, _) in _formulas(cells).items():
+        if sheet == SHEETS["comparison"]:
+            assert re.fullmatch(r"=ETF_[A-Z_]+\([^()]*\)", formula), f"{a1}: {formula}"
+    ws = openpyxl.load_workbook(built)[SHEETS["comparison"]]
+    for c, key in enumerate(Layout.COMP_COLS):
+        if key in FIGURES:
+            assert ws.cell(Layout.COMP_HEADER_ROW + 1, c + 1).value == FIGURES[key].short
+            assert ws.cell(Layout.COMP_FIRST + 1, c + 1).number_format == excel_format(FIGURES[key])
 
 
 def test_no_array_formulas_so_libreoffice_shows_the_cached_values(built):
@@ -190,7 +205,7 @@ def test_formats_validation_and_panes(built):
     wb = openpyxl.load_workbook(built)
     comp, total, whatif = wb[SHEETS["comparison"]], wb[SHEETS["total"]], wb[SHEETS["whatif"]]
     assert comp["C6"].number_format == "0.00%"
-    assert comp["P6"].number_format == "0.0000%"
+    assert comp["O6"].number_format == "0.0000%"
     assert "$" in total["D13"].number_format and "(" in total["D13"].number_format
     assert total["E13"].number_format == "0.00%"
     assert comp.freeze_panes == "C6"
@@ -213,18 +228,11 @@ def test_comparison_equals_the_python_results(book):
     for ticker in frame.index:
         nav, index, price, volume = _sample(ticker)
         s = tracking_stats(nav, index, nav.index)
-        one_year = tracking_stats(nav, index, nav.index, window=252)
         row = frame.loc[ticker]
-        expected = {
-            "ehc": s.holding_cost, "ehc_lower": s.holding_cost_lower, "ehc_upper": s.holding_cost_upper,
-            "ehc_se": s.holding_cost_se, "td_1y": one_year.tracking_difference,
-            "roll_median": s.rolling_td_median, "roll_high": s.rolling_td_high,
-            "roll_low": s.rolling_td_low, "roll_latest": s.rolling_td_latest,
-            "te": s.tracking_error, "te_trad": s.tracking_error_traditional,
-            "noise_share": s.noise_share, "beta": s.beta, "r_squared": s.r_squared,
-            "mic": market_impact(price, nav, volume, nav.index),
-            "expense_ratio": funds.loc[ticker, "expense_ratio"],
-        }
+        expected = {key: getattr(s, key) for key in frame.columns if hasattr(s, key)}
+        expected["market_impact"] = market_impact(price, nav, volume, nav.index)
+        expected["expense_ratio"] = funds.loc[ticker, "expense_ratio"]
+        assert set(expected) == set(frame.columns) - {"name"}
         for key, value in expected.items():
             assert row[key] == pytest.approx(value, rel=1e-9, abs=1e-15), (ticker, key)
 
@@ -234,15 +242,16 @@ def test_total_cost_and_what_if_equal_the_python_results(book):
     inp = book.inputs
     for ticker in total.index:
         c = comp.loc[ticker]
-        tc = total_cost(inp.trade_size, inp.years, inp.commission, c.ehc, c.mic, c.te, c.ehc_se,
-                        inp.impact_model, inp.half_spread)
+        tc = total_cost(inp.trade_size, inp.years, inp.commission, c.holding_cost, c.market_impact,
+                        c.tracking_error, c.holding_cost_se, inp.impact_model, inp.half_spread)
         row = total.loc[ticker]
         assert [row.dollars, row.annual, row.lower, row.upper] == pytest.approx(
             [tc.dollars, tc.annual, tc.lower, tc.upper], rel=1e-12)
-        assert row.beyond == pytest.approx(tc.annual + c.expense_ratio, rel=1e-12)
+        assert row.beyond_fee == pytest.approx(tc.annual + c.expense_ratio, rel=1e-12)
     c = comp.loc[book.whatif.chosen]
     for value in ("dollars", "annual"):
-        grid = total_cost_grid(WHATIF_YEARS, WHATIF_SIZES, inp.commission, c.ehc, c.mic, c.te, c.ehc_se,
+        grid = total_cost_grid(WHATIF_YEARS, WHATIF_SIZES, inp.commission, c.holding_cost,
+                               c.market_impact, c.tracking_error, c.holding_cost_se,
                                inp.impact_model, inp.half_spread, value=value)
         np.testing.assert_allclose(book.whatif_frame(value).to_numpy(float), grid.to_numpy(), rtol=1e-12)
 
@@ -297,7 +306,7 @@ def test_a_failed_write_leaves_the_original_and_no_temporary_file(tmp_path, monk
 
     monkeypatch.setattr(writer, "_write", broken)
     with pytest.raises(OSError):
-        small.write(path, force=True)
+        write_workbook(small, path, force=True)
     assert path.read_bytes() == b"mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["book.xlsx"]
 
@@ -307,7 +316,7 @@ def test_fund_names_are_written_as_text_never_as_formulas(tmp_path):
     nasty = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2", "@SUM(A1)"]
     for row, name in zip(small.comparison, nasty):
         row.fund = dataclasses.replace(row.fund, name=name)
-    path = small.write(tmp_path / "names.xlsx")
+    path = write_workbook(small, tmp_path / "names.xlsx")
     ws = openpyxl.load_workbook(path)[SHEETS["comparison"]]
     for j, name in enumerate(nasty[:2]):
         cell = ws.cell(Layout.COMP_FIRST + 1 + j, 2)
@@ -321,7 +330,8 @@ def test_cost_inputs_reach_the_named_cells(tmp_path):
     ws = openpyxl.load_workbook(tmp_path / "in.xlsx")[SHEETS["total"]]
     assert [ws[f"B{r}"].value for r in range(5, 10)] == [250_000, 7, 4.95, "morningstar", 0]
     assert small.total[0].cells["dollars"].value == pytest.approx(
-        total_cost(250_000, 7, 4.95, *(small.comparison[0].value(k) for k in ("ehc", "mic", "te", "ehc_se")),
+        total_cost(250_000, 7, 4.95, *(small.comparison[0].value(k) for k in
+                                       ("holding_cost", "market_impact", "tracking_error", "holding_cost_se")),
                    impact_model="morningstar").dollars)
 
 
@@ -355,17 +365,14 @@ def test_recomputed_figures_equal_the_python_results(evaluated, book):
     for j, ticker in enumerate(comp.index):
         nav, index, price, volume = _sample(ticker)
         s = tracking_stats(nav, index, nav.index)
-        assert evaluated[(sheet, lay.comp(j, "ehc"))] == pytest.approx(s.holding_cost, rel=1e-9)
-        assert evaluated[(sheet, lay.comp(j, "ehc_lower"))] == pytest.approx(s.holding_cost_lower, rel=1e-9)
-        assert evaluated[(sheet, lay.comp(j, "te"))] == pytest.approx(s.tracking_error, rel=1e-9)
-        assert evaluated[(sheet, lay.comp(j, "noise_share"))] == pytest.approx(s.noise_share, rel=1e-9)
-        assert evaluated[(sheet, lay.comp(j, "roll_low"))] == pytest.approx(s.rolling_td_low, rel=1e-9)
-        assert evaluated[(sheet, lay.comp(j, "mic"))] == pytest.approx(
+        for key in ("holding_cost", "holding_cost_lower", "tracking_error", "noise_share", "rolling_td_low"):
+            assert evaluated[(sheet, lay.comp(j, key))] == pytest.approx(getattr(s, key), rel=1e-9), key
+        assert evaluated[(sheet, lay.comp(j, "market_impact"))] == pytest.approx(
             market_impact(price, nav, volume, nav.index), rel=1e-9)
 
 
 def _tc_cells(lay: Layout, j: int) -> list[tuple[str, str]]:
-    return [(SHEETS["total"], lay.tc(j, k)) for k in ("dollars", "annual", "lower", "upper", "beyond")]
+    return [(SHEETS["total"], lay.tc(j, k)) for k in ("dollars", "annual", "lower", "upper", "beyond_fee")]
 
 
 @pytest.mark.slow
@@ -379,8 +386,8 @@ def test_changing_holding_years_and_an_expense_ratio_recomputes_total_cost(evalu
     inp = book.inputs
     for j, ticker in enumerate(comp.index):
         f = comp.loc[ticker]
-        tc = total_cost(inp.trade_size, 10.0, inp.commission, f.ehc, f.mic, f.te, f.ehc_se,
-                        inp.impact_model, inp.half_spread)
+        tc = total_cost(inp.trade_size, 10.0, inp.commission, f.holding_cost, f.market_impact,
+                        f.tracking_error, f.holding_cost_se, inp.impact_model, inp.half_spread)
         er = 0.01 if ticker == "SYN-EMA" else f.expense_ratio
         got = [new[k] for k in _tc_cells(lay, j)]
         assert got == pytest.approx([tc.dollars, tc.annual, tc.lower, tc.upper, tc.annual + er],
@@ -397,12 +404,13 @@ def test_choosing_another_fund_recomputes_what_if_and_the_chart(evaluated, book)
     new = evaluated.calculate({(sheet, address(lay.wi_row("fund"), 1)): "SYN-GOLDA"})
     g = comp.loc["SYN-GOLDA"]
     assert new[(sheet, address(lay.wi_row("name"), 1))] == g["name"]
-    assert new[(sheet, address(lay.wi_row("ehc"), 1))] == pytest.approx(g.ehc, rel=1e-12)
-    assert new[(sheet, address(lay.wi_row("mic"), 1))] == pytest.approx(g.mic, rel=1e-12)
+    assert new[(sheet, address(lay.wi_row("holding_cost"), 1))] == pytest.approx(g.holding_cost, rel=1e-12)
+    assert new[(sheet, address(lay.wi_row("market_impact"), 1))] == pytest.approx(g.market_impact, rel=1e-12)
     inp = book.inputs
     for top, value in ((lay.WI_GRID1, "dollars"), (lay.wi_grid2, "annual")):
-        grid = total_cost_grid(WHATIF_YEARS, WHATIF_SIZES, inp.commission, g.ehc, g.mic, g.te,
-                               g.ehc_se, inp.impact_model, inp.half_spread, value=value)
+        grid = total_cost_grid(WHATIF_YEARS, WHATIF_SIZES, inp.commission, g.holding_cost,
+                               g.market_impact, g.tracking_error, g.holding_cost_se,
+                               inp.impact_model, inp.half_spread, value=value)
         got = [[new[(sheet, address(top + 2 + i, 1 + k))] for k in range(len(WHATIF_SIZES))]
                for i in range(len(WHATIF_YEARS))]
         np.testing.assert_allclose(got, grid.to_numpy(), rtol=1e-9)
@@ -411,7 +419,7 @@ def test_choosing_another_fund_recomputes_what_if_and_the_chart(evaluated, book)
     nav, index, _, _ = _sample("SYN-GOLDA")
     rows = chart_rows(len(nav))
     cum = ((nav / nav.iloc[0]) / (index / index.iloc[0]) - 1).to_numpy()[rows]
-    trend = np.exp(g.ehc * np.asarray(rows) / 252.0) - 1
+    trend = np.exp(g.holding_cost * np.asarray(rows) / 252.0) - 1
     got_cum = [new[(chart, address(lay.CH_FIRST + k, 4))] for k in range(len(rows))]
     got_trend = [new[(chart, address(lay.CH_FIRST + k, 5))] for k in range(len(rows))]
     np.testing.assert_allclose(got_cum, cum, rtol=1e-9, atol=1e-15)

@@ -14,6 +14,7 @@ from simulate import SCENARIOS, simulate_panel
 from xlwings_udfs.analytics import (
     MIN_RETURNS,
     FIGURES,
+    TRACKING_FIGURES,
     InputError,
     NotEnoughData,
     TrackingStats,
@@ -409,10 +410,10 @@ def test_single_fund_with_too_little_data_raises(idx):
 
 def test_to_frame_lists_the_figures(panel, idx):
     frame = tracking_stats(panel, pd.Series(idx, index=panel.index)).to_frame()
-    assert list(frame.index) == list(FIGURES)
+    assert list(frame.index) == list(TRACKING_FIGURES)
     assert list(frame.columns) == list(panel.columns)
     one = tracking_stats(panel["F0"], pd.Series(idx, index=panel.index)).to_frame()
-    assert one.shape == (len(FIGURES), 1)
+    assert one.shape == (len(TRACKING_FIGURES), 1)
 
 
 # ---------------------------------------------------------------------------------------

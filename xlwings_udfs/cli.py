@@ -58,44 +58,43 @@ def _consoles():
     return Console(), Console(stderr=True)
 
 
-def _fmt(value: Any, unit: str) -> str:
-    """A figure for the terminal: fractions as percentages, dollars with parentheses."""
+def _text(key: str, value: Any) -> str:
+    """A value for the terminal, formatted as its figure of the registry (text as it is)."""
+    from .analytics.figures import FIGURES, format_value
+
+    if key in FIGURES:
+        return format_value(FIGURES[key], value)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    if isinstance(value, str):
-        return value
-    v = float(value)
-    if unit == "pct":
-        return f"{v:.2%}"
-    if unit == "pct3":
-        return f"{v:.3%}"
-    if unit == "pct4":
-        return f"{v:.4%}"
-    if unit == "usd":
-        return f"$({-v:,.2f})" if v < 0 else f"${v:,.2f}"
-    if unit == "usd0":
-        return f"$({-v:,.0f})" if v < 0 else f"${v:,.0f}"
-    if unit == "int":
-        return f"{int(round(v)):d}"
-    if unit == "g":
-        return f"{v:g}"
-    return f"{v:.4f}"
+    return str(value)
 
 
-def _style(value: Any, unit: str) -> str:
+def _style(key: str, value: Any) -> str:
     """Costs in red, so the eye finds them as in the workbook."""
-    if unit in ("pct", "usd", "usd0") and isinstance(value, (int, float)) and value < 0:
+    from .analytics.figures import FIGURES
+
+    f = FIGURES.get(key)
+    if f is not None and f.cost and isinstance(value, (int, float)) and value < 0:
         return "red"
     return ""
 
 
-def _table(title: str, frame: pd.DataFrame, units: dict[str, str], labels: dict[str, str],
-           index_label: str = "Fund"):
+def _header(key: str) -> str:
+    from .analytics.figures import FIGURES
+
+    return FIGURES[key].short if key in FIGURES else _TEXT_COLUMNS.get(key, key)
+
+
+#: Columns that are not figures of the registry.
+_TEXT_COLUMNS = {"name": "Name", "start": "First date", "end": "Last date", "note": "Note"}
+
+
+def _table(title: str, frame: pd.DataFrame, index_label: str = "Fund"):
+    """A terminal table of ``frame``, whose columns are figure keys (or text columns)."""
     from rich import box
     from rich.table import Table
 
-    texts = {col: [str(v) if units.get(col) == "text" else _fmt(v, units.get(col, "num"))
-                   for v in frame[col]] for col in frame.columns}
+    texts = {col: [_text(col, v) for v in frame[col]] for col in frame.columns}
     names = [str(i) for i in frame.index]
     table = Table(title=title, title_justify="left", title_style="bold", header_style="bold",
                   box=box.SIMPLE_HEAD, pad_edge=False)
@@ -103,14 +102,14 @@ def _table(title: str, frame: pd.DataFrame, units: dict[str, str], labels: dict[
     # wrap, the numbers stay whole.
     table.add_column(index_label, style="bold", min_width=max(map(len, names), default=4))
     for col in frame.columns:
-        numeric = units.get(col) != "text"
-        table.add_column(labels.get(col, col), justify="right" if numeric else "left",
+        numeric = col not in _TEXT_COLUMNS
+        table.add_column(_header(col), justify="right" if numeric else "left",
                          min_width=max(map(len, texts[col]), default=1) if numeric else None)
     for i, name in enumerate(names):
         cells = []
         for col in frame.columns:
             v, text = frame[col].iloc[i], texts[col][i]
-            style = _style(v, units.get(col, "num"))
+            style = _style(col, v)
             cells.append(f"[{style}]{text}[/]" if style else text)
         table.add_row(name, *cells)
     return table
@@ -214,11 +213,11 @@ def _fund_figures(nav: np.ndarray, index: np.ndarray, dates: pd.DatetimeIndex | 
                   periods_per_year: float | None, window: int | None,
                   trade_size: float) -> tuple[dict[str, Any], list[str]]:
     """Every figure of tracking_stats, plus market impact when price and volume are given."""
-    from .analytics import FIGURES, tracking_stats
+    from .analytics import TRACKING_FIGURES, tracking_stats
     from .analytics.impact import market_impact_stats
 
     stats = tracking_stats(nav, index, dates, periods_per_year, window)
-    out: dict[str, Any] = {k: getattr(stats, k) for k in FIGURES}
+    out: dict[str, Any] = {k: getattr(stats, k) for k in TRACKING_FIGURES}
     notes = list(stats.notes.values())
     if price is not None and volume is not None:
         mi = market_impact_stats(price, nav, volume, dates, trade_size)
@@ -238,20 +237,10 @@ def _date_text(v: Any, is_date: bool) -> Any:
     return v
 
 
-def _figure_labels() -> dict[str, tuple[str, str]]:
-    from .analytics import FIGURES
+def _label(key: str) -> str:
+    from .analytics.figures import FIGURES
 
-    labels = dict(FIGURES)
-    labels["market_impact"] = ("Market impact cost (MIC)", "pct")
-    labels["start"] = ("First date", "text")
-    labels["end"] = ("Last date", "text")
-    return labels
-
-
-#: Small figures get more decimals on the terminal.
-_DETAIL_UNITS = {"holding_cost_se": "pct3", "tracking_error": "pct3", "tracking_error_lower": "pct3",
-                 "tracking_error_upper": "pct3", "tracking_error_traditional": "pct3",
-                 "market_impact": "pct4", "periods_per_year": "g"}
+    return FIGURES[key].label if key in FIGURES else _TEXT_COLUMNS.get(key, key)
 
 
 def _plain(v: Any) -> Any:
@@ -267,26 +256,15 @@ def _plain(v: Any) -> Any:
 # commands
 # ----------------------------------------------------------------------------------------
 
-_COMP_LABELS = {
-    "ehc": "EHC", "ehc_lower": "EHC low", "ehc_upper": "EHC high", "td_1y": "TD last year",
-    "roll_median": "TD median", "roll_high": "TD high", "roll_low": "TD low",
-    "expense_ratio": "Expense ratio", "te": "TE", "te_trad": "TE trad.",
-    "noise_share": "Noise share", "mic": "Impact $100k", "beta": "Beta", "r_squared": "R²",
-}
 _COMP_TABLES = (
-    ("Holding cost (EHC, 95% interval) and tracking difference (TD: rolling 1-year windows)",
-     ("ehc", "ehc_lower", "ehc_upper", "td_1y", "roll_median", "roll_high", "roll_low")),
+    ("Holding cost (EHC, 95% interval) and tracking difference (TD: one-year windows)",
+     ("holding_cost", "holding_cost_lower", "holding_cost_upper", "rolling_td_latest",
+      "rolling_td_median", "rolling_td_high", "rolling_td_low")),
     ("Fee, tracking error (TE: noise-robust; traditional), market impact, fit",
-     ("expense_ratio", "te", "te_trad", "noise_share", "mic", "beta", "r_squared")),
+     ("expense_ratio", "tracking_error", "tracking_error_traditional", "noise_share",
+      "market_impact", "beta", "r_squared")),
 )
-_COMP_UNITS = {"ehc": "pct", "ehc_lower": "pct", "ehc_upper": "pct", "td_1y": "pct",
-               "roll_median": "pct", "roll_high": "pct", "roll_low": "pct", "expense_ratio": "pct",
-               "te": "pct3", "te_trad": "pct3", "noise_share": "pct", "mic": "pct4",
-               "beta": "num", "r_squared": "num"}
-_TC_LABELS = {"expense_ratio": "Expense ratio", "dollars": "Total cost", "annual": "Annual",
-              "lower": "95% lower", "upper": "95% upper", "beyond": "Beyond the fee"}
-_TC_UNITS = {"expense_ratio": "pct", "dollars": "usd0", "annual": "pct", "lower": "usd0",
-             "upper": "usd0", "beyond": "pct"}
+_TC_COLUMNS = ("expense_ratio", "dollars", "annual", "lower", "upper", "beyond_fee")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -302,12 +280,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out.print(f"[bold]Fund comparison[/]: {len(comp)} sample funds, daily data {d[0]:%Y-%m-%d} to "
               f"{d[-1]:%Y-%m-%d}. Negative = costs the investor; a year unless stated.")
     for title, keys in _COMP_TABLES:
-        out.print(_table(title, comp[list(keys)], _COMP_UNITS, _COMP_LABELS))
+        out.print(_table(title, comp[list(keys)]))
     total = book.total_cost_frame()
     model = inputs.impact_model
     out.print(_table(f"Total cost of a round trip: ${inputs.trade_size:,.0f} for {inputs.years:g} "
                      f"years, ${inputs.commission:,.2f} a trade, {model} impact",
-                     total[list(_TC_LABELS)], _TC_UNITS, _TC_LABELS))
+                     total[list(_TC_COLUMNS)]))
     if path is not None:
         _write_book(book, path, args.force)
         err.print(f"Wrote {path} (opens with these numbers; connect the add-in to recalculate).")
@@ -319,7 +297,7 @@ def _compute(fn, **kwargs):
 
     try:
         return fn(**kwargs)
-    except (InputError, ValueError) as e:
+    except InputError as e:
         raise CliError(str(e)) from None
 
 
@@ -327,7 +305,9 @@ def _write_book(book, path: Path, force: bool) -> None:
     from .template.files import OutputExistsError
 
     try:
-        book.write(path, force=force)
+        from .template import write_workbook
+
+        write_workbook(book, path, force=force)
     except OutputExistsError as err:
         raise CliError(str(err), EXIT_EXISTS) from None
     except OSError as err:
@@ -373,7 +353,6 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                                        args.window, args.trade_size)
     except InputError as e:
         raise CliError(f"{csv}: {e} (columns: fund {fund_col!r}, index {index_col!r})") from None
-    labels = _figure_labels()
     if fmt == "table":
         from rich import box
         from rich.table import Table
@@ -383,11 +362,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         table.add_column("Figure")
         table.add_column("Value", justify="right")
         for key, v in figures.items():
-            label, unit = labels[key]
-            unit = _DETAIL_UNITS.get(key, unit)
-            text = _fmt(v, unit)
-            style = _style(v, unit) if key.startswith(("holding_cost", "tracking_difference", "rolling", "alpha")) else ""
-            table.add_row(label, f"[{style}]{text}[/]" if style else text)
+            text, style = _text(key, v), _style(key, v)
+            table.add_row(_label(key), f"[{style}]{text}[/]" if style else text)
         out.print(table)
         for note in notes:
             err.print(f"note: {note}")
@@ -397,7 +373,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                    "figures": {k: _plain(v) for k, v in figures.items()}, "notes": notes}
         text = json.dumps(payload, indent=2) + "\n"
     else:
-        rows = pd.DataFrame({"figure": list(figures), "label": [labels[k][0] for k in figures],
+        rows = pd.DataFrame({"figure": list(figures), "label": [_label(k) for k in figures],
                              "value": [_plain(v) for v in figures.values()]})
         text = rows.to_csv(index=False, lineterminator="\n")
     if path is None:
@@ -466,7 +442,9 @@ def _universe_rows(frame: pd.DataFrame, csv: Path, cols: dict[str, str | None], 
     else:
         records = [one(f) for f in order]
     result = pd.DataFrame.from_records(records).set_index("fund")
-    keys = [k for k in _figure_labels() if k in result.columns]
+    from .analytics import TRACKING_FIGURES
+
+    keys = [k for k in (*TRACKING_FIGURES, "market_impact", "start", "end") if k in result.columns]
     return result[keys + ["note"]]
 
 
@@ -475,28 +453,28 @@ def _write_universe_xlsx(result: pd.DataFrame, tmp: Path) -> None:
 
     from .template.files import close_workbook
 
-    labels = _figure_labels()
+    from .analytics.figures import FIGURES, excel_format
+
     wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
                                         "strings_to_numbers": False, "nan_inf_to_errors": True})
     ws = wb.add_worksheet("Figures")
     head = wb.add_format({"bold": True, "text_wrap": True, "valign": "bottom", "bg_color": "#DDEBF7"})
-    fmts = {"pct": wb.add_format({"num_format": "0.000%"}), "num": wb.add_format({"num_format": "0.0000"}),
-            "int": wb.add_format({"num_format": "0"}), "text": None}
+    fmts = {key: wb.add_format({"num_format": excel_format(FIGURES[key])})
+            for key in result.columns if key in FIGURES}
     ws.write_string(0, 0, "Fund", head)
     for c, key in enumerate(result.columns, start=1):
-        ws.write_string(0, c, labels[key][0] if key in labels else "Note", head)
+        ws.write_string(0, c, _label(key), head)
     for r, (fund, row) in enumerate(result.iterrows(), start=1):
         # Names come from the user's file: always text, so "=..." or "-x" cannot become a formula.
         ws.write_string(r, 0, str(fund))
         for c, key in enumerate(result.columns, start=1):
             v = row[key]
-            unit = labels[key][1] if key in labels else "text"
             if v is None or (isinstance(v, float) and math.isnan(v)):
                 ws.write_blank(r, c, None)
-            elif unit == "text" or isinstance(v, str):
+            elif key not in fmts or isinstance(v, str):
                 ws.write_string(r, c, str(v))
             else:
-                ws.write_number(r, c, float(v), fmts[unit])
+                ws.write_number(r, c, float(v), fmts[key])
     ws.set_row(0, 45)
     ws.set_column(0, 0, 16)
     ws.set_column(1, len(result.columns), 12)
@@ -532,13 +510,7 @@ def cmd_universe(args: argparse.Namespace) -> int:
         show = [k for k in ("holding_cost", "tracking_error",
                             "tracking_error_traditional", "noise_share", "tracking_difference",
                             "market_impact", "r_squared") if k in result.columns]
-        labels = {"holding_cost": "EHC", "holding_cost_lower": "EHC low", "holding_cost_upper": "EHC high",
-                  "tracking_error": "TE", "tracking_error_traditional": "TE trad.",
-                  "noise_share": "Noise share", "tracking_difference": "TD a year",
-                  "market_impact": "Impact $100k", "r_squared": "R²"}
-        units = {k: _DETAIL_UNITS.get(k, _figure_labels()[k][1]) for k in show}
-        out.print(_table(f"{csv.name}: {len(result)} funds (--out writes every figure)",
-                         result[show], units, labels))
+        out.print(_table(f"{csv.name}: {len(result)} funds (--out writes every figure)", result[show]))
     elif suffix == ".csv":
         text = _csv_safe(result.reset_index()).to_csv(index=False, lineterminator="\n")
         _write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), force=args.force)

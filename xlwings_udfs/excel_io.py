@@ -89,7 +89,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import pandas as pd
 
-from .analytics.inputs import InputError, NotEnoughData
+from .analytics.errors import InputError, NotAvailable, NotEnoughData
 from .cache import ContentCache, approx_nbytes, content_key, default_cache
 
 __all__ = [
@@ -106,6 +106,7 @@ __all__ = [
     "number",
     "flag",
     "text",
+    "cell_texts",
     "date",
     "run",
     "scalar",
@@ -412,6 +413,20 @@ def text(value: Any, name: str, default: str) -> str:
     if not isinstance(v, str) or _error_code(v):
         raise _bad_scalar(v, name, "text")
     return v
+
+
+def cell_texts(value: Any, name: str) -> list[str]:
+    """The texts of a range's filled cells, row by row (a list of names, say); blanks skipped."""
+    out = []
+    for row in _rows(value):
+        for v in (row if isinstance(row, (list, tuple)) else [row]):
+            v = _plain(v.item() if isinstance(v, np.generic) else v)
+            if _is_blank(v):
+                continue
+            if not isinstance(v, str) or _error_code(v):
+                raise _bad_scalar(v, name, "text")
+            out.append(v.strip())
+    return out
 
 
 def date(value: Any, name: str) -> pd.Timestamp:

@@ -24,10 +24,11 @@ import xlwings as xw
 from . import __version__
 from . import excel_io
 from .analytics.cost import total_cost
-from .analytics.inputs import InputError
+from .analytics.errors import InputError
 from .analytics.impact import bid_ask_spread_stats, market_impact_stats
 from .analytics.returns import performance_gap, period_return
-from .analytics.tracking import FIGURES, tracking_stats
+from .analytics.figures import COST_FIGURES, FIGURES, TRACKING_FIGURES, figure
+from .analytics.tracking import tracking_stats
 
 __all__ = [
     "ETF_HOLDING_COST",
@@ -93,7 +94,7 @@ def _figure(key, fund, index, dates, periods_per_year, window):
     value = getattr(stats, key)
     if _is_panel(series):
         return excel_io.table([list(np.asarray(value, dtype=float))])
-    return excel_io.scalar(value, FIGURES[key][0], _reason(stats, key))
+    return excel_io.scalar(value, FIGURES[key].label, _reason(stats, key))
 
 
 def _figures(series, stats, keys, labels):
@@ -105,14 +106,14 @@ def _figures(series, stats, keys, labels):
         rows = [[names[j]] + [c[j] for c in cols] for j in range(k)]
         if not labels:
             return excel_io.table([r[1:] for r in rows])
-        return excel_io.table([["Fund"] + [FIGURES[key][0] for key in keys]] + rows)
+        return excel_io.table([["Fund"] + [FIGURES[key].label for key in keys]] + rows)
     values = [getattr(stats, key) for key in keys]
     if not np.isfinite(np.asarray(values, dtype=float)).any():
         reason = _reason(stats, keys[0]) or "cannot be estimated from these data"
-        raise excel_io.NotAvailable(FIGURES[keys[0]][0], reason)
+        raise excel_io.NotAvailable(FIGURES[keys[0]].label, reason)
     if not labels:
         return excel_io.table([[v] for v in values])
-    return excel_io.table([[FIGURES[key][0], v] for key, v in zip(keys, values)])
+    return excel_io.table([[FIGURES[key].label, v] for key, v in zip(keys, values)])
 
 
 # ----------------------------------------------------------------------------------------
@@ -221,11 +222,34 @@ def ETF_R_SQUARED(fund, index, dates=None, periods_per_year=None, window=None):
 @xw.arg("window", **excel_io.CELL, doc=_WINDOW)
 @xw.arg("labels", **excel_io.CELL,
         doc="TRUE (default): with labels (one fund: a label column; several: a header row and names). FALSE: values only.")
+@xw.arg("figures", **excel_io.RANGE,
+        doc='Optional: only these figures, by name or label, one a cell (e.g. "holding_cost_lower"). Default: all.')
 @excel_io.excel_function
-def ETF_ANALYTICS(fund, index, dates=None, periods_per_year=None, window=None, labels=True):
-    """All tracking figures: EHC with its interval, tracking errors, tracking differences, rolling 1-year TD, beta, R-squared, observations. One fund: label/value rows; several funds: one row each."""
+def ETF_ANALYTICS(fund, index, dates=None, periods_per_year=None, window=None, labels=True, figures=None):
+    """All tracking figures, or those named: EHC with its interval, tracking errors, tracking differences, rolling 1-year TD, beta, R-squared, observations. One fund: label/value rows; several funds: one row each."""
+    keys = _figure_keys(figures)
     series, stats = _read_tracking(fund, index, dates, periods_per_year, window)
-    return _figures(series, stats, list(FIGURES), excel_io.flag(labels, "labels", True))
+    return _figures(series, stats, keys, excel_io.flag(labels, "labels", True))
+
+
+def _figure_keys(figures):
+    """The tracking figures named in the ``figures`` cells (keys or labels), in their order."""
+    if figures is None:
+        return list(TRACKING_FIGURES)
+    names = [v for v in excel_io.cell_texts(figures, "figures")]
+    if not names:
+        return list(TRACKING_FIGURES)
+    keys = []
+    for name in names:
+        try:
+            f = figure(name)
+        except KeyError:
+            f = None
+        if f is None or f.key not in TRACKING_FIGURES:
+            raise InputError("figures", f"no tracking figure {name!r}; use a name such as "
+                                        f"holding_cost_lower or a label of ETF_ANALYTICS")
+        keys.append(f.key)
+    return keys
 
 
 # ----------------------------------------------------------------------------------------
@@ -269,9 +293,6 @@ def ETF_SPREAD(open_price, high, low, close_price, dates=None):
     return excel_io.scalar(stats.spread, "Spread", stats.note or None)
 
 
-_COST_HEADER = ["Total cost ($)", "Annual cost", "95% lower ($)", "95% upper ($)"]
-
-
 @xw.func(category=_CATEGORY)
 @xw.arg("trade_size", **excel_io.CELL, doc="Dollars invested.")
 @xw.arg("years", **excel_io.CELL, doc="Holding period in years.")
@@ -304,8 +325,10 @@ def ETF_TOTAL_COST(trade_size, years, commission, holding_cost, market_impact=0,
         excel_io.text(impact_model, "impact_model", "square_root"),
         excel_io.number(half_spread, "half_spread", default=0.0),
     )
-    row = [result.dollars, result.annual, result.lower, result.upper]
-    return excel_io.table([_COST_HEADER, row] if excel_io.flag(header, "header", False) else [row])
+    row = [getattr(result, key) for key in COST_FIGURES]
+    if excel_io.flag(header, "header", False):
+        return excel_io.table([[FIGURES[key].label for key in COST_FIGURES], row])
+    return excel_io.table([row])
 
 
 # ----------------------------------------------------------------------------------------

@@ -8,16 +8,20 @@ from .impact import (
     market_impact,
     market_impact_stats,
 )
-from .inputs import InputError, NotEnoughData
+from .errors import InputError, NotAvailable, NotEnoughData
 from .model import MIN_RETURNS
 from .returns import PerformanceGap, PeriodReturn, performance_gap, period_return
-from .tracking import FIGURES, TrackingStats, tracking_stats
+from .figures import FIGURES, TRACKING_FIGURES, Figure
+from .tracking import TrackingStats, tracking_stats
 
 __all__ = [
     "InputError",
     "NotEnoughData",
+    "NotAvailable",
     "MIN_RETURNS",
     "FIGURES",
+    "TRACKING_FIGURES",
+    "Figure",
     "TrackingStats",
     "tracking_stats",
     "MarketImpact",

@@ -17,16 +17,14 @@ from typing import Any, Literal, Sequence
 import numpy as np
 import pandas as pd
 
-from .inputs import InputError, check_choice, check_positive_number
+from .constants import REFERENCE_TRADE, Z95
+from .errors import InputError
+from .validation import check_choice, check_positive_number, check_signed_number
 
 __all__ = ["TotalCost", "total_cost", "total_cost_grid", "IMPACT_MODELS"]
 
 #: Supported scalings of market impact with trade size.
 IMPACT_MODELS = ("square_root", "morningstar")
-#: The trade size a market impact cost (MIC) is quoted for.
-REFERENCE_TRADE = 100_000.0
-#: Two-sided 95% normal quantile.
-_Z95 = 1.959963984540054
 _GRID_VALUES = ("dollars", "annual", "lower", "upper", "annual_lower", "annual_upper",
                 "holding", "commissions", "impact", "spread", "trading")
 
@@ -81,18 +79,6 @@ class TotalCost:
     trade_size: float
     years: float
     impact_model: str
-
-
-def _signed_number(value: Any, name: str, limit: float, hint: str = "") -> float:
-    """A finite number of either sign with ``|value| <= limit``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (Number, np.number)):
-        raise InputError(name, f"must be a number, got {value!r}")
-    v = float(value)
-    if not np.isfinite(v):
-        raise InputError(name, f"must be finite, got {v!r}")
-    if abs(v) > limit:
-        raise InputError(name, f"{v:g} is implausibly large (at most {limit:g} in size){hint}")
-    return v
 
 
 #: The shortest holding period, in years, whose cost can be stated as an annual rate: a day.
@@ -161,7 +147,7 @@ def _cost_arrays(size: np.ndarray, years: np.ndarray, commission: float, holding
     dollars = holding + trading
     var = size**2 * (years * tracking_error**2 + (years * holding_cost_se) ** 2) + 2.0 * per_trade**2
     sd = np.sqrt(var)
-    lower, upper = dollars - _Z95 * sd, dollars + _Z95 * sd
+    lower, upper = dollars - Z95 * sd, dollars + Z95 * sd
     return {
         "dollars": dollars,
         "annual": _annualize(dollars, size, years, model),
@@ -187,7 +173,7 @@ def _check_scalars(commission: Any, holding_cost: Any, market_impact: Any, track
         raise InputError(
             "commission", f"{c:g} a trade is not less than the trade size ({smallest_trade:g})")
     units = "; units are fractions: -0.23% a year is -0.0023"
-    ehc = _signed_number(holding_cost, "holding_cost", 0.2, units)
+    ehc = check_signed_number(holding_cost, "holding_cost", 0.2, units)
     mic = check_positive_number(market_impact, "market_impact", allow_zero=True, upper=0.5)
     te = check_positive_number(tracking_error, "tracking_error", allow_zero=True, upper=1.0)
     se = check_positive_number(holding_cost_se, "holding_cost_se", allow_zero=True, upper=0.5)

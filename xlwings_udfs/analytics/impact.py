@@ -21,17 +21,17 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .inputs import (
-    InputError,
-    NotEnoughData,
-    as_dates,
+from .alignment import union_dates
+from .constants import REFERENCE_TRADE
+from .dates import dates_or_index, require_daily
+from .errors import InputError, NotEnoughData
+from .validation import (
     as_levels,
-    as_numbers,
+    as_volume,
     check_choice,
     check_length,
     check_positive_number,
-    infer_periods_per_year,
-    union_dates,
+    check_whole_number,
 )
 
 __all__ = [
@@ -45,8 +45,6 @@ __all__ = [
 
 #: Normal-consistency factor of the median absolute deviation: 1 / Phi^-1(3/4).
 _MAD_TO_SD = 1.482602218505602
-#: The trade size Morningstar quotes market impact for, in the currency of the prices.
-REFERENCE_TRADE = 100_000.0
 
 
 @dataclass(frozen=True)
@@ -125,53 +123,6 @@ class BidAskSpread:
     n_obs: int
     method: str
     note: str
-
-
-# ----------------------------------------------------------------------------------------
-# input helpers
-# ----------------------------------------------------------------------------------------
-
-def _as_volume(values: Any, name: str) -> np.ndarray:
-    """Trading volume: finite numbers >= 0, NaN where unknown.
-
-    ``inputs.as_levels`` rejects zeros, and a day without trades is a legitimate zero
-    volume, so volumes are read here.
-    """
-    out = as_numbers(values, name)
-    with np.errstate(invalid="ignore"):
-        neg = out < 0
-    if neg.any():
-        i = int(np.flatnonzero(neg)[0])
-        raise InputError(name, f"negative volume ({out[i]:g}); volume must be >= 0", row=i + 1)
-    return out
-
-
-def _dates_from(dates: Any, series: tuple[Any, ...]) -> Any:
-    """Dates given, else the DatetimeIndex of the first pandas input that has one."""
-    if dates is not None:
-        return dates
-    for s in series:
-        if isinstance(s, (pd.Series, pd.DataFrame)) and isinstance(s.index, pd.DatetimeIndex):
-            return s.index
-    return None
-
-
-def _check_daily(dates: Any, n: int) -> None:
-    if dates is None:
-        return
-    idx = as_dates(dates, n)
-    if infer_periods_per_year(idx) != 252.0:
-        raise InputError(
-            "dates", "this estimate needs daily data (the dates are not about one trading day apart)"
-        )
-
-
-def _check_int(value: Any, name: str, low: int, high: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (Number, np.number)):
-        raise InputError(name, f"must be a whole number, got {value!r}")
-    if not float(value).is_integer() or not low <= value <= high:
-        raise InputError(name, f"must be a whole number from {low} to {high}, got {value!r}")
-    return int(value)
 
 
 # ----------------------------------------------------------------------------------------
@@ -321,21 +272,21 @@ def market_impact_stats(
     """
     q = check_positive_number(trade_size, "trade_size", upper=1e12)
     y = check_positive_number(coefficient, "coefficient", upper=10.0)
-    lag = _check_int(nav_lag, "nav_lag", 0, 5)
+    lag = check_whole_number(nav_lag, "nav_lag", 0, 5)
     unit = check_choice(volume_unit, "volume_unit", ("shares", "currency"))
     vol_kind = check_choice(volatility, "volatility", ("changes", "level"))
-    min_n = _check_int(min_obs, "min_obs", 3, 10_000)
+    min_n = check_whole_number(min_obs, "min_obs", 3, 10_000)
 
     if dates is None:
         (price, nav, volume), dates = union_dates({"price": price, "nav": nav, "volume": volume})
-    dates = _dates_from(dates, (price, nav, volume))
+    dates = dates_or_index(dates, price, nav, volume)
     p = as_levels(price, "price")
     n = p.size
     f = as_levels(nav, "nav")
     check_length(f.size, n, "nav", "price")
-    v = _as_volume(volume, "volume")
+    v = as_volume(volume, "volume")
     check_length(v.size, n, "volume", "price")
-    _check_daily(dates, n)
+    require_daily(dates, n)
 
     if lag:
         f = np.concatenate([np.full(lag, np.nan), f[:-lag]])
@@ -517,7 +468,7 @@ def bid_ask_spread_stats(open: Any, high: Any, low: Any, close: Any, dates: Any 
     """
     from bidask import edge
 
-    dates = _dates_from(dates, (open, high, low, close))
+    dates = dates_or_index(dates, open, high, low, close)
     o = as_levels(open, "open")
     n = o.size
     h = as_levels(high, "high")
@@ -526,7 +477,7 @@ def bid_ask_spread_stats(open: Any, high: Any, low: Any, close: Any, dates: Any 
     check_length(lo.size, n, "low", "open")
     c = as_levels(close, "close")
     check_length(c.size, n, "close", "open")
-    _check_daily(dates, n)
+    require_daily(dates, n)
     with np.errstate(invalid="ignore"):
         for name, bad in (
             ("high", (h < lo) | (h < o) | (h < c)),

@@ -22,22 +22,16 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .inputs import (
-    InputError,
-    NotEnoughData,
-    as_dates,
-    as_levels,
-    as_numbers,
-    check_choice,
-    union_dates,
-)
+from .alignment import union_dates
+from .dates import as_dates, dates_or_index, year_fraction
+from .errors import InputError, NotEnoughData
+from .validation import as_levels, as_numbers, check_choice, check_flag
 
 __all__ = [
     "PeriodReturn",
     "PerformanceGap",
     "period_return",
     "performance_gap",
-    "year_fraction",
 ]
 
 _REINVEST = ("ex_date", "none")
@@ -140,14 +134,6 @@ def _timestamp(value: Any, name: str) -> pd.Timestamp:
     return ts.tz_localize(None) if ts.tz is not None else ts
 
 
-def _flag(value: Any, name: str) -> bool:
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (Number, np.number)) and float(value) in (0.0, 1.0):
-        return bool(value)
-    raise InputError(name, f"must be TRUE or FALSE, got {value!r}")
-
-
 def _as_distributions(values: Any, dates: pd.DatetimeIndex, name: str) -> np.ndarray:
     """Distributions per share on the rows of ``dates`` (0 where none), validated.
 
@@ -170,24 +156,6 @@ def _as_distributions(values: Any, dates: pd.DatetimeIndex, name: str) -> np.nda
         i = int(np.flatnonzero(negative)[0])
         raise InputError(name, f"{out[i]:g} is not a distribution (must be finite and >= 0)", row=i + 1)
     return np.nan_to_num(out, nan=0.0)  # blank = no distribution that day
-
-
-def year_fraction(start: pd.Timestamp, end: pd.Timestamp) -> float:
-    """Years between two dates: whole years by anniversary, plus the rest as a fraction of
-    the year that follows the last anniversary.
-
-    31 Dec 2024 to 31 Dec 2025 is exactly 1; 31 Dec 2025 to 30 Apr 2026 is 120/365;
-    15 Jan 2019 to 15 Jul 2020 is 1 + 182/366 (the year from 15 Jan 2020 has 29 February).
-    The anniversary of 29 February in a common year is 28 February.
-    """
-    start, end = pd.Timestamp(start), pd.Timestamp(end)
-    whole = end.year - start.year
-    anniversary = start + pd.DateOffset(years=whole)
-    if anniversary > end:
-        whole -= 1
-        anniversary = start + pd.DateOffset(years=whole)
-    next_anniversary = start + pd.DateOffset(years=whole + 1)
-    return whole + (end - anniversary).days / (next_anniversary - anniversary).days
 
 
 def _weekdays_between(a: pd.Timestamp, b: pd.Timestamp) -> int:
@@ -289,9 +257,7 @@ def _with_distributions(x: np.ndarray, dates: pd.DatetimeIndex, distributions: A
 
 
 def _dates_of(dates: Any, levels: Any, n: int) -> pd.DatetimeIndex:
-    if dates is None and isinstance(levels, (pd.Series, pd.DataFrame)):
-        if isinstance(levels.index, pd.DatetimeIndex):
-            dates = levels.index
+    dates = dates_or_index(dates, levels)
     if dates is None:
         raise InputError("dates", "dates are needed to find the start and the end of the period")
     return as_dates(dates, n)
@@ -375,7 +341,7 @@ def period_return(
     reinvest = check_choice(reinvest, "reinvest", _REINVEST)
     convention = check_choice(start_convention, "start_convention", _START)
     basis = check_choice(basis, "basis", _BASIS)
-    ann = _flag(annualize, "annualize")
+    ann = check_flag(annualize, "annualize")
     t0, t1 = _timestamp(start, "start"), _timestamp(end, "end")
     x = as_levels(levels, "levels")
     idx = _dates_of(dates, levels, x.size)
@@ -441,7 +407,7 @@ def performance_gap(
     convention = check_choice(start_convention, "start_convention", _START)
     ba = check_choice(basis_a, "basis_a", _BASIS)
     bb = check_choice(basis_b, "basis_b", _BASIS)
-    ann = _flag(annualize, "annualize")
+    ann = check_flag(annualize, "annualize")
     t0, t1 = _timestamp(start, "start"), _timestamp(end, "end")
     if dates is None:
         (fund_a, fund_b), dates = union_dates({"fund_a": fund_a, "fund_b": fund_b})

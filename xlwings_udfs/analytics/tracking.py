@@ -31,41 +31,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .inputs import Aligned, InputError, NotEnoughData, align
+from .alignment import Aligned, align
+from .constants import Z95
+from .errors import InputError, NotEnoughData
+from .figures import TRACKING_FIGURES
 from .model import MIN_RETURNS, fit_noise_model, gls_drift
 
-__all__ = ["TrackingStats", "tracking_stats", "FIGURES"]
+__all__ = ["TrackingStats", "tracking_stats"]
 
-_Z95 = 1.959963984540054
 #: A holding cost significantly above this (a gain, per year) is flagged in ``notes``.
 _SUSPECT_GAIN = 0.005
-
-#: The figures of a TrackingStats, in display order, with a label and a unit.
-FIGURES: dict[str, tuple[str, str]] = {
-    "holding_cost": ("Estimated holding cost (EHC)", "pct"),
-    "holding_cost_lower": ("EHC 95% lower", "pct"),
-    "holding_cost_upper": ("EHC 95% upper", "pct"),
-    "holding_cost_se": ("EHC standard error", "pct"),
-    "tracking_error": ("Tracking error (noise-robust)", "pct"),
-    "tracking_error_lower": ("Tracking error 95% lower", "pct"),
-    "tracking_error_upper": ("Tracking error 95% upper", "pct"),
-    "tracking_error_traditional": ("Tracking error (traditional)", "pct"),
-    "noise_share": ("Noise share of traditional variance", "pct"),
-    "tracking_difference": ("Tracking difference, annualized", "pct"),
-    "tracking_difference_cumulative": ("Tracking difference, cumulative", "pct"),
-    "rolling_td_median": ("Rolling 1y TD median", "pct"),
-    "rolling_td_high": ("Rolling 1y TD high", "pct"),
-    "rolling_td_low": ("Rolling 1y TD low", "pct"),
-    "rolling_td_latest": ("Rolling 1y TD latest", "pct"),
-    "beta": ("Beta", "num"),
-    "beta_dimson": ("Beta (Dimson, lead/lag)", "num"),
-    "r_squared": ("R-squared", "num"),
-    "alpha": ("Alpha, annualized", "pct"),
-    "n_obs": ("Returns used", "int"),
-    "n_skipped": ("Dates skipped (one series blank)", "int"),
-    "periods_per_year": ("Periods per year", "num"),
-}
-
 
 @dataclass(frozen=True)
 class TrackingStats:
@@ -106,9 +81,9 @@ class TrackingStats:
     notes: dict[str, str] = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
-        """The figures of FIGURES as rows, one column per fund."""
+        """The figures of TRACKING_FIGURES as rows, one column per fund."""
         k = np.size(self.holding_cost)
-        data = {key: np.broadcast_to(np.asarray(getattr(self, key), dtype=float), (k,)) for key in FIGURES}
+        data = {key: np.broadcast_to(np.asarray(getattr(self, key), dtype=float), (k,)) for key in TRACKING_FIGURES}
         cols = self.names or ([f"fund {j + 1}" for j in range(k)] if k > 1 else ["fund"])
         return pd.DataFrame(data, index=cols).T
 
@@ -396,7 +371,7 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
     ehc, ehc_se, te_var, var_d = r["ehc"], r["ehc_se"], r["te_var"], r["var_d"]
     # A fund that beats its index by a dividend yield is almost always a total-return series
     # compared with a price index (or the reverse): say so rather than report it silently.
-    for j in np.flatnonzero(ehc - _Z95 * ehc_se > _SUSPECT_GAIN):
+    for j in np.flatnonzero(ehc - Z95 * ehc_se > _SUSPECT_GAIN):
         notes[f"{label(j)} basis"] = (
             f"the fund beats its index by {ehc[j]:.2%} a year: is a total-return series being "
             "compared with a price index?"
@@ -429,8 +404,8 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
     return TrackingStats(
         holding_cost=out(ehc),
         holding_cost_se=out(ehc_se),
-        holding_cost_lower=out(ehc - _Z95 * ehc_se),
-        holding_cost_upper=out(ehc + _Z95 * ehc_se),
+        holding_cost_lower=out(ehc - Z95 * ehc_se),
+        holding_cost_upper=out(ehc + Z95 * ehc_se),
         tracking_error=out(np.sqrt(A * te_var)),
         tracking_error_lower=out(np.sqrt(A * r["te_lo"])),
         tracking_error_upper=out(np.sqrt(A * r["te_hi"])),

@@ -3,9 +3,10 @@
 
 >>> from xlwings_udfs.template import build_workbook
 >>> book = build_workbook("etf_cost_analytics.xlsx")          # doctest: +SKIP
->>> book.comparison_frame().loc["SYN-EMA", "ehc"]             # doctest: +SKIP
+>>> book.comparison_frame().loc["SYN-EMA", "holding_cost"]    # doctest: +SKIP
 
-See :mod:`.book` for the layout and :mod:`.writer` for the file.
+See :mod:`.layout` for where everything sits, :mod:`.compute` for the formulas and their
+cached results, and :mod:`.writer` for the file.
 """
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ import os
 from pathlib import Path
 from typing import Sequence
 
-from .book import SHEETS, WHATIF_SIZES, WHATIF_YEARS, CostInputs, Layout, TemplateBook, compute_template
+from .compute import CostInputs, TemplateBook, compute_template
+from .layout import SHEETS, WHATIF_SIZES, WHATIF_YEARS, Layout
 from .files import OutputExistsError, check_writable, write_atomically
+from .writer import write_workbook
 
 __all__ = [
     "DEFAULT_FILENAME",
@@ -29,6 +32,7 @@ __all__ = [
     "check_writable",
     "compute_template",
     "write_atomically",
+    "write_workbook",
 ]
 
 #: File name of the template, in ``workbook/`` and as the default output of the CLI.
@@ -51,5 +55,5 @@ def build_workbook(
     """
     check_writable(path, force)
     book = compute_template(funds=funds, rows=rows, inputs=inputs, chosen_fund=chosen_fund)
-    book.write(Path(path), force=force)
+    write_workbook(book, Path(path), force=force)
     return book

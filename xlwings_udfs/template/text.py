@@ -8,8 +8,13 @@ __all__ = ["start_sheet", "COMPARISON_NOTES", "COMPARISON_FOOTER", "TOTAL_COST_N
            "TOTAL_COST_FOOTER", "WHATIF_FOOTER", "DATA_NOTE", "CHART_NOTE"]
 
 
-def start_sheet(version: str, n_funds: int, first: str, last: str) -> list[tuple[str, object]]:
-    """The Start sheet as (style, content) lines; a "def" line's content is (term, text)."""
+def start_sheet(version: str, n_funds: int, first: str, last: str,
+                figures: list[tuple[str, str]]) -> list[tuple[str, object]]:
+    """The Start sheet as (style, content) lines; a "def" line's content is (term, text).
+
+    ``figures`` are the (label, definition) pairs of the figures the workbook shows, from
+    the registry of figures.
+    """
     return [
         ("title", "ETF cost analytics"),
         ("subtitle", "What an ETF really costs its holders: noise-robust holding cost and "
@@ -65,42 +70,12 @@ def start_sheet(version: str, n_funds: int, first: str, last: str) -> list[tuple
                  "import *\n"
                  "3. Run xlwings-server with your license key and load its manifest in Excel.")),
         ("h", "What each figure means"),
-        ("def", ("Estimated holding cost (EHC)", "The long-term trend of the fund's return "
-                 "minus the index's, a year: the part of past tracking that predicts future "
-                 "tracking. It contains the expense ratio and everything else the fund gains "
-                 "or loses (cash drag, sampling, securities lending, taxes). Estimated from the "
-                 "whole history, with timing noise filtered out; the 95% interval is EHC "
-                 "± 1.96 standard errors.")),
-        ("def", ("Tracking difference, 1 year", "Fund return minus index return over the last "
-                 "252 trading days, point to point and geometric: (1 + fund) / (1 + index) - 1.")),
-        ("def", ("Rolling 1-year tracking difference", "The same over every 1-year window of "
-                 "the history: median, high, low and the latest. The spread between high and "
-                 "low shows how much one published figure depends on its end dates.")),
-        ("def", ("Expense ratio", "The published annual fee, typed in from the prospectus. "
-                 "The EHC usually differs from it; Total Cost shows by how much.")),
-        ("def", ("Tracking error (noise-robust)", "The annualized volatility of the persistent "
-                 "deviations from the index only: true mis-tracking, with the mean-reverting "
-                 "noise of stale prices and different price cut-off times removed.")),
-        ("def", ("Tracking error (traditional)", "√252 × the standard "
-                 "deviation of daily return differences. It counts the timing noise as well and "
-                 "is often several times the noise-robust figure.")),
-        ("def", ("Noise share", "The share of the traditional tracking variance that is "
-                 "mean-reverting noise: 1 − (noise-robust / traditional)².")),
-        ("def", ("Market impact cost (MIC)", "How far a $100,000 trade moves the price away "
-                 "from fair value: the daily volatility of the premium ln(price / NAV) × "
-                 "√($100,000 / typical daily dollar volume).")),
-        ("def", ("Beta, R-squared", "From the regression of the fund's daily returns on the "
-                 "index's.")),
-        ("def", ("Total cost", "Buy TRADE_SIZE, hold HOLDING_YEARS, sell. Square-root model: "
-                 "holding part S × ((1 + EHC)^years − 1), two commissions, market impact on both "
-                 "trades growing with the square root of the size, optional half-spread. "
-                 "Morningstar model: the published arithmetic (holding part linear in years, "
-                 "impact MIC × $100,000 × √(S / $100,000), charged once). The 95% "
-                 "bounds combine the tracking error over the holding period, the standard "
-                 "error of the EHC and the uncertainty of the execution prices.")),
-        ("def", ("Annual cost", "The constant yearly rate that loses the same as the total "
-                 "cost. Beyond the expense ratio = annual cost + expense ratio: what the fee "
-                 "alone does not tell you (negative = the fund costs more than its fee).")),
+        *[("def", (label, definition)) for label, definition in figures],
+        ("def", ("Impact models", "Square-root model: holding part S × ((1 + EHC)^years − 1), "
+                 "two commissions, market impact on both trades growing with the square root of "
+                 "the size, optional half-spread. Morningstar model: the published arithmetic "
+                 "(holding part linear in years, impact MIC × $100,000 × √(S / $100,000), "
+                 "charged once).")),
         ("h", "Signs and units"),
         ("p", "Every cost is the investor's return impact: negative costs money. An EHC of "
               "-0.23% means the fund lags its index by 0.23% a year; a total cost of "
@@ -127,25 +102,10 @@ def start_sheet(version: str, n_funds: int, first: str, last: str) -> list[tuple
 DATA_NOTE = ("Levels, not returns, one block per fund; blank = no value. Defined names: DATES "
              "and NAV_, BENCH_, PRICE_, VOLUME_ + ticker (NAV_SYN_EMA = the NAV of SYN-EMA).")
 
+#: Header notes of the columns that are not figures (a figure's note is its definition).
 COMPARISON_NOTES = {
     "ticker": "Ticker (synthetic sample fund).",
-    "ehc": "Estimated holding cost: the trend of fund minus index return, a year. "
-           "Negative = the fund lags its index.",
-    "ehc_lower": "EHC - 1.96 standard errors.",
-    "ehc_upper": "EHC + 1.96 standard errors.",
-    "ehc_se": "Standard error of the EHC (feeds the Total Cost bounds).",
-    "td_1y": "Point-to-point tracking difference over the last 252 trading days.",
-    "roll_median": "Median of the tracking differences over all 1-year windows.",
-    "roll_high": "Best 1-year window.",
-    "roll_low": "Worst 1-year window.",
-    "roll_latest": "The most recent 1-year window.",
-    "expense_ratio": "Input: the published expense ratio (positive).",
-    "te": "Annualized volatility of the persistent deviations only (timing noise removed).",
-    "te_trad": "√252 × standard deviation of daily return differences (includes noise).",
-    "noise_share": "Share of the traditional tracking variance that is mean-reverting noise.",
-    "mic": "Market impact of a $100,000 trade, a fraction of the price.",
-    "beta": "Slope of fund returns on index returns.",
-    "r_squared": "Share of the fund's return variance explained by the index.",
+    "name": "Fund name.",
 }
 
 COMPARISON_FOOTER = (

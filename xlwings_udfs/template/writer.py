@@ -15,7 +15,9 @@ from typing import Any
 
 import xlsxwriter
 
-from .book import CHART_COLUMNS, DATA_FIELDS, SHEETS, WHATIF_SIZES, WHATIF_YEARS, TemplateBook
+from ..analytics.figures import FIGURES, excel_format
+from .compute import TemplateBook
+from .layout import CHART_COLUMNS, DATA_FIELDS, SHEETS, WHATIF_SIZES, WHATIF_YEARS
 from .cells import Cell, address, quoted
 from .files import close_workbook, write_atomically
 from . import text as T
@@ -155,7 +157,10 @@ def _start(wb, ws, book: TemplateBook, fmt) -> None:
     ws.set_column(1, 1, 30)
     ws.set_column(2, 2, 104)
     d = book.data.dates
-    lines = T.start_sheet(book.version, len(book.data.funds), f"{d[0]:%Y-%m-%d}", f"{d[-1]:%Y-%m-%d}")
+    shown = [k for k in (*book.layout.COMP_COLS, *book.layout.TC_COLS) if k in FIGURES]
+    figures = [(FIGURES[k].label, FIGURES[k].definition) for k in dict.fromkeys(shown)]
+    lines = T.start_sheet(book.version, len(book.data.funds), f"{d[0]:%Y-%m-%d}", f"{d[-1]:%Y-%m-%d}",
+                          figures)
     r = 1
     for style, content in lines:
         if style == "title":
@@ -213,22 +218,32 @@ def _data(wb, ws, book: TemplateBook, fmt) -> None:
     ws.freeze_panes(lay.DATA_FIRST, 1)
 
 
-_COMP_HEADERS = {
-    "ticker": "Fund", "name": "Name", "ehc": "EHC", "ehc_lower": "95% lower", "ehc_upper": "95% upper",
-    "ehc_se": "Std. error", "td_1y": "Last 1 year", "roll_median": "Rolling median",
-    "roll_high": "Rolling high", "roll_low": "Rolling low", "roll_latest": "Rolling latest",
-    "expense_ratio": "Expense ratio", "te": "Noise-robust", "te_trad": "Traditional",
-    "noise_share": "Noise share", "mic": "Market impact ($100k)", "beta": "Beta",
-    "r_squared": "R-squared",
-}
+# Column headers of the inputs and identifiers; every figure's header is its short label.
+_ID_HEADERS = {"ticker": "Fund", "name": "Name"}
 _COMP_GROUPS = (
-    ("ehc", "ehc_se", "Holding cost (EHC), a year"),
-    ("td_1y", "roll_latest", "Tracking difference"),
+    ("holding_cost", "holding_cost_se", "Holding cost (EHC), a year"),
+    ("rolling_td_latest", "rolling_td_low", "Tracking difference, 1-year windows"),
     ("expense_ratio", "expense_ratio", "Fee"),
-    ("te", "noise_share", "Tracking error, a year"),
-    ("mic", "mic", "Trading"),
+    ("tracking_error", "noise_share", "Tracking error, a year"),
+    ("market_impact", "market_impact", "Trading"),
     ("beta", "r_squared", "Fit to index"),
 )
+
+
+def _header(key: str) -> str:
+    return _ID_HEADERS.get(key) or FIGURES[key].short
+
+
+def _figure_formats(wb, keys, fmt) -> dict:
+    """One number format per figure column, from the registry."""
+    made: dict[str, object] = {}
+    out = {}
+    for key in keys:
+        code = excel_format(FIGURES[key])
+        if code not in made:
+            made[code] = wb.add_format({"font_name": _FONT, "font_size": 11, "num_format": code})
+        out[key] = made[code]
+    return out
 
 
 def _comparison(wb, ws, book: TemplateBook, fmt) -> None:
@@ -246,17 +261,13 @@ def _comparison(wb, ws, book: TemplateBook, fmt) -> None:
         else:
             _merged_text(ws, lay.COMP_GROUP_ROW, cols[a], lay.COMP_GROUP_ROW, cols[b], label, fmt.group)
     for key, c in cols.items():
-        ws.write_string(lay.COMP_HEADER_ROW, c, _COMP_HEADERS[key],
-                        fmt.header_left if key in ("ticker", "name") else fmt.header)
-        if key in T.COMPARISON_NOTES:
-            ws.write_comment(lay.COMP_HEADER_ROW, c, T.COMPARISON_NOTES[key],
-                             {"x_scale": 1.6, "y_scale": 0.9, "font_name": _FONT})
+        ws.write_string(lay.COMP_HEADER_ROW, c, _header(key),
+                        fmt.header_left if key in _ID_HEADERS else fmt.header)
+        note = T.COMPARISON_NOTES.get(key) or FIGURES[key].definition
+        ws.write_comment(lay.COMP_HEADER_ROW, c, note, {"x_scale": 1.6, "y_scale": 0.9, "font_name": _FONT})
     ws.set_row(lay.COMP_GROUP_ROW, 18)
     ws.set_row(lay.COMP_HEADER_ROW, 47)  # three lines: "Market impact ($100k)"
-    pct = {"ehc": fmt.pct2, "ehc_lower": fmt.pct2, "ehc_upper": fmt.pct2, "ehc_se": fmt.pct3,
-           "td_1y": fmt.pct2, "roll_median": fmt.pct2, "roll_high": fmt.pct2, "roll_low": fmt.pct2,
-           "roll_latest": fmt.pct2, "te": fmt.pct3, "te_trad": fmt.pct3, "noise_share": fmt.pct1,
-           "mic": fmt.pct4, "beta": fmt.num3, "r_squared": fmt.num4}
+    pct = _figure_formats(wb, [k for k in lay.COMP_COLS if k in book.comparison[0].cells], fmt)
     for j, row in enumerate(book.comparison):
         r = lay.COMP_FIRST + j
         ws.write_string(r, cols["ticker"], row.fund.ticker, fmt.ticker)
@@ -266,10 +277,10 @@ def _comparison(wb, ws, book: TemplateBook, fmt) -> None:
             _formula(ws, r, cols[key], row.cells[key], f)
     first, last = lay.COMP_FIRST, lay.COMP_FIRST + n - 1
     rng = lambda a, b: f"{address(first, cols[a])}:{address(last, cols[b])}"  # noqa: E731
-    _cost_scale(ws, rng("ehc", "ehc_upper"))
-    _cost_scale(ws, rng("td_1y", "roll_latest"))
-    _size_scale(ws, rng("te", "te_trad"))
-    _size_scale(ws, rng("mic", "mic"))
+    _cost_scale(ws, rng("holding_cost", "holding_cost_upper"))
+    _cost_scale(ws, rng("rolling_td_latest", "rolling_td_low"))
+    _size_scale(ws, rng("tracking_error", "tracking_error_traditional"))
+    _size_scale(ws, rng("market_impact", "market_impact"))
     ws.conditional_format(rng("noise_share", "noise_share"),
                           {"type": "data_bar", "bar_color": "#9BC2E6", "bar_solid": True,
                            "min_type": "num", "min_value": 0, "max_type": "num", "max_value": 1})
@@ -280,14 +291,11 @@ def _comparison(wb, ws, book: TemplateBook, fmt) -> None:
     _text_block(ws, last + 2, 0, len(cols) - 1, T.COMPARISON_FOOTER, fmt.note_wrap, 215)
     ws.set_column(cols["ticker"], cols["ticker"], 12)
     ws.set_column(cols["name"], cols["name"], 41)
-    ws.set_column(cols["ehc"], cols["r_squared"], 10.5)
-    ws.set_column(cols["mic"], cols["mic"], 11.5)
+    ws.set_column(cols["holding_cost"], cols["r_squared"], 10.5)
+    ws.set_column(cols["market_impact"], cols["market_impact"], 11.5)
     ws.freeze_panes(lay.COMP_FIRST, 2)
 
 
-_TC_HEADERS = {"ticker": "Fund", "name": "Name", "expense_ratio": "Expense ratio",
-               "dollars": "Total cost", "annual": "Annual cost", "lower": "95% lower",
-               "upper": "95% upper", "beyond": "Beyond the expense ratio"}
 _TC_LABELS = {"TRADE_SIZE": "Trade size", "HOLDING_YEARS": "Holding period (years)",
               "COMMISSION": "Commission per trade", "IMPACT_MODEL": "Market impact model",
               "HALF_SPREAD": "Half-spread"}
@@ -328,23 +336,22 @@ def _total(wb, ws, book: TemplateBook, fmt) -> None:
     _merged_text(ws, lay.TC_GROUP_ROW, cols["dollars"], lay.TC_GROUP_ROW, cols["upper"],
                  "ETF_TOTAL_COST (one formula a row)", fmt.group)
     for key, c in cols.items():
-        ws.write_string(lay.TC_HEADER_ROW, c, _TC_HEADERS[key],
-                        fmt.header_left if key in ("ticker", "name") else fmt.header)
+        ws.write_string(lay.TC_HEADER_ROW, c, _header(key),
+                        fmt.header_left if key in _ID_HEADERS else fmt.header)
     ws.set_row(lay.TC_HEADER_ROW, 32)
     ws.set_row(lay.TC_GROUP_ROW, 18)
+    figure_fmt = _figure_formats(wb, lay.TC_COLS[2:], fmt)
     for j, row in enumerate(book.total):
         r = lay.TC_FIRST + j
         _formula(ws, r, cols["ticker"], row.cells["ticker"], fmt.ticker)
         _formula(ws, r, cols["name"], row.cells["name"], fmt.text)
-        _formula(ws, r, cols["expense_ratio"], row.cells["expense_ratio"], fmt.pct2)
-        for key, f in (("dollars", fmt.usd), ("annual", fmt.pct2), ("lower", fmt.usd), ("upper", fmt.usd)):
+        for key, f in figure_fmt.items():
             _formula(ws, r, cols[key], row.cells[key], f)
-        _formula(ws, r, cols["beyond"], row.cells["beyond"], fmt.pct2)
     first, last = lay.TC_FIRST, lay.TC_FIRST + len(book.total) - 1
     rng = lambda a, b: f"{address(first, cols[a])}:{address(last, cols[b])}"  # noqa: E731
     _cost_scale(ws, rng("dollars", "dollars"), floor=None)
     _cost_scale(ws, rng("annual", "annual"))
-    _cost_scale(ws, rng("beyond", "beyond"))
+    _cost_scale(ws, rng("beyond_fee", "beyond_fee"))
     _text_block(ws, last + 2, 0, len(cols) - 1, T.TOTAL_COST_FOOTER, fmt.note_wrap, 138)
     ws.set_column(0, 0, 24)
     ws.set_column(1, 1, 41)
@@ -356,9 +363,7 @@ def _total(wb, ws, book: TemplateBook, fmt) -> None:
     ws.freeze_panes(lay.TC_FIRST, 2)
 
 
-_WI_LABELS = {"fund": "Fund (choose)", "name": "Name", "ehc": "Estimated holding cost (EHC)",
-              "ehc_se": "EHC standard error", "te": "Tracking error (noise-robust)",
-              "mic": "Market impact ($100k trade)", "commission": "Commission per trade",
+_WI_LABELS = {"fund": "Fund (choose)", "name": "Name", "commission": "Commission per trade",
               "model": "Market impact model", "spread": "Half-spread"}
 
 
@@ -368,11 +373,11 @@ def _whatif(wb, ws, book: TemplateBook, fmt) -> None:
                     fmt.title)
     ws.set_row(0, 24)
     ws.write_string(1, 0, "For the fund chosen below. Negative = costs the investor.", fmt.subtitle)
-    cell_fmt = {"name": fmt.text, "ehc": fmt.pct2, "ehc_se": fmt.pct3, "te": fmt.pct3,
-                "mic": fmt.pct4, "commission": fmt.usd, "model": fmt.text, "spread": fmt.pct3}
+    cell_fmt = {"name": fmt.text, "commission": fmt.usd, "model": fmt.text, "spread": fmt.pct3,
+                **_figure_formats(wb, [k for k in lay.WI_ROWS if k in FIGURES], fmt)}
     for key in lay.WI_ROWS:
         r = lay.wi_row(key)
-        ws.write_string(r, 0, _WI_LABELS[key], fmt.label)
+        ws.write_string(r, 0, _WI_LABELS[key] if key in _WI_LABELS else FIGURES[key].label, fmt.label)
         if key == "fund":
             ws.write_string(r, 1, wi.chosen, fmt.in_text)
             ws.data_validation(r, 1, r, 1, {"validate": "list", "source": "=FUND_LIST",
