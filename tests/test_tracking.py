@@ -393,7 +393,7 @@ def test_panel_fund_with_too_little_data_is_nan_with_a_note(panel, idx):
     res = tracking_stats(p, pd.Series(idx, index=p.index))
     assert np.isnan(res.holding_cost["NEW"]) and np.isnan(res.tracking_error["NEW"])
     assert res.n_obs["NEW"] == 19
-    assert "NEW" in res.notes and str(MIN_RETURNS) in res.notes["NEW"]
+    assert [n.fund for n in res.notes] == ["NEW"] and str(MIN_RETURNS) in res.reasons("holding_cost", "NEW")[0]
     # The other funds are unaffected.
     ref = tracking_stats(panel, pd.Series(idx, index=panel.index))
     np.testing.assert_allclose(res.holding_cost[panel.columns], ref.holding_cost, rtol=1e-12)

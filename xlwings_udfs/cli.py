@@ -218,7 +218,7 @@ def _fund_figures(nav: np.ndarray, index: np.ndarray, dates: pd.DatetimeIndex | 
 
     stats = tracking_stats(nav, index, dates, periods_per_year, window)
     out: dict[str, Any] = {k: getattr(stats, k) for k in TRACKING_FIGURES}
-    notes = list(stats.notes.values())
+    notes = [n.text for n in stats.notes]
     if price is not None and volume is not None:
         mi = market_impact_stats(price, nav, volume, dates, trade_size)
         out["market_impact"] = mi.impact

@@ -73,19 +73,9 @@ def _is_panel(series):
     return fund.ndim == 2 and fund.shape[1] > 1
 
 
-_REGRESSION = ("beta", "beta_dimson", "r_squared", "alpha")
-
-
-def _topic(note: str) -> str:
-    """What a note of TrackingStats.notes is about, from its key ("<fund> rolling", ...)."""
-    return next((t for t in ("rolling", "regression", "basis") if note.endswith(" " + t)), "history")
-
-
 def _reason(stats, key):
-    """The notes that explain a missing figure: those about the history, and the rolling
-    notes for the rolling figures or the regression notes for beta and its kin."""
-    topic = "rolling" if key.startswith("rolling") else "regression" if key in _REGRESSION else "history"
-    return "; ".join(v for k, v in stats.notes.items() if _topic(k) in ("history", topic)) or None
+    """Why a figure is missing, from the notes that concern it; None if no note says."""
+    return "; ".join(stats.reasons(key)) or None
 
 
 def _figure(key, fund, index, dates, periods_per_year, window):

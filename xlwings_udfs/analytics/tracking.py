@@ -25,7 +25,7 @@ With :math:`d_t` the log return difference, :math:`n` returns, :math:`A` periods
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -37,10 +37,40 @@ from .errors import InputError, NotEnoughData
 from .figures import TRACKING_FIGURES
 from .model import MIN_RETURNS, fit_noise_model, gls_drift
 
-__all__ = ["TrackingStats", "tracking_stats"]
+__all__ = ["Note", "TrackingStats", "tracking_stats"]
 
 #: A holding cost significantly above this (a gain, per year) is flagged in ``notes``.
 _SUSPECT_GAIN = 0.005
+
+# The figures that a note about one part of the estimation concerns.
+_ROLLING = ("rolling_td_median", "rolling_td_high", "rolling_td_low", "rolling_td_latest")
+_REGRESSION = ("beta", "beta_dimson", "r_squared", "alpha")
+_DRIFT = ("holding_cost", "holding_cost_lower", "holding_cost_upper", "tracking_difference",
+          "tracking_difference_cumulative")
+
+
+@dataclass(frozen=True)
+class Note:
+    """One thing the user should know about one fund's figures.
+
+    Attributes
+    ----------
+    fund : str
+        The fund it is about: its name in a panel with names, else ``"fund"`` or ``"fund 2"``.
+    text : str
+        One line.
+    figures : tuple of str
+        The keys of the figures it concerns (and explains, when they are missing); empty:
+        every figure of the fund.
+    """
+
+    fund: str
+    text: str
+    figures: tuple[str, ...] = ()
+
+    def concerns(self, figure: str) -> bool:
+        return not self.figures or figure in self.figures
+
 
 @dataclass(frozen=True)
 class TrackingStats:
@@ -78,7 +108,11 @@ class TrackingStats:
     end: Any
     periods_per_year: float
     names: list[str] | None = None
-    notes: dict[str, str] = field(default_factory=dict)
+    notes: tuple[Note, ...] = ()
+
+    def reasons(self, figure: str, fund: str | None = None) -> list[str]:
+        """The notes about ``figure`` (of ``fund``, or of any fund): why it may be missing."""
+        return [n.text for n in self.notes if n.concerns(figure) and fund in (None, n.fund)]
 
     def to_frame(self) -> pd.DataFrame:
         """The figures of TRACKING_FIGURES as rows, one column per fund."""
@@ -361,21 +395,19 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
         )
     names = a.names if a.names else None
     label = lambda j: names[j] if names else ("fund" if k == 1 else f"fund {j + 1}")  # noqa: E731
-    notes: dict[str, str] = {}
+    notes: list[Note] = []
     for j in np.flatnonzero(short):
-        notes[label(j)] = f"{n_ret[j]} returns on common dates; at least {MIN_RETURNS} are needed"
-    for j in np.flatnonzero(r["n_windows"] == 0):
-        notes.setdefault(f"{label(j)} rolling", "less than one year of common data: no rolling window")
+        notes.append(Note(label(j), f"{n_ret[j]} returns on common dates; at least {MIN_RETURNS} are needed"))
+    for j in np.flatnonzero(~short & (r["n_windows"] == 0)):
+        notes.append(Note(label(j), "less than one year of common data: no rolling window", _ROLLING))
     for j in np.flatnonzero(~short & ~np.isfinite(r["beta"])):
-        notes[f"{label(j)} regression"] = "the index does not move on these dates: nothing to regress on"
+        notes.append(Note(label(j), "the index does not move on these dates: nothing to regress on", _REGRESSION))
     ehc, ehc_se, te_var, var_d = r["ehc"], r["ehc_se"], r["te_var"], r["var_d"]
     # A fund that beats its index by a dividend yield is almost always a total-return series
     # compared with a price index (or the reverse): say so rather than report it silently.
     for j in np.flatnonzero(ehc - Z95 * ehc_se > _SUSPECT_GAIN):
-        notes[f"{label(j)} basis"] = (
-            f"the fund beats its index by {ehc[j]:.2%} a year: is a total-return series being "
-            "compared with a price index?"
-        )
+        notes.append(Note(label(j), f"the fund beats its index by {ehc[j]:.2%} a year: is a total-return "
+                                    "series being compared with a price index?", _DRIFT))
     with np.errstate(invalid="ignore", divide="ignore"):
         noise_share = np.where(short, np.nan, np.clip(1.0 - te_var / var_d, 0.0, 1.0))
     first, last = r["first"], r["last"]
@@ -430,6 +462,6 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
         end=out(last_dates),
         periods_per_year=A,
         names=names,
-        notes=notes,
+        notes=tuple(notes),
     )
 
