@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from xlwings_udfs import __version__, excel_io
 from xlwings_udfs import functions as F
 from xlwings_udfs.analytics.cost import total_cost
-from xlwings_udfs.analytics.impact import bid_ask_spread_stats, market_impact_stats
+from xlwings_udfs.analytics.impact import market_impact_stats
+from xlwings_udfs.analytics.spread import bid_ask_spread_stats
 from xlwings_udfs.analytics.returns import performance_gap, period_return
 from xlwings_udfs.analytics import FIGURES, TRACKING_FIGURES, tracking_stats
 from xlwings_udfs.analytics.figures import COST_FIGURES

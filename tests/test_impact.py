@@ -9,14 +9,8 @@ import pytest
 
 from xlwings_udfs.data import load_cn_etf
 
-from xlwings_udfs.analytics.impact import (
-    BidAskSpread,
-    MarketImpact,
-    bid_ask_spread,
-    bid_ask_spread_stats,
-    market_impact,
-    market_impact_stats,
-)
+from xlwings_udfs.analytics.impact import MarketImpact, market_impact, market_impact_stats
+from xlwings_udfs.analytics.spread import BidAskSpread, bid_ask_spread, bid_ask_spread_stats
 from xlwings_udfs.analytics.errors import InputError, NotEnoughData
 
 SIGMA = 0.002  # true daily sd of the premium

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from simulate import SCENARIOS, simulate_panel
 from xlwings_udfs.analytics import (
     MIN_RETURNS,
-    FIGURES,
     TRACKING_FIGURES,
     InputError,
     NotEnoughData,
@@ -343,9 +342,7 @@ def test_panel_equals_single_fund_column_by_column(panel, idx, dates):
 def test_panel_of_many_blocks_and_lengths_equals_single_funds(idx, dates):
     """More funds than one block holds, launched on different dates: they are regrouped by
     history length (and fitted a length at a time), and every figure lands on its own fund."""
-    from xlwings_udfs.analytics.tracking import _BLOCK
-
-    k = _BLOCK + 44
+    k = 300  # more funds than one block of the vectorized computation holds (256)
     rng = np.random.default_rng(3)
     levels = np.column_stack([noisy_fund(idx, seed=100 + j, noise=0.0001 * (1 + j % 5)) for j in range(k)])
     launch = rng.integers(0, N - 80, k)
@@ -665,7 +662,7 @@ def test_bad_periods_per_year(idx, fund):
 
 
 def test_one_year_before_follows_the_calendar():
-    from xlwings_udfs.analytics.tracking import _one_year_before
+    from xlwings_udfs.analytics.rolling import one_year_before as _one_year_before
 
     rng = np.random.default_rng(3)
     stamps = pd.to_datetime(rng.integers(pd.Timestamp("1680-01-01").value, pd.Timestamp("2262-01-01").value, 3000))

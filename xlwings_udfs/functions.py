@@ -25,7 +25,8 @@ from . import __version__
 from . import excel_io
 from .analytics.cost import total_cost
 from .analytics.errors import InputError
-from .analytics.impact import bid_ask_spread_stats, market_impact_stats
+from .analytics.impact import market_impact_stats
+from .analytics.spread import bid_ask_spread_stats
 from .analytics.returns import performance_gap, period_return
 from .analytics.figures import COST_FIGURES, FIGURES, TRACKING_FIGURES, figure
 from .analytics.tracking import tracking_stats

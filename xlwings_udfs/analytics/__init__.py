@@ -1,18 +1,20 @@
-"""Pure numpy/pandas ETF cost analytics. Nothing here knows about Excel."""
+"""Pure numpy/pandas ETF cost analytics. Nothing here knows about Excel.
+
+One concept per module: the tracking model and its estimator (:mod:`.model`), the tracking
+figures built on it (:mod:`.tracking`, with :mod:`.rolling` and :mod:`.regression`), market
+impact (:mod:`.impact`), the bid-ask spread (:mod:`.spread`), the total cost of a round trip
+(:mod:`.cost`), returns over a period (:mod:`.returns`); the registry of figures
+(:mod:`.figures`); and the checks every input goes through (:mod:`.validation`,
+:mod:`.dates`, :mod:`.alignment`), with the errors they raise (:mod:`.errors`).
+"""
 from .cost import IMPACT_MODELS, TotalCost, total_cost, total_cost_grid
-from .impact import (
-    BidAskSpread,
-    MarketImpact,
-    bid_ask_spread,
-    bid_ask_spread_stats,
-    market_impact,
-    market_impact_stats,
-)
 from .errors import InputError, NotAvailable, NotEnoughData
+from .figures import FIGURES, TRACKING_FIGURES, Figure
+from .impact import MarketImpact, market_impact, market_impact_stats
 from .model import MIN_RETURNS
 from .returns import PerformanceGap, PeriodReturn, performance_gap, period_return
-from .figures import FIGURES, TRACKING_FIGURES, Figure
-from .tracking import TrackingStats, tracking_stats
+from .spread import BidAskSpread, bid_ask_spread, bid_ask_spread_stats
+from .tracking import Note, TrackingStats, tracking_stats
 
 __all__ = [
     "InputError",
@@ -22,6 +24,7 @@ __all__ = [
     "FIGURES",
     "TRACKING_FIGURES",
     "Figure",
+    "Note",
     "TrackingStats",
     "tracking_stats",
     "MarketImpact",

@@ -1,8 +1,8 @@
 """Tracking figures of a fund (or a panel of funds) against its index.
 
-Every figure follows the conventions of DESIGN.md: inputs are levels, returns are log
-returns, costs are the investor's return impact (negative costs money), fractions not
-percent, and a fund is compared with its index on the dates both have.
+Every figure follows the package's conventions: inputs are levels, returns are log returns,
+costs are the investor's return impact (negative costs money), fractions not percent, and a
+fund is compared with its index on the dates both have (:mod:`.alignment`).
 
 Figures
 -------
@@ -36,6 +36,8 @@ from .constants import Z95
 from .errors import InputError, NotEnoughData
 from .figures import TRACKING_FIGURES
 from .model import MIN_RETURNS, fit_noise_model, gls_drift
+from .regression import dimson_beta, regression
+from .rolling import median_low_high, window_starts
 
 __all__ = ["Note", "TrackingStats", "tracking_stats"]
 
@@ -143,127 +145,7 @@ def _pack(x: np.ndarray, order: np.ndarray | None, counts: np.ndarray) -> np.nda
     return out
 
 
-_DAY_NS = 86_400 * 10**9
-# Every 29 February a datetime64[ns] can hold (years 1678-2262), as nanoseconds.
-_LEAP_DAYS_NS = np.array(
-    [np.datetime64(f"{y}-02-29", "ns").astype(np.int64) for y in range(1678, 2263)
-     if y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)]
-)
-
-
-def _one_year_before(ns: np.ndarray) -> np.ndarray:
-    """The same calendar day a year earlier (29 February -> 28 February), time of day kept.
-
-    ``ns`` are datetime64[ns] values as int64. A year back is 366 days when a 29 February
-    falls between the date a year earlier and the date itself, else 365: the calendar's
-    rule as one lookup in the table of leap days, with no date arithmetic per element.
-    """
-    year_back = ns - 366 * _DAY_NS
-    # Only the leap days from a year before the first date to the last can fall in between.
-    lo, hi = np.searchsorted(_LEAP_DAYS_NS, [year_back.min(), ns.max()], side="right") if ns.size else (0, 0)
-    leaps = _LEAP_DAYS_NS[lo:hi]
-    # Leap days start at midnight, so a time of day never changes which of them a date is
-    # past: the counts need no rounding to the start of the day.
-    leaps_to_date = np.searchsorted(leaps, ns, side="right")
-    leaps_to_year_before = np.searchsorted(leaps, year_back, side="right")
-    return ns - (365 + (leaps_to_date > leaps_to_year_before)) * _DAY_NS
-
-
-def _rolling_starts(dates: pd.DatetimeIndex | None, valid, order, counts, periods_per_year):
-    """For each packed level row, the packed row that starts its one-year window, or -1.
-
-    With dates the window is one calendar year: it starts on the fund's last date on or
-    before the same day a year earlier. Without dates it is ``periods_per_year`` rows.
-    ``order`` as in _pack: None when no column has a gap, so that packed rows are the rows
-    of the date axis.
-    """
-    t, k = valid.shape
-    height = t if order is None else order.shape[0]
-    live = np.arange(height)[:, None] < counts[None, :]
-    if dates is None:
-        start = np.arange(height)[:, None] - int(round(periods_per_year))
-        return np.where((start >= 0) & live, start, -1)
-    ns = dates.asi8
-    # The last date on or before a year back, as a row of the date axis (-1: none); one
-    # search serves every fund. A fund's last valid row up to there is its packed row
-    # (count of valid rows so far) - 1.
-    back = np.searchsorted(ns, _one_year_before(ns), side="right") - 1
-    if order is None:
-        return np.broadcast_to(back[:, None], (t, k))
-    valid_so_far = np.cumsum(valid, axis=0)
-    back_of_row = back[order]  # for each packed row, in date-axis rows
-    start = np.take_along_axis(valid_so_far, np.maximum(back_of_row, 0), axis=0) - 1
-    return np.where((back_of_row >= 0) & (start >= 0) & live, start, -1)
-
-
-def _regression(rf: np.ndarray, ri: np.ndarray, periods_per_year: float):
-    """Beta, R-squared and annualized alpha per column, ignoring NaN rows."""
-    ok = np.isfinite(rf) & np.isfinite(ri)
-    n = ok.sum(0)
-    x = np.where(ok, ri, 0.0)
-    y = np.where(ok, rf, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mx, my = x.sum(0) / n, y.sum(0) / n
-        xc, yc = np.where(ok, x - mx, 0.0), np.where(ok, y - my, 0.0)
-        sxx, syy, sxy = (xc * xc).sum(0), (yc * yc).sum(0), (xc * yc).sum(0)
-        beta = sxy / sxx
-        r2 = sxy * sxy / (sxx * syy)
-        alpha = periods_per_year * (my - beta * mx)
-    return beta, np.where(syy > 0, r2, np.nan), alpha
-
-
-def _dimson_beta(rf: np.ndarray, ri: np.ndarray) -> np.ndarray:
-    """Sum of the slopes on the index return at t-1, t and t+1 (Dimson, 1979)."""
-    lag, lead = np.full_like(ri, np.nan), np.full_like(ri, np.nan)
-    lag[1:], lead[:-1] = ri[:-1], ri[1:]
-    ok = np.isfinite(rf) & np.isfinite(lag) & np.isfinite(ri) & np.isfinite(lead)
-    xs = [np.where(ok, c, 0.0) for c in (lag, ri, lead)]
-    y = np.where(ok, rf, 0.0)
-    k = rf.shape[1]
-    # Column sums of products, one per entry: as fast as a batched matrix product for one
-    # fund, and several times faster for a block of funds (no transposed copies). The
-    # constant's row is the count and the column sums.
-    xtx = np.empty((k, 4, 4))
-    xty = np.empty((k, 4))
-    xtx[:, 0, 0], xty[:, 0] = ok.sum(0), y.sum(0)
-    for a in range(3):
-        xtx[:, 0, a + 1] = xtx[:, a + 1, 0] = xs[a].sum(0)
-        xty[:, a + 1] = (xs[a] * y).sum(0)
-        for b in range(a, 3):
-            xtx[:, a + 1, b + 1] = xtx[:, b + 1, a + 1] = (xs[a] * xs[b]).sum(0)
-    out = np.full(k, np.nan)
-    good = xtx[:, 0, 0] >= 10
-    if good.any():
-        try:
-            coef = np.linalg.solve(xtx[good], xty[good][:, :, None])[:, :, 0]
-        except np.linalg.LinAlgError:  # a singular system (a constant index, say): the others
-            good &= np.abs(np.linalg.det(np.where(good[:, None, None], xtx, np.eye(4)))) > 0
-            coef = np.linalg.solve(xtx[good], xty[good][:, :, None])[:, :, 0]
-        out[good] = coef[:, 1:].sum(1)
-    return out
-
-
 _BLOCK = 256
-
-
-def _median_low_high(x: np.ndarray):
-    """Median, minimum and maximum of each column over its non-NaN values (NaN if none).
-
-    The median by partition, one call per distinct count of values (one for a panel of
-    funds with the same history); fmin and fmax skip NaN without warning about columns
-    that have no values (filtering warnings is not thread-safe).
-    """
-    k = x.shape[1]
-    if x.shape[0] == 0:
-        return np.full(k, np.nan), np.full(k, np.nan), np.full(k, np.nan)
-    c = (~np.isnan(x)).sum(axis=0)
-    median = np.full(k, np.nan)
-    for count in np.unique(c[c > 0]):
-        cols = np.flatnonzero(c == count)
-        lo, hi = (count - 1) // 2, count // 2
-        part = np.partition(x if cols.size == k else x[:, cols], [lo, hi], axis=0)  # NaN sorts last
-        median[cols] = 0.5 * (part[lo] + part[hi])
-    return median, np.fmin.reduce(x, axis=0), np.fmax.reduce(x, axis=0)
 
 
 def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, window: int | None) -> dict:
@@ -317,18 +199,18 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
     # Rolling one-year point-to-point differences on the cumulative log difference.
     cum = np.vstack([np.zeros((1, k)), np.cumsum(d0, axis=0)])
     cum[rows >= counts[None, :]] = np.nan
-    starts = _rolling_starts(dates, valid, order, counts, A)
+    starts = window_starts(dates, valid, order, counts, A)
     has = starts >= 0
     # Absurd level magnitudes make some windows' differences overflow to inf: that is their
     # value, not a fault.
     with np.errstate(invalid="ignore", over="ignore"):
         roll = np.where(has, np.expm1(cum - np.take_along_axis(cum, np.maximum(starts, 0), axis=0)), np.nan)
-    out["r_med"], out["r_lo"], out["r_hi"] = _median_low_high(roll)
+    out["r_med"], out["r_lo"], out["r_hi"] = median_low_high(roll)
     out["r_latest"] = roll[np.maximum(counts - 1, 0), np.arange(k)]
     out["n_windows"] = has.sum(0)
     del d, d0, cum, roll, starts, has
-    out["beta"], out["r2"], out["alpha"] = _regression(rf, ri, A)
-    out["beta_d"] = _dimson_beta(rf, ri)
+    out["beta"], out["r2"], out["alpha"] = regression(rf, ri, A)
+    out["beta_d"] = dimson_beta(rf, ri)
     out.update(n_ret=n_ret, n_skipped=n_skipped, first=first, last=last)
     return out
 

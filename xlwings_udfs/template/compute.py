@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..analytics.errors import InputError
 from ..analytics.figures import COST_FIGURES, FIGURES
-from .cells import MISSING, Arg, Cell, address, call, column_letters, literal, quoted, ref, single
+from .cells import MISSING, Arg, Cell, call, column_letters, literal, quoted, ref, single
 from .layout import CHART_COLUMNS, SHEETS, WHATIF_SIZES, WHATIF_YEARS, Layout, chart_rows
 from .sample import Fund, SampleBlock, sample_block
 
