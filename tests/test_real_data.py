@@ -16,8 +16,8 @@ should be:
   small cash drag on the accrued dividends (about half a quarter's dividend, 0.25% of assets,
   earning cash instead of equity returns of ~8% a year: about -0.02% a year).
 
-The robust tracking error is by definition (DESIGN.md, "Estimation")
-sqrt(A * long-run variance of d), and the tracking model (``analytics/model.py``) tells
+The robust tracking error is by definition sqrt(A * long-run variance of d) (the registry of
+figures and ``analytics/model``), and the tracking model tells
 timing noise from persistent deviations by how fast it reverts: noise reverting slower than
 a half-life of about three days cannot be told apart from persistent deviations in a few
 years of data and is counted as persistent. The timing noise here reverts in days and drops

@@ -221,6 +221,6 @@ def markdown_table(keys: tuple[str, ...] | None = None) -> str:
     """The registry as a Markdown table (the README's table of figures)."""
     rows = ["| figure | Python name | Excel | unit | definition |", "|---|---|---|---|---|"]
     for f in (FIGURES[k] for k in (keys or FIGURES)):
-        excel = f"`{f.excel}`" if f.excel else "template input"
+        excel = f"`{f.excel}`" if f.excel else "(template)"
         rows.append(f"| {f.label} | `{f.key}` | {excel} | {f.unit} | {f.definition} |")
     return "\n".join(rows)
