@@ -38,10 +38,15 @@ from xlwings_udfs.template import (
 )
 from xlwings_udfs.template import writer
 from xlwings_udfs.template.layout import chart_rows
+from xlwings_udfs.template.naming import HOSTS, WORKBOOK_FILES, bare_name
 from xlwings_udfs.template.cells import address
 
-COMMITTED = Path(__file__).resolve().parents[1] / "workbook" / DEFAULT_FILENAME
-REBUILD = f"rebuild it: etf-analytics template --out workbook/{DEFAULT_FILENAME} --force"
+WORKBOOKS = Path(__file__).resolve().parents[1] / "workbook"
+
+
+def rebuild(host: str) -> str:
+    return (f"rebuild it: etf-analytics template --host {host} --out workbook/{WORKBOOK_FILES[host]} "
+            "--force")
 EPOCH = dt.datetime(1899, 12, 30)
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
@@ -82,6 +87,20 @@ def _formulas(cells):
     return {k: v for k, v in cells.items() if isinstance(v[0], str) and v[0].startswith("=")}
 
 
+def _as_classic(formula: str) -> str:
+    """A formula with every stored function name read back as the bare ETF_ name."""
+    return re.sub(r"_xldudf_[A-Za-z0-9_]+(?=\()", lambda m: bare_name(m.group(0), set(functions.__all__)), formula)
+
+
+def test_every_call_is_spelled_as_its_host_binds_it(cells, host):
+    names = set()
+    for formula, _ in _formulas(cells).values():
+        names |= set(re.findall(r"(?<![A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_.]*ETF_[A-Z_]+)\(", formula))
+        names |= set(re.findall(r"(?<![A-Za-z0-9_.])(ETF_[A-Z_]+)\(", formula))
+    prefix = {"classic": "", "lite": "_xldudf_", "server": "_xldudf_XLWINGS_"}[host]
+    assert names and all(n.startswith(prefix + "ETF_") for n in names), sorted(names)[:5]
+
+
 def _same(a, b, rel=1e-9) -> bool:
     if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
         return math.isclose(a, b, rel_tol=rel, abs_tol=1e-15)
@@ -103,10 +122,15 @@ def book():
     return compute_template()
 
 
+@pytest.fixture(scope="module", params=HOSTS)
+def host(request) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def built(book, tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("built") / DEFAULT_FILENAME
-    write_workbook(book, path)
+def built(book, host, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("built") / WORKBOOK_FILES[host]
+    write_workbook(book, path, host=host)
     return path
 
 
@@ -119,11 +143,14 @@ def cells(built):
 # layout
 # ----------------------------------------------------------------------------------------
 
-def test_sheets_are_in_order_with_the_xlwings_conf_sheet(built):
+def test_sheets_are_in_order_with_the_xlwings_conf_sheet_for_classic_xlwings(built, host):
     wb = openpyxl.load_workbook(built)
-    assert wb.sheetnames == list(SHEETS.values())
-    conf = wb[SHEETS["conf"]]
-    assert (conf["A1"].value, conf["B1"].value) == ("UDF Modules", "xlwings_udfs.functions")
+    if host == "classic":
+        assert wb.sheetnames == list(SHEETS.values())
+        conf = wb[SHEETS["conf"]]
+        assert (conf["A1"].value, conf["B1"].value) == ("UDF Modules", "xlwings_udfs.functions")
+    else:  # the Office.js hosts do not read it
+        assert wb.sheetnames == [v for k, v in SHEETS.items() if k != "conf"]
     assert wb.active.title == SHEETS["start"]
 
 
@@ -131,10 +158,10 @@ def test_defined_names_point_at_the_data_and_the_inputs(built, book):
     wb = openpyxl.load_workbook(built)
     names = {n: wb.defined_names[n].attr_text for n in wb.defined_names}
     n = len(book.data.dates)
-    assert names["DATES"] == f"Data!$A$6:$A${5 + n}"
-    assert names["NAV_SYN_SP500A"] == f"Data!$B$6:$B${5 + n}"
-    assert names["BENCH_SYN_SP500A"] == f"Data!$C$6:$C${5 + n}"
-    assert names["VOLUME_SYN_GOLDB"].startswith("Data!$AK$6:")
+    assert names["DATES"] == f"Data!$A$2:$A${1 + n}"
+    assert names["NAV_SYN_SP500A"] == f"Data!$B$2:$B${1 + n}"
+    assert names["BENCH_SYN_SP500A"] == f"Data!$C$2:$C${1 + n}"
+    assert names["VOLUME_SYN_GOLDB"].startswith("Data!$AK$2:")
     for ticker in book.data.tickers:
         key = ticker.replace("-", "_")
         assert {f"NAV_{key}", f"BENCH_{key}", f"PRICE_{key}", f"VOLUME_{key}"} <= set(names)
@@ -144,8 +171,8 @@ def test_defined_names_point_at_the_data_and_the_inputs(built, book):
     assert names["FUND_LIST"] == "'Fund Comparison'!$A$6:$A$14"
 
 
-def test_formulas_call_the_excel_functions_on_named_ranges(cells):
-    formulas = _formulas(cells)
+def test_formulas_call_the_excel_functions_on_named_ranges(cells, host):
+    formulas = {k: (_as_classic(f), v) for k, (f, v) in _formulas(cells).items()}
     texts = [f for f, _ in formulas.values()]
     called = set(re.findall(r"\b(ETF_[A-Z_]+)\(", " ".join(texts)))
     assert called <= set(functions.__all__)
@@ -170,7 +197,7 @@ def test_every_comparison_figure_is_the_value_of_its_excel_function(cells, built
     """No cell re-derives a figure from others: one definition per figure, in Python."""
     for (sheet, a1), (formula, _) in _formulas(cells).items():
         if sheet == SHEETS["comparison"]:
-            assert re.fullmatch(r"=ETF_[A-Z_]+\([^()]*\)", formula), f"{a1}: {formula}"
+            assert re.fullmatch(r"=ETF_[A-Z_]+\([^()]*\)", _as_classic(formula)), f"{a1}: {formula}"
     ws = openpyxl.load_workbook(built)[SHEETS["comparison"]]
     for c, key in enumerate(Layout.COMP_COLS):
         if key in FIGURES:
@@ -209,7 +236,7 @@ def test_formats_validation_and_panes(built):
     assert "$" in total["D13"].number_format and "(" in total["D13"].number_format
     assert total["E13"].number_format == "0.00%"
     assert comp.freeze_panes == "C6"
-    assert wb[SHEETS["data"]].freeze_panes == "B6"
+    assert wb[SHEETS["data"]].freeze_panes == "B2"
     lists = {str(dv.sqref): dv.formula1 for ws in (total, whatif) for dv in ws.data_validations.dataValidation
              if dv.type == "list"}
     assert lists["B4"] == "FUND_LIST"
@@ -269,20 +296,37 @@ def test_chart_series_is_the_cumulative_tracking_difference(book):
 # the committed workbook, and writing safely
 # ----------------------------------------------------------------------------------------
 
-def test_committed_workbook_matches_the_builder(cells):
-    assert COMMITTED.exists(), f"{COMMITTED} is missing; {REBUILD}"
-    committed = _cells(COMMITTED)
-    assert committed.keys() == cells.keys(), f"cells differ; {REBUILD}"
+def test_committed_workbook_matches_the_builder(cells, host):
+    committed_path = WORKBOOKS / WORKBOOK_FILES[host]
+    assert committed_path.exists(), f"{committed_path} is missing; {rebuild(host)}"
+    committed = _cells(committed_path)
+    assert committed.keys() == cells.keys(), f"cells differ; {rebuild(host)}"
     for where, (formula, value) in cells.items():
         c_formula, c_value = committed[where]
-        assert c_formula == formula or _same(c_formula, formula), f"{where}: formula differs; {REBUILD}"
-        assert _same(c_value, value), f"{where}: {c_value!r} != {value!r}; {REBUILD}"
+        assert c_formula == formula or _same(c_formula, formula), f"{where}: formula differs; {rebuild(host)}"
+        assert _same(c_value, value), f"{where}: {c_value!r} != {value!r}; {rebuild(host)}"
 
 
-def test_committed_names_match_the_builder(built):
-    a, b = openpyxl.load_workbook(COMMITTED), openpyxl.load_workbook(built)
+def test_committed_names_match_the_builder(built, host):
+    a, b = openpyxl.load_workbook(WORKBOOKS / WORKBOOK_FILES[host]), openpyxl.load_workbook(built)
     assert {n: a.defined_names[n].attr_text for n in a.defined_names} == \
-        {n: b.defined_names[n].attr_text for n in b.defined_names}, REBUILD
+        {n: b.defined_names[n].attr_text for n in b.defined_names}, rebuild(host)
+
+
+def test_whole_columns_of_the_data_sheet_give_the_named_ranges_figures(book):
+    """The Data sheet is one header row and the data: B:B works as well as NAV_SYN_SP500A."""
+    ws = openpyxl.load_workbook(WORKBOOKS / DEFAULT_FILENAME, data_only=True)[SHEETS["data"]]
+    blank_rows = 1_048_576 - ws.max_row
+
+    def whole(col):  # a whole column as a host passes it: header, values, then blank rows
+        cells = [[_serial(c.value)] for c in next(ws.iter_cols(min_col=col, max_col=col))]
+        return cells + [[None]] * blank_rows
+
+    lay = book.layout
+    for j in (0, book.data.tickers.index("SYN-EMA")):
+        nav, bench = whole(lay.data_col(j, 0) + 1), whole(lay.data_col(j, 1) + 1)
+        got = functions.ETF_HOLDING_COST(nav, bench, whole(1))
+        assert got == pytest.approx(book.comparison[j].value("holding_cost"), rel=1e-12)
 
 
 def test_an_existing_file_is_not_overwritten_without_force(tmp_path):
@@ -300,7 +344,7 @@ def test_a_failed_write_leaves_the_original_and_no_temporary_file(tmp_path, monk
     path.write_bytes(b"mine")
     small = compute_template(funds=1, rows=300)
 
-    def broken(book, tmp):
+    def broken(book, tmp, *host):
         Path(tmp).write_bytes(b"half a workbook")
         raise OSError(28, "No space left on device")
 
@@ -339,18 +383,35 @@ def test_cost_inputs_reach_the_named_cells(tmp_path):
 # live evaluation with the formulas package (slow: builds a graph of every cell)
 # ----------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def evaluated():
+_EVALUATIONS: dict = {}
+
+
+def _evaluation(host: str):
+    """The committed copy for ``host`` loaded into ``formulas`` and calculated, once a run."""
     from workbook_eval import Evaluation
 
-    return Evaluation(COMMITTED)
+    if host not in _EVALUATIONS:
+        _EVALUATIONS[host] = Evaluation(WORKBOOKS / WORKBOOK_FILES[host])
+    return _EVALUATIONS[host]
+
+
+@pytest.fixture(scope="module")
+def evaluated(host):
+    return _evaluation(host)
+
+
+@pytest.fixture(scope="module")
+def evaluated_server():
+    """Recalculation after changed inputs is checked on one copy: the cells are the same in
+    all three, and the Server's is the one whose function names differ the most."""
+    return _evaluation("server")
 
 
 @pytest.mark.slow
 def test_every_formula_recomputes_to_its_cached_value(evaluated):
     from workbook_eval import is_error
 
-    committed = _formulas(_cells(COMMITTED))
+    committed = _formulas(_cells(evaluated.path))
     assert len(committed) > 500
     for (sheet, a1), (formula, cached) in committed.items():
         got = evaluated[(sheet, a1)]
@@ -376,7 +437,8 @@ def _tc_cells(lay: Layout, j: int) -> list[tuple[str, str]]:
 
 
 @pytest.mark.slow
-def test_changing_holding_years_and_an_expense_ratio_recomputes_total_cost(evaluated, book):
+def test_changing_holding_years_and_an_expense_ratio_recomputes_total_cost(evaluated_server, book):
+    evaluated = evaluated_server
     lay, comp = book.layout, book.comparison_frame()
     r, c = lay.tc_input("HOLDING_YEARS")
     ema = list(comp.index).index("SYN-EMA")
@@ -398,7 +460,8 @@ def test_changing_holding_years_and_an_expense_ratio_recomputes_total_cost(evalu
 
 
 @pytest.mark.slow
-def test_choosing_another_fund_recomputes_what_if_and_the_chart(evaluated, book):
+def test_choosing_another_fund_recomputes_what_if_and_the_chart(evaluated_server, book):
+    evaluated = evaluated_server
     lay, comp = book.layout, book.comparison_frame()
     sheet, chart = SHEETS["whatif"], SHEETS["chart"]
     new = evaluated.calculate({(sheet, address(lay.wi_row("fund"), 1)): "SYN-GOLDA"})

@@ -2,7 +2,8 @@
 
 ``formulas`` parses and computes Excel formulas in Python. The ``ETF_`` functions are
 registered into it (before a workbook is loaded: a function registered later is #NAME?)
-under their plain name and the ``_XLUDF.`` / ``_XLFN.`` prefixes files may carry. Each is
+under the names each host's copy of the template stores (``ETF_BETA``, ``_xldudf_ETF_BETA``,
+``_xldudf_XLWINGS_ETF_BETA``) and the ``_XLUDF.`` / ``_XLFN.`` prefixes files may carry. Each is
 passed what a host passes: ranges as 2-D lists with blanks as None and error cells as their
 error text; it returns a cell value, or a 2-D list that becomes an array (so that INDEX,
 TRANSPOSE and spilling work on it).
@@ -89,10 +90,14 @@ def register_functions() -> None:
         return
     from xlwings_udfs import functions
 
+    from xlwings_udfs.template.naming import stored_name
+
     table = formulas.get_functions()
     for name in functions.__all__:
         wrapped = _wrap(getattr(functions, name))
-        for key in (name, "_XLUDF." + name, "_XLFN." + name):
+        # As classic xlwings, xlwings Lite and xlwings Server (default namespace) store them.
+        hosts = {stored_name(name, host) for host in ("classic", "lite", "server")}
+        for key in (*hosts, "_XLUDF." + name, "_XLFN." + name):
             table[key.upper()] = wrapped
     _REGISTERED = True
 

@@ -47,8 +47,8 @@ def chart_rows(n_rows: int) -> list[int]:
 class Layout:
     """Where everything sits (zero-based rows and columns)."""
 
-    # Data: title, note, blank, fund header, field header, then one row per date.
-    DATA_FUND_ROW, DATA_FIELD_ROW, DATA_FIRST = 3, 4, 5
+    # Data: one header row, then one row per date (whole-column references work).
+    DATA_HEADER_ROW, DATA_FIRST = 0, 1
     # Fund Comparison: title, subtitle, blank, group header, column header, one row per fund.
     COMP_GROUP_ROW, COMP_HEADER_ROW, COMP_FIRST = 3, 4, 5
     COMP_COLS = (

@@ -16,7 +16,7 @@ from .layout import CHART_COLUMNS, DATA_FIELDS, SHEETS, WHATIF_SIZES, WHATIF_YEA
 __all__ = ["start", "data", "comparison", "total", "whatif", "chart_data", "conf"]
 
 
-def start(wb, ws, book: TemplateBook, fmt) -> None:
+def start(wb, ws, book: TemplateBook, fmt, host: str, namespace: str) -> None:
     from .. import functions as F
 
     ws.hide_gridlines(2)
@@ -27,7 +27,7 @@ def start(wb, ws, book: TemplateBook, fmt) -> None:
     shown = [k for k in (*book.layout.COMP_COLS, *book.layout.TC_COLS) if k in FIGURES]
     figures = [(FIGURES[k].label, FIGURES[k].definition) for k in dict.fromkeys(shown)]
     lines = T.start_sheet(book.version, len(book.data.funds), f"{d[0]:%Y-%m-%d}", f"{d[-1]:%Y-%m-%d}",
-                          figures)
+                          figures, host, namespace)
     r = 1
     for style, content in lines:
         if style == "title":
@@ -55,33 +55,34 @@ def start(wb, ws, book: TemplateBook, fmt) -> None:
             ws.write_string(r, 1, content, fmt.term)
             # Only the package version: the rest of ETF_VERSION() describes the machine.
             table = F.ETF_VERSION()
-            ws.write_formula(r, 2, "=INDEX(ETF_VERSION(),1,2)", fmt.mono, S.cached(table[0][1]))
+            S.formula(ws, r, 2, Cell("=INDEX(ETF_VERSION(),1,2)", table[0][1]), fmt.mono)
         r += 1
     ws.activate()
 
 
 def data(wb, ws, book: TemplateBook, fmt) -> None:
+    # One header row, then the data: a whole column (B:B) is a header and values, which the
+    # functions read like the named range below the header.
     lay, block = book.layout, book.data
-    ws.write_string(0, 0, f"Daily data: {len(block.funds)} sample funds, "
-                          f"{block.dates[0]:%Y-%m-%d} to {block.dates[-1]:%Y-%m-%d}", fmt.title)
-    ws.set_row(0, 24)
-    ws.write_string(1, 0, T.DATA_NOTE, fmt.note)
-    ws.write_string(lay.DATA_FIELD_ROW, 0, "Date", fmt.header_left)
-    ws.write_blank(lay.DATA_FUND_ROW, 0, None, fmt.group)
+    ws.write_string(lay.DATA_HEADER_ROW, 0, "Date", fmt.header_left)
+    ws.write_comment(lay.DATA_HEADER_ROW, 0,
+                     f"Daily data of {len(block.funds)} sample funds, {block.dates[0]:%Y-%m-%d} to "
+                     f"{block.dates[-1]:%Y-%m-%d}. {T.DATA_NOTE}",
+                     {"x_scale": 2.2, "y_scale": 1.4, "font_name": S.FONT})
     ws.set_column(0, 0, 11)
     for r, serial in enumerate(block.serials):
         ws.write_number(lay.DATA_FIRST + r, 0, serial, fmt.date)
     for j, f in enumerate(block.funds):
         c0 = lay.data_col(j, 0)
-        S.merged_text(ws, lay.DATA_FUND_ROW, c0, lay.DATA_FUND_ROW, c0 + 3, f.ticker, fmt.group)
         for k, (prefix, label) in enumerate(DATA_FIELDS):
             c = c0 + k
-            ws.write_string(lay.DATA_FIELD_ROW, c, label, fmt.header)
+            ws.write_string(lay.DATA_HEADER_ROW, c, f"{f.ticker} {label}", fmt.header)
             cf = fmt.volume if prefix == "VOLUME" else fmt.level
             for r, v in enumerate(f.series(prefix)):
                 S.put(ws, lay.DATA_FIRST + r, c, None if math.isnan(v) else float(v), cf)
         ws.set_column(c0, c0 + 2, 11)
         ws.set_column(c0 + 3, c0 + 3, 13)
+    ws.set_row(lay.DATA_HEADER_ROW, 32)
     ws.freeze_panes(lay.DATA_FIRST, 1)
 
 

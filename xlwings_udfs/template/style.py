@@ -3,6 +3,8 @@ every sheet uses (a value, a formula with its cached result, a wrapped text bloc
 scales)."""
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 from types import SimpleNamespace
 from typing import Any
@@ -11,9 +13,10 @@ import xlsxwriter
 
 from ..analytics.figures import FIGURES, excel_format
 from .cells import Cell
+from .naming import DEFAULT_NAMESPACE, check_host, check_namespace, for_host
 
 __all__ = ["FONT", "formats", "figure_formats", "put", "cached", "formula", "merged_text", "text_block",
-           "cost_scale", "size_scale", "rows_for"]
+           "cost_scale", "size_scale", "rows_for", "host_names"]
 
 _RED, _WHITE, _ORANGE = "#F8696B", "#FFFFFF", "#F4B183"
 _BLUE_DARK, _BLUE, _BLUE_LIGHT, _GREY = "#1F3864", "#BDD7EE", "#DDEBF7", "#595959"
@@ -93,9 +96,26 @@ def cached(value: Any) -> Any:
     return float(value)
 
 
+# The host the workbook being written is for: its formulas call the ETF_ functions by the
+# names that host binds (naming.for_host). Set by the writer for the duration of one write.
+_host: contextvars.ContextVar[tuple[str, str]] = contextvars.ContextVar("template_host",
+                                                                        default=("classic", DEFAULT_NAMESPACE))
+
+
+@contextlib.contextmanager
+def host_names(host: str, namespace: str = DEFAULT_NAMESPACE):
+    """Write formulas with the function names of ``host`` inside the block."""
+    token = _host.set((check_host(host), check_namespace(namespace)))
+    try:
+        yield
+    finally:
+        _host.reset(token)
+
+
 def formula(ws, r: int, c: int, cell: Cell, fmt=None) -> None:
-    """A formula with its cached result (what Excel and LibreOffice show until recalculated)."""
-    ws.write_formula(r, c, cell.formula, fmt, cached(cell.value))
+    """A formula with its cached result (what Excel and LibreOffice show until recalculated),
+    its ETF_ calls spelled for the host being written."""
+    ws.write_formula(r, c, for_host(cell.formula, *_host.get()), fmt, cached(cell.value))
 
 
 def merged_text(ws, r1, c1, r2, c2, s: str, fmt) -> None:

@@ -4,17 +4,23 @@ Kept apart from the layout code so the wording can be edited without touching it
 """
 from __future__ import annotations
 
+from .naming import WORKBOOK_FILES
+
 __all__ = ["start_sheet", "COMPARISON_NOTES", "COMPARISON_FOOTER", "TOTAL_COST_NOTES",
            "TOTAL_COST_FOOTER", "WHATIF_FOOTER", "DATA_NOTE", "CHART_NOTE"]
 
 
+_HOST_NAMES = {"classic": "classic xlwings", "lite": "xlwings Lite", "server": "xlwings Server"}
+
+
 def start_sheet(version: str, n_funds: int, first: str, last: str,
-                figures: list[tuple[str, str]]) -> list[tuple[str, object]]:
+                figures: list[tuple[str, str]], host: str, namespace: str) -> list[tuple[str, object]]:
     """The Start sheet as (style, content) lines; a "def" line's content is (term, text).
 
     ``figures`` are the (label, definition) pairs of the figures the workbook shows, from
-    the registry of figures.
+    the registry of figures; ``host`` and ``namespace`` say which host this copy is for.
     """
+    files = WORKBOOK_FILES
     return [
         ("title", "ETF cost analytics"),
         ("subtitle", "What an ETF really costs its holders: noise-robust holding cost and "
@@ -41,29 +47,42 @@ def start_sheet(version: str, n_funds: int, first: str, last: str,
         ("def", ("What-If", "For one fund chosen from the drop-down: the cost over holding "
                  "periods and trade sizes, and a chart of its cumulative tracking difference "
                  "with the holding-cost trend.")),
-        ("def", ("Data", "The daily series, one block per fund: NAV, benchmark level, market "
-                 "price, volume; dates in column A. Defined names: DATES, and NAV_, BENCH_, "
-                 "PRICE_, VOLUME_ followed by the ticker with - written as _ (NAV_SYN_EMA).")),
+        ("def", ("Data", "The daily series under one header row, so that whole columns (B:B) "
+                 "work too: dates in column A, then per fund its NAV, benchmark level, market "
+                 "price and volume. Defined names: DATES, and NAV_, BENCH_, PRICE_, VOLUME_ "
+                 "followed by the ticker with - written as _ (NAV_SYN_EMA). Prefer them to whole "
+                 "columns on xlwings Server, where every cell of a range travels to the server.")),
         ("def", ("Chart Data", "The series behind the chart (formulas; nothing to enter).")),
-        ("def", ("xlwings.conf", "Tells classic xlwings which Python module holds the "
-                 "functions (UDF Modules: xlwings_udfs.functions).")),
-        ("h", "Connect Python: pick the host you use"),
+        *([("def", ("xlwings.conf", "Tells classic xlwings which Python module holds the "
+                    "functions (UDF Modules: xlwings_udfs.functions)."))] if host == "classic" else []),
+        ("h", "Connect Python: pick the host you use, and its copy of this workbook"),
+        ("p", f"This copy is for {_HOST_NAMES[host]}"
+              + (f" with the namespace {namespace}" if host == "server" else "")
+              + ". Excel binds each formula by the function name stored in the file, and the "
+              "three hosts name the functions differently, so each has its own copy, with the "
+              f"same numbers: {files['classic']} for classic xlwings, {files['lite']} for "
+              f"xlwings Lite, {files['server']} for xlwings Server."),
         ("def", ("Classic xlwings", "Desktop Excel on Windows, with Python on the same machine "
-                 "(on a Mac, use xlwings Lite or Server). Errors show as a message in the cell.\n"
+                 "(on a Mac, use xlwings Lite or Server). Errors show as a message in the cell. "
+                 f"Open {files['classic']}.\n"
                  "1. In a copy of this project: pip install . then: xlwings addin install\n"
                  "2. Once: File > Options > Trust Center > Macro Settings > Trust access to the "
                  "VBA project object model.\n"
-                 "3. Open this workbook, save it as .xlsm, click Import Functions on the xlwings "
+                 "3. Open the workbook, save it as .xlsm, click Import Functions on the xlwings "
                  "tab. The xlwings.conf sheet names the module; add an Interpreter_Win row "
                  "there to choose a Python.")),
         ("def", ("xlwings Lite", "Free; Python runs inside Excel (Windows, macOS, the web), "
                  "nothing to install locally. Errors, and too little data, show as #VALUE! "
-                 "with the reason on hover.\n"
+                 f"with the reason on hover. Open {files['lite']}.\n"
                  "1. Home > Add-ins: search xlwings, add xlwings Lite.\n"
                  "2. In its editor: add the package (a pure-Python wheel of this project) to "
                  "requirements.txt, and write in main.py: from xlwings_udfs.functions import *")),
         ("def", ("xlwings Server", "Your own server, reached by Excel over HTTPS (Office.js). "
-                 "Errors show as in xlwings Lite.\n"
+                 f"Errors show as in xlwings Lite. Open {files['server']}: it calls the functions "
+                 "in the namespace XLWINGS, the server's default in production. Another "
+                 "namespace (XLWINGS_FUNCTIONS_NAMESPACE) or a non-production environment "
+                 "(XLWINGS_ENVIRONMENT=dev makes it XLWINGS_DEV) needs its own copy: "
+                 "etf-analytics template --host server --namespace XLWINGS_DEV --out FILE.\n"
                  "1. pip install xlwings-server and this project, then: xlwings-server init "
                  "FOLDER\n"
                  "2. In FOLDER/custom_functions/functions.py write: from xlwings_udfs.functions "
@@ -99,8 +118,9 @@ def start_sheet(version: str, n_funds: int, first: str, last: str,
     ]
 
 
-DATA_NOTE = ("Levels, not returns, one block per fund; blank = no value. Defined names: DATES "
-             "and NAV_, BENCH_, PRICE_, VOLUME_ + ticker (NAV_SYN_EMA = the NAV of SYN-EMA).")
+DATA_NOTE = ("Levels, not returns, four columns per fund; blank = no value. Defined names: "
+             "DATES and NAV_, BENCH_, PRICE_, VOLUME_ + ticker (NAV_SYN_EMA = the NAV of SYN-EMA). "
+             "One header row, then data: whole-column references such as B:B work.")
 
 #: Header notes of the columns that are not figures (a figure's note is its definition).
 COMPARISON_NOTES = {

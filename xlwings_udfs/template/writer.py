@@ -17,6 +17,7 @@ from . import style as S
 from .compute import TemplateBook
 from .files import close_workbook, write_atomically
 from .layout import SHEETS
+from .naming import DEFAULT_NAMESPACE, check_host, check_namespace
 
 __all__ = ["write_workbook"]
 
@@ -28,7 +29,7 @@ _CALC_ID = 191029
 _FIXED_DATE = _dt.datetime(2025, 1, 1)  # document properties: the same bytes for the same content
 
 
-def _write(book: TemplateBook, path: Path) -> None:
+def _write(book: TemplateBook, path: Path, host: str = "classic", namespace: str = DEFAULT_NAMESPACE) -> None:
     wb = xlsxwriter.Workbook(str(path), {"use_future_functions": True, "strings_to_formulas": False,
                                          "strings_to_urls": False, "strings_to_numbers": False})
     wb.calc_on_load = False
@@ -37,22 +38,37 @@ def _write(book: TemplateBook, path: Path) -> None:
                        "author": "xlwings-etf-analytics", "created": _FIXED_DATE,
                        "comments": f"Built by xlwings-etf-analytics {book.version}"})
     fmt = S.formats(wb)
-    sheets = {key: wb.add_worksheet(name) for key, name in SHEETS.items()}
+    # The xlwings.conf sheet tells classic xlwings where the functions are; the Office.js
+    # hosts do not read it.
+    sheets = {key: wb.add_worksheet(name) for key, name in SHEETS.items() if key != "conf" or host == "classic"}
     for name, target in book.names.items():
         wb.define_name(name, "=" + target)
-    sheets_.start(wb, sheets["start"], book, fmt)
+    sheets_.start(wb, sheets["start"], book, fmt, host, namespace)
     sheets_.comparison(wb, sheets["comparison"], book, fmt)
     sheets_.total(wb, sheets["total"], book, fmt)
     sheets_.whatif(wb, sheets["whatif"], book, fmt)
     sheets_.data(wb, sheets["data"], book, fmt)
     sheets_.chart_data(wb, sheets["chart"], book, fmt)
-    sheets_.conf(wb, sheets["conf"], book, fmt)
+    if "conf" in sheets:
+        sheets_.conf(wb, sheets["conf"], book, fmt)
     for key in ("comparison", "total", "whatif"):  # the tables print one page wide
         sheets[key].set_landscape()
         sheets[key].fit_to_pages(1, 0)
     close_workbook(wb)
 
 
-def write_workbook(book: TemplateBook, path, force: bool = False) -> Path:
-    """Write ``book`` to ``path`` atomically; an existing file is replaced only with ``force``."""
-    return write_atomically(path, lambda tmp: _write(book, tmp), force=force)
+def write_workbook(book: TemplateBook, path, force: bool = False, host: str = "classic",
+                   namespace: str = DEFAULT_NAMESPACE) -> Path:
+    """Write ``book`` to ``path`` atomically; an existing file is replaced only with ``force``.
+
+    ``host`` (``"classic"``, ``"lite"`` or ``"server"``) decides how every ETF_ call is
+    spelled, and ``namespace`` the Server's namespace (:mod:`.naming`); the cached values are
+    the same for every host.
+    """
+    host, namespace = check_host(host), check_namespace(namespace)
+
+    def write(tmp: Path) -> None:
+        with S.host_names(host, namespace):
+            _write(book, tmp, host, namespace)
+
+    return write_atomically(path, write, force=force)
