@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+import xlsxwriter
 
 from xlwings_udfs import cli
 from xlwings_udfs.analytics import tracking_stats
@@ -253,24 +254,36 @@ def test_universe_prints_a_summary_without_out(capsys, panel):
     assert "SYN-SP500A" in out and "EHC" in out and "TOO-SHORT" in err
 
 
-def test_universe_progress_bar_on_a_terminal(capsys, panel, tmp_path, monkeypatch):
-    monkeypatch.setattr(cli, "PROGRESS_FROM", 2)
+@pytest.fixture
+def many_funds(tmp_path, universe) -> Path:
+    """Enough funds for a progress bar: one sample fund's first year under many names."""
+    year = universe[universe.fund == "SYN-EMA"].head(260)
+    path = tmp_path / "many.csv"
+    pd.concat([year.assign(fund=f"F{k:02d}") for k in range(cli.PROGRESS_FROM)]).to_csv(path, index=False)
+    return path
+
+
+def test_universe_progress_bar_on_a_terminal(capsys, many_funds, tmp_path, monkeypatch):
     monkeypatch.setenv("FORCE_COLOR", "1")
     monkeypatch.setenv("TTY_COMPATIBLE", "1")
-    code, _, err = run(capsys, "universe", str(panel), "--out", str(tmp_path / "p.csv"))
+    code, _, err = run(capsys, "universe", str(many_funds), "--out", str(tmp_path / "p.csv"))
     assert code == 0, err
-    assert len(pd.read_csv(tmp_path / "p.csv")) == 4
+    assert "Funds" in err and f"/{cli.PROGRESS_FROM}" in err
+    assert len(pd.read_csv(tmp_path / "p.csv")) == cli.PROGRESS_FROM
+    code, _, err = run(capsys, "universe", str(many_funds), "--out", str(tmp_path / "q.csv"),
+                       "--no-progress")
+    assert code == 0 and "Funds" not in err
 
 
 def test_universe_failed_write_keeps_the_original(capsys, panel, tmp_path, monkeypatch):
     out = tmp_path / "u.xlsx"
     out.write_bytes(b"last week's results")
 
-    def broken(result, tmp):
-        Path(tmp).write_bytes(b"partial")
+    def disk_full(workbook):
+        Path(workbook.filename).write_bytes(b"partial")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(cli, "_write_universe_xlsx", broken)
+    monkeypatch.setattr(xlsxwriter.Workbook, "close", disk_full)
     code, _, err = run(capsys, "universe", str(panel), "--out", str(out), "--force")
     assert code == cli.EXIT_WRITE
     assert_one_line_error(err)
