@@ -68,6 +68,7 @@ def test_help_exits_zero_and_explains(capsys, command):
     code, out, _ = run(capsys, *command, "--help")
     assert code == 0
     assert "usage: etf-analytics" in out and "exit codes" in out
+    assert "5 internal error" in out
 
 
 def test_version(capsys):
@@ -204,7 +205,7 @@ def test_analyze_with_named_columns_and_no_dates(capsys, tmp_path, universe):
 @pytest.mark.parametrize("content, needle", [
     (None, "no such file"),
     ("date,price\n2024-01-02,1\n", "no fund levels column"),
-    ("date,nav,index\n2024-01-02,1,1\n2024-01-03,abc,1\n", "'abc' on line 3"),
+    ("date,nav,index\n2024-01-02,1,1\n2024-01-03,abc,1\n", "column 'nav': 1 non-numeric value(s) ('abc'), first at line 3"),
     ("date,nav,index\n2024-01-02,1,1\nnot a date,1,1\n", "not dates"),
     ("date,nav,index\n2024-01-02,1,1\n2024-01-03,1.01,1\n", "returns"),
     ("", "not a readable CSV file"),
@@ -217,6 +218,88 @@ def test_analyze_bad_input_is_one_line_with_code_1(capsys, tmp_path, content, ne
     assert code == cli.EXIT_DATA
     assert_one_line_error(err)
     assert needle in err
+
+
+def _levels(n: int) -> list[tuple[str, float, float]]:
+    return [(f"{pd.Timestamp('2024-01-02') + pd.offsets.BDay(k):%Y-%m-%d}", 100 + 0.1 * k, 100 + 0.101 * k)
+            for k in range(n)]
+
+
+def _swap(rows: list, i: int) -> list:
+    rows = list(rows)
+    rows[i], rows[i + 1] = rows[i + 1], rows[i]
+    return rows
+
+
+@pytest.mark.parametrize("rows, needle", [
+    # found while reading the file
+    ([("2024-01-02", "1", "1"), ("2024-01-03", "x", "1")], "column 'Fund NAV': 1 non-numeric value(s) ('x'), first at line 3"),
+    # found by the analytics, said with the file's column and line
+    (_swap(_levels(40), 5), "column 'Day': dates must be in ascending order (2024-01-09 after 2024-01-10), first at line 8"),
+    ([*_levels(40)[:10], ("2024-01-15", "inf", "101")], "column 'Fund NAV': 1 infinite value, first at line 12"),
+    (_levels(5), "column 'Fund NAV': 4 returns on dates both series have"),
+    ([("2024-01-02T00:00+01:00", 1, 1), ("2024-01-03", 1, 1)],
+     "column 'Day': dates in different time zones ('2024-01-03', after '2024-01-02T00:00+01:00'), first at line 3"),
+])
+def test_bad_data_names_the_column_and_the_line(capsys, tmp_path, rows, needle):
+    path = tmp_path / "f.csv"
+    path.write_text("Day,Fund NAV,Benchmark\n" + "".join(f"{d},{n},{i}\n" for d, n, i in rows))
+    code, _, err = run(capsys, "analyze", str(path), "--fund", "Fund NAV", "--dates", "day")
+    assert code == cli.EXIT_DATA
+    assert_one_line_error(err)
+    assert f"etf-analytics: error: {path}: {needle}" in err
+
+
+def test_a_bad_option_value_names_the_option(capsys, one_fund):
+    code, _, err = run(capsys, "analyze", str(one_fund), "--window", "3")
+    assert code == cli.EXIT_DATA
+    assert_one_line_error(err)
+    assert "error: --window: must be a whole number of returns, at least 30; got 3" in err
+
+
+# ----------------------------------------------------------------------------------------
+# a bug is not bad data
+# ----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def bug(monkeypatch):
+    """An exception from inside the package that says nothing about the input."""
+    def broken(*args, **kwargs):
+        raise ValueError("operands could not be broadcast together\nshapes (3,) (4,)")
+
+    monkeypatch.setattr("xlwings_udfs.analytics.tracking_stats", broken)
+    monkeypatch.delenv("ETF_ANALYTICS_TRACEBACK", raising=False)
+
+
+@pytest.mark.parametrize("command", ["analyze", "universe"])
+def test_an_unexpected_exception_is_an_internal_error(capsys, bug, one_fund, panel, command):
+    code, out, err = run(capsys, command, str(one_fund if command == "analyze" else panel))
+    assert code == cli.EXIT_INTERNAL != cli.EXIT_DATA
+    assert_one_line_error(err)
+    assert "internal error, a bug" in err and "ValueError: operands could not be broadcast together" in err
+    assert "ETF_ANALYTICS_TRACEBACK=1" in err and out == ""
+
+
+def test_the_traceback_of_an_internal_error_on_request(capsys, bug, one_fund, monkeypatch):
+    monkeypatch.setenv("ETF_ANALYTICS_TRACEBACK", "1")
+    with pytest.raises(ValueError, match="broadcast"):
+        cli.main(["analyze", str(one_fund)])
+
+
+def test_the_console_script_reports_a_bug_with_exit_code_5():
+    script = ("import sys, xlwings_udfs.analytics as a\n"
+              "def broken(*args, **kwargs): raise KeyError('fund')\n"
+              "a.tracking_stats = broken\n"
+              "from xlwings_udfs.cli import main\n"
+              "sys.exit(main(sys.argv[1:]))\n")
+    sample = Path(__file__).resolve().parents[1] / "xlwings_udfs" / "data" / "sample_universe.csv"
+    env = {k: v for k, v in __import__("os").environ.items() if k != "ETF_ANALYTICS_TRACEBACK"}
+    proc = subprocess.run([sys.executable, "-c", script, "universe", str(sample)],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 5
+    assert proc.stderr.strip() == ("etf-analytics: error: internal error, a bug in etf-analytics: "
+                                   "unexpected KeyError: 'fund' (run again with "
+                                   "ETF_ANALYTICS_TRACEBACK=1 to see the traceback, and report it)")
 
 
 # ----------------------------------------------------------------------------------------
@@ -302,8 +385,13 @@ def test_universe_with_no_analysable_fund_is_code_1(capsys, tmp_path, universe):
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_demo_with_impossible_inputs_is_one_line_with_code_1(capsys, tmp_path):
-    code, _, err = run(capsys, "demo", "--trade-size", "5", "--out", str(tmp_path / "x.xlsx"))
+@pytest.mark.parametrize("args, needle", [
+    (["--trade-size", "5"], "--commission: 10 a trade is not less than the trade size (5)"),
+    (["--years", "0.001"], "--years: 0.001 years is shorter than a day"),
+    (["--half-spread", "0.6"], "--half-spread: 0.6 is implausibly large"),
+])
+def test_demo_with_impossible_inputs_is_one_line_with_code_1(capsys, tmp_path, args, needle):
+    code, out, err = run(capsys, "demo", *args, "--out", str(tmp_path / "x.xlsx"))
     assert code == cli.EXIT_DATA
     assert_one_line_error(err)
-    assert "commission" in err and not (tmp_path / "x.xlsx").exists()
+    assert needle in err and out == "" and not (tmp_path / "x.xlsx").exists()

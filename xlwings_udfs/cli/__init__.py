@@ -10,10 +10,10 @@ Commands
 ``universe``  every figure for many funds from a long panel CSV (one row per fund and date),
               written to CSV or .xlsx.
 
-Exit codes: 0 success; 1 bad input data (the message says which column and row); 2 a usage
+Exit codes: 0 success; 1 bad input data (the message says which column and line); 2 a usage
 error (unknown option, missing argument); 3 the output file exists (add ``--force``); 4 the
-output could not be written; 130 interrupted. Errors are one line on stderr, never a
-traceback.
+output could not be written; 5 an internal error, that is a bug (``ETF_ANALYTICS_TRACEBACK=1``
+shows its traceback); 130 interrupted. Errors are one line on stderr, never a traceback.
 
 Modules: :mod:`.parser` (the options), :mod:`.files` (reading input files), :mod:`.fund`
 (a fund's figures), :mod:`.render` (terminal tables), :mod:`.output` (files written),
@@ -27,12 +27,15 @@ import os
 import sys
 from typing import Sequence
 
-from .errors import (EXIT_DATA, EXIT_EXISTS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXIT_WRITE, PROG,
-                     CliError)
+from .errors import (EXIT_DATA, EXIT_EXISTS, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE,
+                     EXIT_WRITE, PROG, CliError)
 from .parser import PROGRESS_FROM, build_parser
 
 __all__ = ["main", "EXIT_OK", "EXIT_DATA", "EXIT_USAGE", "EXIT_EXISTS", "EXIT_WRITE",
-           "EXIT_INTERRUPTED", "PROGRESS_FROM"]
+           "EXIT_INTERNAL", "EXIT_INTERRUPTED", "PROGRESS_FROM"]
+
+#: The environment variable that lets an internal error show its traceback.
+TRACEBACK_VARIABLE = "ETF_ANALYTICS_TRACEBACK"
 
 #: The module and function that run each command.
 _COMMANDS = {"demo": ("sample", "demo"), "template": ("sample", "template"),
@@ -59,9 +62,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader went away (| head): nothing left to say
         return EXIT_OK
-    except Exception as err:  # a bug: still one line, with what to report
-        if os.environ.get("ETF_ANALYTICS_TRACEBACK"):
+    except Exception as err:
+        if _is_input_error(err):  # a bad option value, or a bad input not in a file
+            print(f"{PROG}: error: {err}", file=sys.stderr)
+            return EXIT_DATA
+        if os.environ.get(TRACEBACK_VARIABLE):
             raise
-        print(f"{PROG}: error: unexpected {type(err).__name__}: {err} "
-              "(set ETF_ANALYTICS_TRACEBACK=1 to see where)", file=sys.stderr)
-        return EXIT_DATA
+        print(f"{PROG}: error: {_internal(err)}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _is_input_error(err: Exception) -> bool:
+    """Whether ``err`` is an InputError of the analytics (which --help never loads, and which
+    a failed import of the analytics must not load again)."""
+    errors = sys.modules.get(f"{__package__.rpartition('.')[0]}.analytics.errors")
+    return errors is not None and isinstance(err, errors.InputError)
+
+
+def _internal(err: Exception) -> str:
+    """One line for an unexpected exception: a bug, what it was, and how to see where."""
+    lines = str(err).strip().splitlines()
+    what = f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
+    return (f"internal error, a bug in {PROG}: unexpected {what} "
+            f"(run again with {TRACEBACK_VARIABLE}=1 to see the traceback, and report it)")

@@ -7,9 +7,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import EXIT_OK, CliError, UsageError
+from .errors import EXIT_OK, UsageError
 from .files import read_table
-from .fund import fund_figures
+from .fund import fund_figures, in_file_terms
 from .output import check_out, figures_csv, figures_json, write_text
 from .render import consoles, figures_table
 
@@ -44,7 +44,9 @@ def analyze(args: argparse.Namespace) -> int:
         figures, notes = fund_figures(nav, index, dates, price, volume, args.periods_per_year,
                                       args.window, args.trade_size)
     except InputError as e:
-        raise CliError(f"{csv}: {e} (columns: fund {fund_col!r}, index {index_col!r})") from None
+        columns = {"fund": fund_col, "nav": fund_col, "index": index_col, "dates": date_col,
+                   "price": price_col if with_mi else None, "volume": volume_col if with_mi else None}
+        raise in_file_terms(e, table, columns) from None
     if fmt == "table":
         out.print(figures_table(f"{csv.name}: {fund_col} against {index_col}", figures))
         for note in notes:

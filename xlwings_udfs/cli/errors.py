@@ -1,19 +1,29 @@
 """What can go wrong on the command line, as types: each failure carries its exit code and
 says in one line what went wrong.
 
-Problems with an input file (missing, unreadable, without a column, a bad value) are
-:class:`FileProblem`; an output that exists or cannot be written, :class:`OutputExists` and
-:class:`WriteFailed`; a command line that cannot be run, :class:`UsageError`.
+A bad value is an :class:`~xlwings_udfs.analytics.errors.InputError`, whoever finds it:
+found in an input file it travels as :class:`BadValues`, the file and the InputError in the
+file's own terms (a column of the file, a line of it); a bad option value is an InputError
+naming the option. An input file that cannot be used as a whole (missing, unreadable,
+without a column) is a :class:`FileProblem`; an output that exists or cannot be written,
+:class:`OutputExists` or :class:`WriteFailed`; a command line that cannot be run, a
+:class:`UsageError`. Any other exception that escapes a command is a bug, and is reported
+as one with :data:`EXIT_INTERNAL`.
 """
 from __future__ import annotations
 
 from os import PathLike
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..analytics.errors import InputError
 
 __all__ = ["EXIT_OK", "EXIT_DATA", "EXIT_USAGE", "EXIT_EXISTS", "EXIT_WRITE", "EXIT_INTERRUPTED",
-           "PROG", "CliError", "UsageError", "FileProblem", "OutputExists", "WriteFailed"]
+           "EXIT_INTERNAL", "PROG", "CliError", "UsageError", "FileProblem", "BadValues", "OutputExists",
+           "WriteFailed"]
 
 EXIT_OK = 0
-#: Bad input data: a value, a column or a whole input file.
+#: Bad input: a value of a file or an option, a column or a whole input file.
 EXIT_DATA = 1
 #: A command line that cannot be run: unknown option, missing argument.
 EXIT_USAGE = 2
@@ -21,6 +31,8 @@ EXIT_USAGE = 2
 EXIT_EXISTS = 3
 #: The output could not be written.
 EXIT_WRITE = 4
+#: An unexpected exception: a bug (``ETF_ANALYTICS_TRACEBACK=1`` shows its traceback).
+EXIT_INTERNAL = 5
 EXIT_INTERRUPTED = 130
 
 PROG = "etf-analytics"
@@ -50,6 +62,16 @@ class FileProblem(CliError):
         super().__init__(f"{path}: {problem}")
         self.path = path
         self.problem = problem
+
+
+class BadValues(CliError):
+    """Bad values in an input file: the InputError, its argument a column of the file and
+    its position a line of the file (``axis="line"``)."""
+
+    def __init__(self, path: str | PathLike, error: InputError) -> None:
+        super().__init__(f"{path}: {error.replace(argument=f'column {error.argument!r}')}")
+        self.path = path
+        self.error = error
 
 
 class OutputExists(CliError):

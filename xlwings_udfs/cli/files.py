@@ -2,8 +2,9 @@
 found by name and read as numbers, dates or text.
 
 A file is read as it is written (every value text, nothing interpreted), so that each
-reading says exactly which value of which column, on which line, it could not use. Today a
-file is CSV with a header row; the commands use only :func:`read_table` and the methods of
+reading says exactly which value of which column, on which line, it could not use: a
+:class:`~.errors.BadValues` holding an InputError with the column and the line. Today a file
+is CSV with a header row; the commands use only :func:`read_table` and the methods of
 :class:`Table`, so other formats need only a new reader.
 """
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import FileProblem
+from ..analytics.errors import InputError
+from .errors import BadValues, FileProblem
 
 __all__ = ["Table", "read_table"]
 
@@ -48,6 +50,11 @@ class Table:
     def line(self, position: int) -> int:
         """The line of the file that holds data row ``position`` (0-based; the header is line 1)."""
         return position + 2
+
+    def bad(self, column: str, problem: str, position: int | None = None) -> BadValues:
+        """The error for bad values of ``column``, the first at data row ``position``."""
+        line = None if position is None else self.line(position)
+        return BadValues(self.path, InputError(column, problem, row=line, axis="line"))
 
     def column(self, given: str | None, defaults: Sequence[str], what: str,
                required: bool = True) -> str | None:
@@ -85,21 +92,41 @@ class Table:
         bad = values.isna() & ~blank
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise FileProblem(self.path, f"column {column!r}: {int(bad.sum())} non-numeric value(s), "
-                                         f"first {self.frame[column].iloc[i]!r} on line {self.line(i)}")
+            raise self.bad(column, f"{int(bad.sum())} non-numeric value(s) "
+                                   f"({self.frame[column].iloc[i]!r})", i)
         return values.to_numpy(dtype=float)
 
     def dates(self, column: str) -> pd.DatetimeIndex:
         """A column of dates, in any format pandas recognises; a value that is not one is an
         error with its line."""
         raw = self.frame[column].str.strip()
-        parsed = pd.to_datetime(raw, errors="coerce", format="mixed")
+        try:
+            parsed = pd.to_datetime(raw, errors="coerce", format="mixed")
+        except ValueError as err:  # dates in different time zones
+            raise self._zones(column, raw, err) from None
         bad = parsed.isna()
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise FileProblem(self.path, f"column {column!r}: {int(bad.sum())} value(s) that are not "
-                                         f"dates, first {self.frame[column].iloc[i]!r} on line {self.line(i)}")
+            raise self.bad(column, f"{int(bad.sum())} value(s) that are not dates "
+                                   f"({self.frame[column].iloc[i]!r})", i)
         return pd.DatetimeIndex(parsed)
+
+    def _zones(self, column: str, raw: pd.Series, err: ValueError) -> BadValues:
+        """The error for dates that pandas refuses to put on one axis: the first whose time
+        zone (or lack of one) differs from the first date's."""
+        first = None
+        for i, text in enumerate(raw):
+            try:
+                offset = pd.Timestamp(text).utcoffset()
+            except (ValueError, TypeError):
+                continue
+            if first is None:
+                first = (text, offset)
+            elif offset != first[1]:
+                return self.bad(column, f"dates in different time zones ({text!r}, after "
+                                        f"{first[0]!r})", i)
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        return self.bad(column, f"not readable as dates ({reason})")
 
 
 def read_table(path: str | Path) -> Table:

@@ -9,14 +9,28 @@ from __future__ import annotations
 import argparse
 import math
 import textwrap
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from .errors import PROG, UsageError
 
-__all__ = ["PROGRESS_FROM", "build_parser"]
+if TYPE_CHECKING:
+    from ..analytics.errors import InputError
+
+__all__ = ["OPTIONS", "PROGRESS_FROM", "build_parser", "naming_the_option"]
 
 #: Runs over at least this many funds show a progress bar (on a terminal).
 PROGRESS_FROM = 20
+
+#: The option that sets each argument of the analytics functions.
+OPTIONS = {"trade_size": "--trade-size", "years": "--years", "commission": "--commission",
+           "impact_model": "--impact-model", "half_spread": "--half-spread",
+           "periods_per_year": "--periods-per-year", "window": "--window"}
+
+
+def naming_the_option(err: InputError) -> InputError:
+    """An error about an argument the user set with an option, naming the option."""
+    return err.replace(argument=OPTIONS[err.argument]) if err.argument in OPTIONS else err
 
 
 class _Parser(argparse.ArgumentParser):
@@ -50,7 +64,8 @@ def _non_negative(text: str) -> float:
 
 
 _EPILOG = """exit codes: 0 ok; 1 bad input data; 2 usage error; 3 output exists (use --force);
-4 output not written; 130 interrupted.
+4 output not written; 5 internal error (a bug; ETF_ANALYTICS_TRACEBACK=1 shows where);
+130 interrupted.
 
 Signs: every cost is the investor's return impact (negative costs money); figures are
 fractions shown as percentages."""

@@ -6,8 +6,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .errors import EXIT_OK, CliError
+from .errors import EXIT_OK
 from .output import check_out, write_book
+from .parser import naming_the_option
 from .render import consoles, frame_table
 
 __all__ = ["demo", "template"]
@@ -25,13 +26,16 @@ COMPARISON_TABLES = (
 TOTAL_COST_COLUMNS = ("expense_ratio", "dollars", "annual", "lower", "upper", "beyond_fee")
 
 
-def _compute(fn, **kwargs):
-    from ..analytics import InputError
+def _check(inputs) -> None:
+    """Refuse total-cost inputs that the workbook's ETF_TOTAL_COST would refuse, naming the
+    option, before the sample is computed."""
+    from ..analytics import InputError, total_cost
 
     try:
-        return fn(**kwargs)
-    except InputError as e:
-        raise CliError(str(e)) from None
+        total_cost(inputs.trade_size, inputs.years, inputs.commission, holding_cost=0.0,
+                   impact_model=inputs.impact_model, half_spread=inputs.half_spread)
+    except InputError as err:
+        raise naming_the_option(err) from None
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -41,7 +45,8 @@ def demo(args: argparse.Namespace) -> int:
     path = None if args.no_workbook else check_out(Path(args.out or DEFAULT_FILENAME), args.force)
     inputs = CostInputs(trade_size=args.trade_size, years=args.years, commission=args.commission,
                         impact_model=args.impact_model, half_spread=args.half_spread)
-    book = _compute(compute_template, inputs=inputs)
+    _check(inputs)
+    book = compute_template(inputs=inputs)
     d = book.data.dates
     comp = book.comparison_frame()
     out.print(f"[bold]Fund comparison[/]: {len(comp)} sample funds, daily data {d[0]:%Y-%m-%d} to "
@@ -64,7 +69,7 @@ def template(args: argparse.Namespace) -> int:
 
     _, err = consoles()
     path = check_out(Path(args.out), args.force)
-    book = _compute(compute_template)
+    book = compute_template()
     write_book(book, path, args.force)
     err.print(f"Wrote {path}")
     return EXIT_OK

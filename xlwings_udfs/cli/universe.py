@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import EXIT_OK, CliError, UsageError
+from .errors import EXIT_OK, FileProblem, UsageError
 from .files import Table, read_table
 from .fund import FUND_COLUMNS, fund_figures
 from .output import check_out, plain, write_universe_csv, write_universe_xlsx
@@ -96,7 +96,7 @@ def universe(args: argparse.Namespace) -> int:
     failed = int(no_figures.sum())
     if failed == len(result):
         first = result["note"].iloc[0]
-        raise CliError(f"{csv}: no fund could be analysed (first, {result.index[0]}: {first})")
+        raise FileProblem(csv, f"no fund could be analysed (first, {result.index[0]}: {first})")
     if path is None:
         show = [k for k in SUMMARY_COLUMNS if k in result.columns]
         out.print(frame_table(f"{csv.name}: {len(result)} funds (--out writes every figure)", result[show]))
