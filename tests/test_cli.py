@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -69,6 +70,16 @@ def test_help_exits_zero_and_explains(capsys, command):
     assert code == 0
     assert "usage: etf-analytics" in out and "exit codes" in out
     assert "5 internal error" in out
+
+
+def test_help_loads_neither_the_analytics_nor_the_output_libraries():
+    """--help and usage errors answer at once: a command's modules load only when it runs."""
+    heavy = ["numpy", "pandas", "rich", "xlsxwriter", "xlwings_udfs.analytics", "xlwings_udfs.template"]
+    script = ("import sys; from xlwings_udfs.cli import main\n"
+              "codes = [main(['--help']), main(['analyze', '--help']), main(['demo', '--years', 'x'])]\n"
+              f"print(codes, [m for m in {heavy!r} if m in sys.modules])")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.stdout.strip().splitlines()[-1] == "[0, 0, 2] []", proc.stdout + proc.stderr
 
 
 def test_version(capsys):
@@ -293,10 +304,10 @@ def test_the_console_script_reports_a_bug_with_exit_code_5():
               "from xlwings_udfs.cli import main\n"
               "sys.exit(main(sys.argv[1:]))\n")
     sample = Path(__file__).resolve().parents[1] / "xlwings_udfs" / "data" / "sample_universe.csv"
-    env = {k: v for k, v in __import__("os").environ.items() if k != "ETF_ANALYTICS_TRACEBACK"}
+    env = {k: v for k, v in os.environ.items() if k != "ETF_ANALYTICS_TRACEBACK"}
     proc = subprocess.run([sys.executable, "-c", script, "universe", str(sample)],
                           capture_output=True, text=True, env=env)
-    assert proc.returncode == 5
+    assert proc.returncode == cli.EXIT_INTERNAL == 5
     assert proc.stderr.strip() == ("etf-analytics: error: internal error, a bug in etf-analytics: "
                                    "unexpected KeyError: 'fund' (run again with "
                                    "ETF_ANALYTICS_TRACEBACK=1 to see the traceback, and report it)")
