@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -10,6 +11,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+import xlsxwriter
 
 from xlwings_udfs import cli
 from xlwings_udfs.analytics import tracking_stats
@@ -67,6 +69,17 @@ def test_help_exits_zero_and_explains(capsys, command):
     code, out, _ = run(capsys, *command, "--help")
     assert code == 0
     assert "usage: etf-analytics" in out and "exit codes" in out
+    assert "5 internal error" in out
+
+
+def test_help_loads_neither_the_analytics_nor_the_output_libraries():
+    """--help and usage errors answer at once: a command's modules load only when it runs."""
+    heavy = ["numpy", "pandas", "rich", "xlsxwriter", "xlwings_udfs.analytics", "xlwings_udfs.template"]
+    script = ("import sys; from xlwings_udfs.cli import main\n"
+              "codes = [main(['--help']), main(['analyze', '--help']), main(['demo', '--years', 'x'])]\n"
+              f"print(codes, [m for m in {heavy!r} if m in sys.modules])")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.stdout.strip().splitlines()[-1] == "[0, 0, 2] []", proc.stdout + proc.stderr
 
 
 def test_version(capsys):
@@ -203,7 +216,7 @@ def test_analyze_with_named_columns_and_no_dates(capsys, tmp_path, universe):
 @pytest.mark.parametrize("content, needle", [
     (None, "no such file"),
     ("date,price\n2024-01-02,1\n", "no fund levels column"),
-    ("date,nav,index\n2024-01-02,1,1\n2024-01-03,abc,1\n", "'abc' on line 3"),
+    ("date,nav,index\n2024-01-02,1,1\n2024-01-03,abc,1\n", "column 'nav': 1 non-numeric value(s) ('abc'), first at line 3"),
     ("date,nav,index\n2024-01-02,1,1\nnot a date,1,1\n", "not dates"),
     ("date,nav,index\n2024-01-02,1,1\n2024-01-03,1.01,1\n", "returns"),
     ("", "not a readable CSV file"),
@@ -216,6 +229,88 @@ def test_analyze_bad_input_is_one_line_with_code_1(capsys, tmp_path, content, ne
     assert code == cli.EXIT_DATA
     assert_one_line_error(err)
     assert needle in err
+
+
+def _levels(n: int) -> list[tuple[str, float, float]]:
+    return [(f"{pd.Timestamp('2024-01-02') + pd.offsets.BDay(k):%Y-%m-%d}", 100 + 0.1 * k, 100 + 0.101 * k)
+            for k in range(n)]
+
+
+def _swap(rows: list, i: int) -> list:
+    rows = list(rows)
+    rows[i], rows[i + 1] = rows[i + 1], rows[i]
+    return rows
+
+
+@pytest.mark.parametrize("rows, needle", [
+    # found while reading the file
+    ([("2024-01-02", "1", "1"), ("2024-01-03", "x", "1")], "column 'Fund NAV': 1 non-numeric value(s) ('x'), first at line 3"),
+    # found by the analytics, said with the file's column and line
+    (_swap(_levels(40), 5), "column 'Day': dates must be in ascending order (2024-01-09 after 2024-01-10), first at line 8"),
+    ([*_levels(40)[:10], ("2024-01-15", "inf", "101")], "column 'Fund NAV': 1 infinite value, first at line 12"),
+    (_levels(5), "column 'Fund NAV': 4 returns on dates both series have"),
+    ([("2024-01-02T00:00+01:00", 1, 1), ("2024-01-03", 1, 1)],
+     "column 'Day': dates in different time zones ('2024-01-03', after '2024-01-02T00:00+01:00'), first at line 3"),
+])
+def test_bad_data_names_the_column_and_the_line(capsys, tmp_path, rows, needle):
+    path = tmp_path / "f.csv"
+    path.write_text("Day,Fund NAV,Benchmark\n" + "".join(f"{d},{n},{i}\n" for d, n, i in rows))
+    code, _, err = run(capsys, "analyze", str(path), "--fund", "Fund NAV", "--dates", "day")
+    assert code == cli.EXIT_DATA
+    assert_one_line_error(err)
+    assert f"etf-analytics: error: {path}: {needle}" in err
+
+
+def test_a_bad_option_value_names_the_option(capsys, one_fund):
+    code, _, err = run(capsys, "analyze", str(one_fund), "--window", "3")
+    assert code == cli.EXIT_DATA
+    assert_one_line_error(err)
+    assert "error: --window: must be a whole number of returns, at least 30; got 3" in err
+
+
+# ----------------------------------------------------------------------------------------
+# a bug is not bad data
+# ----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def bug(monkeypatch):
+    """An exception from inside the package that says nothing about the input."""
+    def broken(*args, **kwargs):
+        raise ValueError("operands could not be broadcast together\nshapes (3,) (4,)")
+
+    monkeypatch.setattr("xlwings_udfs.analytics.tracking_stats", broken)
+    monkeypatch.delenv("ETF_ANALYTICS_TRACEBACK", raising=False)
+
+
+@pytest.mark.parametrize("command", ["analyze", "universe"])
+def test_an_unexpected_exception_is_an_internal_error(capsys, bug, one_fund, panel, command):
+    code, out, err = run(capsys, command, str(one_fund if command == "analyze" else panel))
+    assert code == cli.EXIT_INTERNAL != cli.EXIT_DATA
+    assert_one_line_error(err)
+    assert "internal error, a bug" in err and "ValueError: operands could not be broadcast together" in err
+    assert "ETF_ANALYTICS_TRACEBACK=1" in err and out == ""
+
+
+def test_the_traceback_of_an_internal_error_on_request(capsys, bug, one_fund, monkeypatch):
+    monkeypatch.setenv("ETF_ANALYTICS_TRACEBACK", "1")
+    with pytest.raises(ValueError, match="broadcast"):
+        cli.main(["analyze", str(one_fund)])
+
+
+def test_the_console_script_reports_a_bug_with_exit_code_5():
+    script = ("import sys, xlwings_udfs.analytics as a\n"
+              "def broken(*args, **kwargs): raise KeyError('fund')\n"
+              "a.tracking_stats = broken\n"
+              "from xlwings_udfs.cli import main\n"
+              "sys.exit(main(sys.argv[1:]))\n")
+    sample = Path(__file__).resolve().parents[1] / "xlwings_udfs" / "data" / "sample_universe.csv"
+    env = {k: v for k, v in os.environ.items() if k != "ETF_ANALYTICS_TRACEBACK"}
+    proc = subprocess.run([sys.executable, "-c", script, "universe", str(sample)],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == cli.EXIT_INTERNAL == 5
+    assert proc.stderr.strip() == ("etf-analytics: error: internal error, a bug in etf-analytics: "
+                                   "unexpected KeyError: 'fund' (run again with "
+                                   "ETF_ANALYTICS_TRACEBACK=1 to see the traceback, and report it)")
 
 
 # ----------------------------------------------------------------------------------------
@@ -253,24 +348,36 @@ def test_universe_prints_a_summary_without_out(capsys, panel):
     assert "SYN-SP500A" in out and "EHC" in out and "TOO-SHORT" in err
 
 
-def test_universe_progress_bar_on_a_terminal(capsys, panel, tmp_path, monkeypatch):
-    monkeypatch.setattr(cli, "PROGRESS_FROM", 2)
+@pytest.fixture
+def many_funds(tmp_path, universe) -> Path:
+    """Enough funds for a progress bar: one sample fund's first year under many names."""
+    year = universe[universe.fund == "SYN-EMA"].head(260)
+    path = tmp_path / "many.csv"
+    pd.concat([year.assign(fund=f"F{k:02d}") for k in range(cli.PROGRESS_FROM)]).to_csv(path, index=False)
+    return path
+
+
+def test_universe_progress_bar_on_a_terminal(capsys, many_funds, tmp_path, monkeypatch):
     monkeypatch.setenv("FORCE_COLOR", "1")
     monkeypatch.setenv("TTY_COMPATIBLE", "1")
-    code, _, err = run(capsys, "universe", str(panel), "--out", str(tmp_path / "p.csv"))
+    code, _, err = run(capsys, "universe", str(many_funds), "--out", str(tmp_path / "p.csv"))
     assert code == 0, err
-    assert len(pd.read_csv(tmp_path / "p.csv")) == 4
+    assert "Funds" in err and f"/{cli.PROGRESS_FROM}" in err
+    assert len(pd.read_csv(tmp_path / "p.csv")) == cli.PROGRESS_FROM
+    code, _, err = run(capsys, "universe", str(many_funds), "--out", str(tmp_path / "q.csv"),
+                       "--no-progress")
+    assert code == 0 and "Funds" not in err
 
 
 def test_universe_failed_write_keeps_the_original(capsys, panel, tmp_path, monkeypatch):
     out = tmp_path / "u.xlsx"
     out.write_bytes(b"last week's results")
 
-    def broken(result, tmp):
-        Path(tmp).write_bytes(b"partial")
+    def disk_full(workbook):
+        Path(workbook.filename).write_bytes(b"partial")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(cli, "_write_universe_xlsx", broken)
+    monkeypatch.setattr(xlsxwriter.Workbook, "close", disk_full)
     code, _, err = run(capsys, "universe", str(panel), "--out", str(out), "--force")
     assert code == cli.EXIT_WRITE
     assert_one_line_error(err)
@@ -289,8 +396,13 @@ def test_universe_with_no_analysable_fund_is_code_1(capsys, tmp_path, universe):
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_demo_with_impossible_inputs_is_one_line_with_code_1(capsys, tmp_path):
-    code, _, err = run(capsys, "demo", "--trade-size", "5", "--out", str(tmp_path / "x.xlsx"))
+@pytest.mark.parametrize("args, needle", [
+    (["--trade-size", "5"], "--commission: 10 a trade is not less than the trade size (5)"),
+    (["--years", "0.001"], "--years: 0.001 years is shorter than a day"),
+    (["--half-spread", "0.6"], "--half-spread: 0.6 is implausibly large"),
+])
+def test_demo_with_impossible_inputs_is_one_line_with_code_1(capsys, tmp_path, args, needle):
+    code, out, err = run(capsys, "demo", *args, "--out", str(tmp_path / "x.xlsx"))
     assert code == cli.EXIT_DATA
     assert_one_line_error(err)
-    assert "commission" in err and not (tmp_path / "x.xlsx").exists()
+    assert needle in err and out == "" and not (tmp_path / "x.xlsx").exists()

@@ -1,0 +1,152 @@
+"""The command line's grammar: commands, options, their help, and usage errors as one line
+with exit code 2.
+
+Nothing here imports numpy, pandas or rich, so ``--help`` answers at once; a command's
+module is imported only once the command line has been parsed.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import textwrap
+from typing import TYPE_CHECKING
+
+from .. import __version__
+from .errors import PROG, UsageError
+
+if TYPE_CHECKING:
+    from ..analytics.errors import InputError
+
+__all__ = ["OPTIONS", "PROGRESS_FROM", "build_parser", "naming_the_option"]
+
+#: Runs over at least this many funds show a progress bar (on a terminal).
+PROGRESS_FROM = 20
+
+#: The option that sets each argument of the analytics functions.
+OPTIONS = {"trade_size": "--trade-size", "years": "--years", "commission": "--commission",
+           "impact_model": "--impact-model", "half_spread": "--half-spread",
+           "periods_per_year": "--periods-per-year", "window": "--window"}
+
+
+def naming_the_option(err: InputError) -> InputError:
+    """An error about an argument the user set with an option, naming the option."""
+    return err.replace(argument=OPTIONS[err.argument]) if err.argument in OPTIONS else err
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line and exit code 2, like every other error."""
+
+    def error(self, message: str):
+        raise UsageError(f"{message} (see {self.prog} --help)", prog=self.prog)
+
+
+def _positive(kind):
+    def parse(text: str):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not (v > 0) or (isinstance(v, float) and not math.isfinite(v)):
+            raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+        return v
+
+    return parse
+
+
+def _non_negative(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (v >= 0) or not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"must be zero or more: {text!r}")
+    return v
+
+
+_EPILOG = """exit codes: 0 ok; 1 bad input data; 2 usage error; 3 output exists (use --force);
+4 output not written; 5 internal error (a bug; ETF_ANALYTICS_TRACEBACK=1 shows where);
+130 interrupted.
+
+Signs: every cost is the investor's return impact (negative costs money); figures are
+fractions shown as percentages."""
+
+
+def _d(text: str) -> str:
+    return textwrap.fill(text, 88)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of the whole command line; ``args.command`` names the command to run."""
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = _Parser(prog=PROG, formatter_class=fmt, epilog=_EPILOG,
+                description=_d("ETF cost analytics: noise-robust holding cost and tracking error, "
+                            "market impact and total cost, from daily NAV, index, price and volume."))
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    d = sub.add_parser("demo", formatter_class=fmt, epilog=_EPILOG,
+                       help="tables for the embedded sample, and the template workbook",
+                       description=_d("Compute the fund comparison and total-cost tables for the "
+                                   "embedded sample of 9 funds, print them, and write the "
+                                   "template workbook with the same numbers."))
+    d.add_argument("--out", metavar="PATH", help="workbook to write (default: ./etf_cost_analytics.xlsx)")
+    d.add_argument("--force", action="store_true", help="overwrite an existing workbook")
+    d.add_argument("--no-workbook", action="store_true", help="only print the tables")
+    d.add_argument("--trade-size", type=_positive(float), default=1_000_000, metavar="DOLLARS",
+                   help="trade size for the total cost (default 1,000,000)")
+    d.add_argument("--years", type=_positive(float), default=3.0, help="holding period in years (default 3)")
+    d.add_argument("--commission", type=_non_negative, default=10.0, metavar="DOLLARS",
+                   help="commission per trade (default 10)")
+    d.add_argument("--impact-model", choices=("square_root", "morningstar"), default="square_root",
+                   help="how market impact scales with size (default square_root)")
+    d.add_argument("--half-spread", type=_non_negative, default=0.0, metavar="FRACTION",
+                   help="half the bid-ask spread, paid on each trade (default 0)")
+
+    t = sub.add_parser("template", formatter_class=fmt, epilog=_EPILOG, help="rebuild the template workbook",
+                       description=_d("Build the template workbook from the embedded sample."))
+    t.add_argument("--out", required=True, metavar="PATH", help="workbook to write (.xlsx)")
+    t.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    a = sub.add_parser("analyze", formatter_class=fmt, epilog=_EPILOG, help="figures for one fund from a CSV file",
+                       description=_d("Every figure for one fund from a CSV file with a column of fund "
+                                   "levels (NAV) and one of index levels; optional dates, and price and "
+                                   "volume for the market impact. Columns are found by name (nav, index, "
+                                   "date, price, volume; any case) unless given."))
+    a.add_argument("csv", help="CSV file, one row per date, with a header row")
+    a.add_argument("--fund", metavar="COLUMN", help="column of fund levels (default: nav or fund)")
+    a.add_argument("--index", metavar="COLUMN", help="column of index levels (default: index or benchmark)")
+    a.add_argument("--dates", metavar="COLUMN", help="column of dates (default: date, if present)")
+    a.add_argument("--price", metavar="COLUMN", help="column of market prices (default: price, if present)")
+    a.add_argument("--volume", metavar="COLUMN", help="column of shares traded (default: volume, if present)")
+    a.add_argument("--periods-per-year", type=_positive(float), metavar="N",
+                   help="periods a year (default: inferred from the dates, else 252)")
+    a.add_argument("--window", type=_positive(int), metavar="N", help="use only the last N returns")
+    a.add_argument("--trade-size", type=_positive(float), default=100_000, metavar="DOLLARS",
+                   help="trade size for the market impact (default 100,000)")
+    a.add_argument("--format", choices=("table", "csv", "json"),
+                   help="output format (default: table, or from the --out extension)")
+    a.add_argument("--out", metavar="PATH", help="write CSV or JSON to this file instead of printing")
+    a.add_argument("--force", action="store_true", help="overwrite an existing output file")
+
+    u = sub.add_parser("universe", formatter_class=fmt, epilog=_EPILOG, help="figures for many funds from a panel CSV",
+                       description=_d("Every figure for each fund of a long panel CSV: one row per fund "
+                                   "and date, with columns fund, date, nav, index and optionally price "
+                                   "and volume (found by name, any case, unless given). A fund that "
+                                   "cannot be analysed gets a note instead of figures."))
+    u.add_argument("csv", help="panel CSV file with a header row")
+    u.add_argument("--out", metavar="PATH", help="write all figures to a .csv or .xlsx file (default: print a summary)")
+    u.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    u.add_argument("--id", metavar="COLUMN", help="column naming the fund (default: fund or ticker)")
+    u.add_argument("--nav", metavar="COLUMN", help="column of fund levels (default: nav)")
+    u.add_argument("--index", metavar="COLUMN", help="column of index levels (default: index or benchmark)")
+    u.add_argument("--dates", metavar="COLUMN", help="column of dates (default: date, if present)")
+    u.add_argument("--price", metavar="COLUMN", help="column of market prices (default: price, if present)")
+    u.add_argument("--volume", metavar="COLUMN", help="column of shares traded (default: volume, if present)")
+    u.add_argument("--periods-per-year", type=_positive(float), metavar="N",
+                   help="periods a year (default: inferred from the dates)")
+    u.add_argument("--window", type=_positive(int), metavar="N", help="use only the last N returns of each fund")
+    u.add_argument("--trade-size", type=_positive(float), default=100_000, metavar="DOLLARS",
+                   help="trade size for the market impact (default 100,000)")
+    u.add_argument("--no-progress", action="store_true",
+                   help=f"no progress bar (shown on a terminal from {PROGRESS_FROM} funds)")
+    return p
