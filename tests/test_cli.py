@@ -154,6 +154,45 @@ def test_template_writes_and_refuses_to_overwrite(capsys, tmp_path):
     assert_one_line_error(err)
 
 
+@pytest.mark.parametrize("host, spelled", [("classic", "=ETF_HOLDING_COST("),
+                                          ("lite", "=_xldudf_ETF_HOLDING_COST("),
+                                          ("server", "=_xldudf_XLWINGS_ETF_HOLDING_COST(")])
+def test_template_for_each_host_spells_the_functions_as_it_binds_them(capsys, tmp_path, host, spelled):
+    path = tmp_path / f"{host}.xlsx"
+    code, _, err = run(capsys, "template", "--host", host, "--out", str(path))
+    assert code == 0, err
+    ws = openpyxl.load_workbook(path)[SHEETS["comparison"]]
+    assert ws["C6"].value.startswith(spelled)
+
+
+def test_template_with_the_namespace_of_a_development_server(capsys, tmp_path):
+    path = tmp_path / "dev.xlsx"
+    code, _, err = run(capsys, "template", "--host", "server", "--namespace", "xlwings_dev", "--out", str(path))
+    assert code == 0 and "XLWINGS_DEV" in err
+    assert openpyxl.load_workbook(path)[SHEETS["comparison"]]["C6"].value.startswith(
+        "=_xldudf_XLWINGS_DEV_ETF_HOLDING_COST(")
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--host", "web"], "--host: must be one of classic, lite, server"),
+    (["--host", "server", "--namespace", "no spaces"], "--namespace: 'no spaces' is not a namespace"),
+    (["--host", "lite", "--namespace", "XLWINGS"], "--namespace goes with --host server"),
+])
+def test_template_bad_host_or_namespace_is_a_usage_error(capsys, tmp_path, args, needle):
+    path = tmp_path / "book.xlsx"
+    code, _, err = run(capsys, "template", *args, "--out", str(path))
+    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("command", ["template", "demo"])
+def test_a_workbook_with_another_extension_is_refused(capsys, tmp_path, command):
+    path = tmp_path / "t.csv"
+    code, _, err = run(capsys, command, "--out", str(path))
+    assert code == 2 and ".xlsx" in err
+    assert not path.exists()
+
+
 def test_unwritable_output_is_code_4(capsys, tmp_path):
     code, _, err = run(capsys, "template", "--out", str(tmp_path / "no" / "such" / "dir.xlsx"))
     assert code == cli.EXIT_WRITE

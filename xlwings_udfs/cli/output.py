@@ -54,12 +54,13 @@ def write_text(path: Path, text: str, force: bool) -> Path:
     return _write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), force)
 
 
-def write_book(book, path: Path, force: bool) -> None:
-    """Write the template workbook computed as ``book``."""
+def write_book(book, path: Path, force: bool, host: str = "classic", namespace: str | None = None) -> None:
+    """Write the template workbook computed as ``book``, for ``host``."""
     with _writing(path):
         from ..template import write_workbook
+        from ..template.naming import DEFAULT_NAMESPACE
 
-        write_workbook(book, path, force=force)
+        write_workbook(book, path, force=force, host=host, namespace=namespace or DEFAULT_NAMESPACE)
 
 
 def plain(v: Any) -> Any:

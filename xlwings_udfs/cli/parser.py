@@ -33,6 +33,34 @@ def naming_the_option(err: InputError) -> InputError:
     return err.replace(argument=OPTIONS[err.argument]) if err.argument in OPTIONS else err
 
 
+def _checked_by(check):
+    """An option type that runs one of the package's checks (imported only when the option is
+    given) and turns its error into a usage error."""
+    def parse(text: str):
+        try:
+            return check()(text)
+        except ValueError as err:  # InputError: its problem, without the argument's name
+            raise argparse.ArgumentTypeError(getattr(err, "problem", str(err))) from None
+
+    return parse
+
+
+def _naming_check(name: str):
+    def load():
+        from ..template import naming
+
+        return getattr(naming, name)
+
+    return load
+
+
+def _workbook_path(text: str) -> str:
+    """An output workbook: Excel opens .xlsx files; another extension would mislead."""
+    if not text.lower().endswith(".xlsx"):
+        raise argparse.ArgumentTypeError(f"a workbook is written as .xlsx, got {text!r}")
+    return text
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors as one line and exit code 2, like every other error."""
 
@@ -89,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description=_d("Compute the fund comparison and total-cost tables for the "
                                    "embedded sample of 9 funds, print them, and write the "
                                    "template workbook with the same numbers."))
-    d.add_argument("--out", metavar="PATH", help="workbook to write (default: ./etf_cost_analytics.xlsx)")
+    d.add_argument("--out", metavar="PATH", type=_workbook_path,
+                   help="workbook to write (default: ./etf_cost_analytics.xlsx)")
     d.add_argument("--force", action="store_true", help="overwrite an existing workbook")
     d.add_argument("--no-workbook", action="store_true", help="only print the tables")
     d.add_argument("--trade-size", type=_positive(float), default=1_000_000, metavar="DOLLARS",
@@ -103,9 +132,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="half the bid-ask spread, paid on each trade (default 0)")
 
     t = sub.add_parser("template", formatter_class=fmt, epilog=_EPILOG, help="rebuild the template workbook",
-                       description=_d("Build the template workbook from the embedded sample."))
-    t.add_argument("--out", required=True, metavar="PATH", help="workbook to write (.xlsx)")
+                       description=_d("Build the template workbook from the embedded sample, for one "
+                                   "xlwings host: Excel binds a formula by the function name stored "
+                                   "in the file, and the hosts name the functions differently."))
+    t.add_argument("--out", required=True, metavar="PATH", type=_workbook_path, help="workbook to write (.xlsx)")
     t.add_argument("--force", action="store_true", help="overwrite an existing file")
+    for q in (d, t):
+        q.add_argument("--host", type=_checked_by(_naming_check("check_host")), default="classic",
+                       help="classic (desktop xlwings, the default), lite (xlwings Lite) or server "
+                            "(xlwings Server): how the workbook's formulas name the functions")
+        q.add_argument("--namespace", type=_checked_by(_naming_check("check_namespace")), metavar="NAME",
+                       help="with --host server: the server's namespace (default XLWINGS; XLWINGS_DEV "
+                            "for XLWINGS_ENVIRONMENT=dev)")
 
     a = sub.add_parser("analyze", formatter_class=fmt, epilog=_EPILOG, help="figures for one fund from a CSV file",
                        description=_d("Every figure for one fund from a CSV file with a column of fund "

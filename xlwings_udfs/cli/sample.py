@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .errors import EXIT_OK
+from .errors import EXIT_OK, UsageError
 from .output import check_out, write_book
 from .parser import naming_the_option
 from .render import consoles, frame_table
@@ -38,9 +38,15 @@ def _check(inputs) -> None:
         raise naming_the_option(err) from None
 
 
+def _host(args: argparse.Namespace) -> None:
+    if args.namespace is not None and args.host != "server":
+        raise UsageError("--namespace goes with --host server (the other hosts have none)")
+
+
 def demo(args: argparse.Namespace) -> int:
     from ..template import DEFAULT_FILENAME, CostInputs, compute_template
 
+    _host(args)
     out, err = consoles()
     path = None if args.no_workbook else check_out(Path(args.out or DEFAULT_FILENAME), args.force)
     inputs = CostInputs(trade_size=args.trade_size, years=args.years, commission=args.commission,
@@ -59,7 +65,7 @@ def demo(args: argparse.Namespace) -> int:
                           f"years, ${inputs.commission:,.2f} a trade, {model} impact",
                           total[list(TOTAL_COST_COLUMNS)]))
     if path is not None:
-        write_book(book, path, args.force)
+        write_book(book, path, args.force, args.host, args.namespace)
         err.print(f"Wrote {path} (opens with these numbers; connect the add-in to recalculate).")
     return EXIT_OK
 
@@ -67,9 +73,10 @@ def demo(args: argparse.Namespace) -> int:
 def template(args: argparse.Namespace) -> int:
     from ..template import compute_template
 
+    _host(args)
     _, err = consoles()
     path = check_out(Path(args.out), args.force)
     book = compute_template()
-    write_book(book, path, args.force)
-    err.print(f"Wrote {path}")
+    write_book(book, path, args.force, args.host, args.namespace)
+    err.print(f"Wrote {path} (for {args.host if args.host != 'server' else 'xlwings Server, namespace ' + (args.namespace or 'XLWINGS')})")
     return EXIT_OK
