@@ -285,7 +285,7 @@ def _swap(rows: list, i: int) -> list:
     # found while reading the file
     ([("2024-01-02", "1", "1"), ("2024-01-03", "x", "1")], "column 'Fund NAV': 1 non-numeric value(s) ('x'), first at line 3"),
     # found by the analytics, said with the file's column and line
-    (_swap(_levels(40), 5), "column 'Day': dates must be in ascending order (2024-01-09 after 2024-01-10), first at line 8"),
+    (_swap(_levels(40), 5), "column 'Day': dates in neither ascending nor descending order (2024-01-09 after 2024-01-10), first at line 8"),
     ([*_levels(40)[:10], ("2024-01-15", "inf", "101")], "column 'Fund NAV': 1 infinite value, first at line 12"),
     (_levels(5), "column 'Fund NAV': 4 returns on dates both series have"),
     ([("2024-01-02T00:00+01:00", 1, 1), ("2024-01-03", 1, 1)],

@@ -242,12 +242,29 @@ def test_series_with_different_dates_align_on_common_dates(idx, fund, dates):
     assert pd.Timestamp(st_.start) == common[0] and pd.Timestamp(st_.end) == common[-1]
 
 
-def test_series_order_of_index_entries_is_checked(idx, fund, dates):
-    fs = pd.Series(fund, index=dates)
-    is_ = pd.Series(idx, index=dates[::-1])
+def test_series_newest_first_are_put_in_date_order(idx, fund, dates):
+    oldest_first = tracking_stats(pd.Series(fund, index=dates), pd.Series(idx, index=dates))
+    newest_first = tracking_stats(pd.Series(fund[::-1], index=dates[::-1]), pd.Series(idx, index=dates))
+    for key in TRACKING_FIGURES:
+        assert getattr(newest_first, key) == pytest.approx(getattr(oldest_first, key), rel=1e-12, nan_ok=True), key
+
+
+def test_arrays_with_dates_newest_first_give_the_same_figures(idx, fund, dates):
+    oldest_first = tracking_stats(fund, idx, dates)
+    newest_first = tracking_stats(fund[::-1], idx[::-1], dates[::-1])
+    for key in TRACKING_FIGURES:
+        assert getattr(newest_first, key) == pytest.approx(getattr(oldest_first, key), rel=1e-12, nan_ok=True), key
+
+
+def test_dates_in_neither_order_are_an_error_naming_the_row(idx, fund, dates):
+    mixed = dates.tolist()
+    mixed[10], mixed[11] = mixed[11], mixed[10]
     with pytest.raises(InputError) as e:
-        tracking_stats(fs, is_)
-    assert "index" in str(e.value) and "row" in str(e.value)
+        tracking_stats(fund, idx, mixed)
+    assert str(e.value) == (f"dates: dates in neither ascending nor descending order ({mixed[11].date()} after "
+                            f"{mixed[10].date()}), first at row 12")
+    with pytest.raises(InputError, match="index dates: dates in neither"):
+        tracking_stats(pd.Series(fund, index=dates), pd.Series(idx, index=pd.DatetimeIndex(mixed)))
 
 
 @pytest.mark.parametrize("step, expected", [("B", 252.0), ("W-FRI", 52.0), ("ME", 12.0)])

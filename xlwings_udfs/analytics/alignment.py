@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .dates import as_dates, infer_periods_per_year, series_dates
+from .dates import chronological, infer_periods_per_year, series_dates
 from .validation import as_level_panel, as_levels, check_length
 
 __all__ = ["Aligned", "align", "union_dates"]
@@ -28,16 +28,18 @@ def union_dates(series: dict[str, Any]) -> tuple[list[Any], pd.DatetimeIndex | N
     """Pandas inputs that all carry dates, put on the union of their dates.
 
     ``series`` maps argument names to inputs. When every input is a Series or DataFrame
-    indexed by dates, each index is checked (sorted, no duplicates: the message names the
-    argument) and all are reindexed on the union, blank where an input has no value; the
-    union is returned checked, in nanoseconds (as_dates). Anything else is returned as
-    given, with no dates.
+    indexed by dates, each index is checked (no duplicates; in either order, an input newest
+    first is reversed: the message names the argument) and all are reindexed on the union,
+    blank where an input has no value; the union is returned checked, ascending, in
+    nanoseconds. Anything else is returned as given, with no dates.
     """
     values = list(series.values())
     idx = [series_dates(x) for x in values]
     if any(i is None for i in idx):
         return values, None
-    idx = [as_dates(i, None, f"{name} dates") for i, name in zip(idx, series)]
+    ordered = [chronological(i, None, f"{name} dates") for i, name in zip(idx, series)]
+    values = [x.iloc[order] for x, (_, order) in zip(values, ordered)]
+    idx = [i for i, _ in ordered]
     axis = idx[0]
     for i in idx[1:]:
         if not i.equals(axis):
@@ -67,9 +69,10 @@ def align(fund: Any, index: Any, dates: Any = None, periods_per_year: float | No
           fund_name: str = "fund", index_name: str = "index") -> Aligned:
     """Validate a fund (or a panel of funds) and an index, and put them on one date axis.
 
-    With ``dates``, all inputs are row-aligned arrays of the same length. Without it, pandas
-    objects indexed by dates are aligned on their dates (union; each pair then uses the
-    dates both have); plain arrays must have the same length and are taken row by row.
+    With ``dates``, all inputs are row-aligned arrays of the same length; dates newest first
+    reverse every input with them. Without it, pandas objects indexed by dates are aligned on
+    their dates (union; each pair then uses the dates both have); plain arrays must have the
+    same length and are taken row by row.
     """
     fund_dates, index_dates = series_dates(fund), series_dates(index)
     axis = None
@@ -87,14 +90,15 @@ def align(fund: Any, index: Any, dates: Any = None, periods_per_year: float | No
             names = [str(fund.name if isinstance(fund, pd.Series) else fund.columns[0])]
     i = as_levels(index, index_name)
     check_length(i.size, f.shape[0], index_name, fund_name)
-    idx = None
+    idx, order = None, slice(None)
     if axis is not None:
         idx = axis  # checked by union_dates
     elif dates is not None:
-        idx = as_dates(dates, i.size)
+        idx, order = chronological(dates, i.size)
     elif fund_dates is not None:
-        idx = as_dates(fund_dates, i.size, f"{fund_name} dates")
+        idx, order = chronological(fund_dates, i.size, f"{fund_name} dates")
     elif index_dates is not None:
-        idx = as_dates(index_dates, i.size, f"{index_name} dates")
+        idx, order = chronological(index_dates, i.size, f"{index_name} dates")
+    f, i = f[order], i[order]  # values were checked in the order given, so their rows are the user's
     a = infer_periods_per_year(idx, periods_per_year)
     return Aligned(fund=f, index=i, dates=idx, names=names, periods_per_year=a, is_panel=is_panel)

@@ -18,9 +18,10 @@ import pandas as pd
 
 from .constants import TRADING_DAYS
 from .errors import InputError
+from .date_text import parse_date_texts
 from .validation import as_vector, check_positive_number, plural
 
-__all__ = ["as_dates", "series_dates", "dates_or_index", "infer_periods_per_year", "require_daily", "year_fraction"]
+__all__ = ["as_dates", "chronological", "series_dates", "dates_or_index", "infer_periods_per_year", "daily_order", "year_fraction"]
 
 
 def series_dates(x: Any) -> pd.DatetimeIndex | None:
@@ -37,15 +38,55 @@ def dates_or_index(dates: Any, *series: Any) -> Any:
     return next((d for d in map(series_dates, series) if d is not None), None)
 
 
-def as_dates(dates: Any, n: int | None, name: str = "dates") -> pd.DatetimeIndex:
-    """Dates as a DatetimeIndex: same length as the data, no blanks, sorted, no duplicates.
+def chronological(dates: Any, n: int | None, name: str = "dates") -> tuple[pd.DatetimeIndex, slice]:
+    """Dates in ascending order, and the slice that puts row-aligned data in that order.
 
-    Accepts datetimes, dates, numpy/pandas timestamps and ISO strings. Excel serial numbers
-    are converted by the Excel layer before they reach here; a bare number is an error.
+    Dates may come oldest first or newest first (many exports list the latest day first):
+    strictly descending dates are reversed, and ``x[order]`` reverses the data with them.
+    Dates in neither order, duplicates and blanks are errors naming the row. See
+    :func:`as_dates` for what is read as a date.
     """
     if (isinstance(dates, pd.DatetimeIndex) and dates.tz is None and (n is None or dates.size == n)
             and not dates.hasnans and dates.is_monotonic_increasing and dates.is_unique):
-        return _in_nanoseconds(dates, name)  # already valid: pandas caches these properties
+        return _in_nanoseconds(dates, name), _FORWARD  # already valid: pandas caches these properties
+    idx = _read(dates, n, name)
+    if idx.size < 2:
+        return idx, _FORWARD
+    step = np.diff(idx.asi8)
+    if (step == 0).any():
+        i = int(np.flatnonzero(step == 0)[0]) + 1
+        raise InputError(name, f"duplicate date {idx[i].date()}", row=i + 1)
+    if (step > 0).all():
+        return idx, _FORWARD
+    if (step < 0).all():
+        return idx[::-1], _BACKWARD
+    # Neither order: the first date that breaks the order of the first two.
+    rising = step[0] > 0
+    i = int(np.flatnonzero((step < 0) if rising else (step > 0))[0]) + 1
+    raise InputError(name, f"dates in neither ascending nor descending order ({idx[i].date()} after "
+                           f"{idx[i - 1].date()})", row=i + 1)
+
+
+def as_dates(dates: Any, n: int | None, name: str = "dates") -> pd.DatetimeIndex:
+    """Dates as an ascending DatetimeIndex: same length as the data, no blanks, no duplicates.
+
+    Accepts datetimes, dates, numpy/pandas timestamps and date texts (ISO always; other
+    layouts as :mod:`.date_text` reads them). Excel serial numbers are converted by the Excel
+    layer before they reach here; a bare number is an error. For data whose rows follow the
+    dates, use :func:`chronological`, which also accepts dates newest first.
+    """
+    idx, order = chronological(dates, n, name)
+    if order is _BACKWARD:
+        raise InputError(name, "dates in descending order where ascending dates are needed", row=1)
+    return idx
+
+
+# Row-aligned data in the order of chronological()'s dates: as given, or reversed.
+_FORWARD, _BACKWARD = slice(None), slice(None, None, -1)
+
+
+def _read(dates: Any, n: int | None, name: str) -> pd.DatetimeIndex:
+    """Dates as a DatetimeIndex in nanoseconds without a time zone, in the order given."""
     arr = as_vector(dates, name)
     if n is not None and arr.size != n:
         raise InputError(name, f"{arr.size} dates for {n} values; the lengths must match")
@@ -60,18 +101,7 @@ def as_dates(dates: Any, n: int | None, name: str = "dates") -> pd.DatetimeIndex
         idx = _object_dates(arr, name)
     if idx.tz is not None:
         idx = idx.tz_localize(None)
-    idx = _in_nanoseconds(idx, name)
-    if idx.size > 1:
-        step = np.diff(idx.asi8)
-        if (step == 0).any():
-            i = int(np.flatnonzero(step == 0)[0]) + 1
-            raise InputError(name, f"duplicate date {idx[i].date()}", row=i + 1)
-        if (step < 0).any():
-            i = int(np.flatnonzero(step < 0)[0]) + 1
-            raise InputError(
-                name, f"dates must be in ascending order ({idx[i].date()} after {idx[i - 1].date()})", row=i + 1
-            )
-    return idx
+    return _in_nanoseconds(idx, name)
 
 
 def _in_nanoseconds(idx: pd.DatetimeIndex, name: str) -> pd.DatetimeIndex:
@@ -85,22 +115,30 @@ def _in_nanoseconds(idx: pd.DatetimeIndex, name: str) -> pd.DatetimeIndex:
 
 
 def _object_dates(arr: np.ndarray, name: str) -> pd.DatetimeIndex:
+    """Dates from Python objects: timestamps as they are, texts by the rules of date_text."""
     missing = np.array([v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT for v in arr])
     if missing.any():
         bad = np.flatnonzero(missing)
         raise InputError(name, f"{plural(bad.size, 'blank date')}", row=int(bad[0]) + 1)
-    for i, v in enumerate(arr):
+    texts = np.array([isinstance(v, str) for v in arr])
+    out = np.full(arr.size, np.datetime64("NaT", "ns"))
+    if texts.any():
+        out[texts] = parse_date_texts([v if t else None for v, t in zip(arr, texts)], name)[texts]
+    for i in np.flatnonzero(~texts):
+        v = arr[i]
         if isinstance(v, (bool, np.bool_)) or isinstance(v, (Number, np.number)):
             raise InputError(name, f"not a date ({v!r})", row=i + 1)
-    try:
-        return pd.DatetimeIndex(pd.to_datetime(arr, errors="raise"))
-    except (ValueError, TypeError, OverflowError):
-        for i, v in enumerate(arr):
-            try:
-                pd.Timestamp(v)
-            except (ValueError, TypeError, OverflowError):
-                raise InputError(name, f"not a date ({v!r})", row=i + 1) from None
-        raise InputError(name, "could not be read as dates") from None
+        try:
+            ts = pd.Timestamp(v)
+        except (ValueError, TypeError, OverflowError):
+            raise InputError(name, f"not a date ({v!r})", row=i + 1) from None
+        if ts.tz is not None:
+            ts = ts.tz_localize(None)
+        try:
+            out[i] = ts.as_unit("ns").to_datetime64()
+        except (ValueError, OverflowError):
+            raise InputError(name, "must fall between 1677-09-22 and 2262-04-11", row=i + 1) from None
+    return pd.DatetimeIndex(out)
 
 
 # Median spacing in calendar days -> periods per year. Daily data counts trading days.
@@ -131,14 +169,17 @@ def infer_periods_per_year(dates: pd.DatetimeIndex | None, periods_per_year: flo
     )
 
 
-def require_daily(dates: Any, n: int) -> None:
-    """For estimates defined on daily data only: dates (if given) about a trading day apart."""
+def daily_order(dates: Any, n: int) -> slice:
+    """For estimates defined on daily data only: the dates (if given) must be about a trading
+    day apart. Returns the slice that puts the rows in date order (see :func:`chronological`)."""
     if dates is None:
-        return
-    if infer_periods_per_year(as_dates(dates, n)) != TRADING_DAYS:
+        return _FORWARD
+    idx, order = chronological(dates, n)
+    if infer_periods_per_year(idx) != TRADING_DAYS:
         raise InputError(
             "dates", "this estimate needs daily data (the dates are not about one trading day apart)"
         )
+    return order
 
 
 def year_fraction(start: pd.Timestamp, end: pd.Timestamp) -> float:

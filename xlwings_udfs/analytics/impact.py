@@ -15,7 +15,7 @@ import numpy as np
 
 from .alignment import union_dates
 from .constants import REFERENCE_TRADE
-from .dates import dates_or_index, require_daily
+from .dates import daily_order, dates_or_index
 from .errors import NotEnoughData
 from .validation import (
     as_levels,
@@ -242,7 +242,8 @@ def market_impact_stats(
     check_length(f.size, n, "nav", "price")
     v = as_volume(volume, "volume")
     check_length(v.size, n, "volume", "price")
-    require_daily(dates, n)
+    order = daily_order(dates, n)
+    p, f, v = p[order], f[order], v[order]
 
     if lag:
         f = np.concatenate([np.full(lag, np.nan), f[:-lag]])

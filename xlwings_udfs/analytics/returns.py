@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .alignment import union_dates
-from .dates import as_dates, dates_or_index, year_fraction
+from .dates import chronological, dates_or_index, year_fraction
 from .errors import InputError, NotEnoughData
 from .validation import as_levels, as_numbers, check_choice, check_flag
 
@@ -256,11 +256,12 @@ def _with_distributions(x: np.ndarray, dates: pd.DatetimeIndex, distributions: A
     return d
 
 
-def _dates_of(dates: Any, levels: Any, n: int) -> pd.DatetimeIndex:
+def _dates_of(dates: Any, levels: Any, n: int) -> tuple[pd.DatetimeIndex, slice]:
+    """The dates in ascending order and the slice that orders the rows (newest first reversed)."""
     dates = dates_or_index(dates, levels)
     if dates is None:
         raise InputError("dates", "dates are needed to find the start and the end of the period")
-    return as_dates(dates, n)
+    return chronological(dates, n)
 
 
 # ----------------------------------------------------------------------------------------
@@ -344,8 +345,11 @@ def period_return(
     ann = check_flag(annualize, "annualize")
     t0, t1 = _timestamp(start, "start"), _timestamp(end, "end")
     x = as_levels(levels, "levels")
-    idx = _dates_of(dates, levels, x.size)
-    d = _with_distributions(x, idx, distributions, "levels", "distributions")
+    idx, order = _dates_of(dates, levels, x.size)
+    # Distributions are checked against the levels in the order given (so that a message's
+    # row is the user's), then both are put in date order.
+    d = _with_distributions(x, idx[order], distributions, "levels", "distributions")
+    x, d = x[order], d[order]
     r0, r1 = _rows(np.isfinite(x), idx, t0, t1, convention)
     return _compute(x, d, idx, r0, r1, reinvest, basis, convention, ann)
 
@@ -412,13 +416,14 @@ def performance_gap(
     if dates is None:
         (fund_a, fund_b), dates = union_dates({"fund_a": fund_a, "fund_b": fund_b})
     xa = as_levels(fund_a, "fund_a")
-    idx = _dates_of(dates, fund_a, xa.size)
+    idx, order = _dates_of(dates, fund_a, xa.size)
     xb = as_levels(fund_b, "fund_b")
     if xb.size != xa.size:
         raise InputError(
             "fund_b", f"{xb.size} values for {xa.size} fund_a values; the lengths must match")
-    da = _with_distributions(xa, idx, distributions_a, "fund_a", "distributions_a")
-    db = _with_distributions(xb, idx, distributions_b, "fund_b", "distributions_b")
+    da = _with_distributions(xa, idx[order], distributions_a, "fund_a", "distributions_a")
+    db = _with_distributions(xb, idx[order], distributions_b, "fund_b", "distributions_b")
+    xa, xb, da, db = xa[order], xb[order], da[order], db[order]
     both = np.isfinite(xa) & np.isfinite(xb)
     if not both.any():
         # Name the series that is empty, when one is; otherwise they just never overlap.

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .dates import dates_or_index, require_daily
+from .dates import daily_order, dates_or_index
 from .errors import InputError, NotEnoughData
 from .validation import as_levels, check_length
 
@@ -115,7 +115,7 @@ def bid_ask_spread_stats(open: Any, high: Any, low: Any, close: Any, dates: Any 
     check_length(lo.size, n, "low", "open")
     c = as_levels(close, "close")
     check_length(c.size, n, "close", "open")
-    require_daily(dates, n)
+    order = daily_order(dates, n)
     with np.errstate(invalid="ignore"):
         for name, bad in (
             ("high", (h < lo) | (h < o) | (h < c)),
@@ -125,6 +125,7 @@ def bid_ask_spread_stats(open: Any, high: Any, low: Any, close: Any, dates: Any 
                 i = int(np.flatnonzero(bad)[0])
                 what = "below the low, open or close" if name == "high" else "above the open or close"
                 raise InputError(name, f"{int(bad.sum())} rows with the {name} {what}", row=i + 1)
+    o, h, lo, c = o[order], h[order], lo[order], c[order]  # oldest first: EDGE uses the day before
     complete = np.isfinite(o) & np.isfinite(h) & np.isfinite(lo) & np.isfinite(c)
     n_obs = int(complete.sum())
     if n_obs < 3:
