@@ -145,7 +145,7 @@ def test_annualized():
     dates = pd.bdate_range("2023-12-29", "2025-12-31")
     levels = 100 * np.exp(np.linspace(0, np.log(1.21), dates.size))  # +21% over two years
     r = period_return(levels, dates, "2024-01-01", "2025-12-31", annualize=True)
-    assert r.years == pytest.approx(2 + 2 / 365)  # 29 Dec 2023 close to 31 Dec 2025
+    assert r.years == 2.0  # 1 January 2024 to 31 December 2025, though the closes are 29 Dec to 31 Dec
     assert r.cumulative == pytest.approx(0.21)
     assert r.value == r.annualized == pytest.approx(1.21 ** (1 / r.years) - 1)
     with pytest.raises(InputError, match=r"^annualize: the period is 0\.33 years"):
@@ -209,3 +209,23 @@ def test_bad_inputs_name_the_argument(kwargs, argument, text, error):
     with pytest.raises(error, match=text) as err:
         period_return(**args)
     assert str(err.value).startswith(argument + ":")
+
+
+@pytest.mark.parametrize("year", [2011, 2012, 2016, 2017])
+def test_a_calendar_year_is_a_year_whatever_weekday_it_ends_on(year):
+    """SPY's calendar years: 2011, 2016 and 2017 end on a weekend, 2012 starts after one."""
+    from xlwings_udfs.data import load_spy_sp500
+
+    spy = load_spy_sp500()["spy_adj_close"]
+    r = period_return(spy, None, f"{year}-01-01", f"{year}-12-31", annualize=True)
+    assert r.years == 1.0
+    assert r.annualized == pytest.approx(r.cumulative, rel=1e-12)
+    expected = {2011: 0.01895, 2012: 0.15990, 2016: 0.11998, 2017: 0.21705}[year]
+    assert r.cumulative == pytest.approx(expected, abs=5e-6)
+
+
+def test_start_close_periods_run_from_close_to_close():
+    dates = pd.bdate_range("2024-01-02", "2025-01-10")
+    levels = np.linspace(100, 110, dates.size)
+    r = period_return(levels, dates, "2024-01-02", "2025-01-02", start_convention="start_close", annualize=True)
+    assert r.years == 1.0 and r.start_date == pd.Timestamp("2024-01-02")

@@ -60,7 +60,7 @@ class PeriodReturn:
     n_distributions : int
         How many there were.
     years : float
-        Length of the period between the two closes (see :func:`year_fraction`).
+        Length of the period asked for, in years (see :func:`period_years`).
     basis : str
         ``"nav"`` or ``"price"``: what the levels were.
     reinvest : str
@@ -204,8 +204,21 @@ def _rows(valid: np.ndarray, dates: pd.DatetimeIndex, start: pd.Timestamp, end: 
     return start_row, end_row
 
 
+def period_years(start: pd.Timestamp, end: pd.Timestamp, convention: str) -> float:
+    """Length in years of the period asked for, from its first to its last day.
+
+    Under ``"previous_close"`` the period is the days from ``start`` to ``end``, both
+    included (it begins at the close before ``start``): 1 January to 31 December is one year,
+    whatever weekdays the closes fall on. Under ``"start_close"`` it runs from the close on
+    ``start`` to the close on ``end``.
+    """
+    last = end + pd.Timedelta(days=1) if convention == "previous_close" else end
+    return year_fraction(start.normalize(), last.normalize())
+
+
 def _compute(levels: np.ndarray, dist: np.ndarray, dates: pd.DatetimeIndex, start_row: int,
-             end_row: int, reinvest: str, basis: str, convention: str, annualize: bool) -> PeriodReturn:
+             end_row: int, reinvest: str, basis: str, convention: str, annualize: bool,
+             years: float) -> PeriodReturn:
     rows = np.flatnonzero(np.isfinite(levels))
     rows = rows[(rows >= start_row) & (rows <= end_row)]
     p = levels[rows]
@@ -219,7 +232,6 @@ def _compute(levels: np.ndarray, dist: np.ndarray, dates: pd.DatetimeIndex, star
             cumulative = float(np.expm1(log_growth))
         else:
             cumulative = (p1 + float(d.sum())) / p0 - 1.0
-    years = year_fraction(dates[start_row], dates[end_row])
     annualized = float((1.0 + cumulative) ** (1.0 / years) - 1.0) if years >= 1.0 else float("nan")
     if annualize and years < 1.0:
         raise InputError(
@@ -337,7 +349,8 @@ def period_return(
 
     where :math:`t^-` is the previous row with a level (returns compound across missing
     values; nothing is filled). Annualized: :math:`(1+R)^{1/y} - 1`, with :math:`y` the
-    years between the two closes by :func:`year_fraction`.
+    length of the period asked for (:func:`period_years`): 1 January to 31 December is one
+    year, whatever weekday the year ends on.
     """
     reinvest = check_choice(reinvest, "reinvest", _REINVEST)
     convention = check_choice(start_convention, "start_convention", _START)
@@ -351,7 +364,7 @@ def period_return(
     d = _with_distributions(x, idx[order], distributions, "levels", "distributions")
     x, d = x[order], d[order]
     r0, r1 = _rows(np.isfinite(x), idx, t0, t1, convention)
-    return _compute(x, d, idx, r0, r1, reinvest, basis, convention, ann)
+    return _compute(x, d, idx, r0, r1, reinvest, basis, convention, ann, period_years(t0, t1, convention))
 
 
 def performance_gap(
@@ -432,8 +445,9 @@ def performance_gap(
             else "no date on which both funds have a level"
         raise NotEnoughData(blame, problem)
     r0, r1 = _rows(both, idx, t0, t1, convention)
-    a = _compute(xa, da, idx, r0, r1, reinvest, ba, convention, ann)
-    b = _compute(xb, db, idx, r0, r1, reinvest, bb, convention, ann)
+    years = period_years(t0, t1, convention)
+    a = _compute(xa, da, idx, r0, r1, reinvest, ba, convention, ann, years)
+    b = _compute(xb, db, idx, r0, r1, reinvest, bb, convention, ann, years)
     return PerformanceGap(
         gap=a.value - b.value,
         relative_gap=(1.0 + a.value) / (1.0 + b.value) - 1.0,

@@ -41,11 +41,25 @@ def one_year_before(ns: np.ndarray) -> np.ndarray:
     return ns - (365 + (leaps_to_date > leaps_to_year_before)) * _DAY_NS
 
 
+def _half_spacing(ns: np.ndarray) -> int:
+    """Half the median spacing of the dates, in nanoseconds, less a nanosecond (so that a date
+    exactly half a spacing after a year back stays outside)."""
+    if ns.size < 2:
+        return 0
+    step = np.diff(ns)
+    mid = (step.size - 1) // 2, step.size // 2
+    return max(int(np.partition(step, mid)[list(mid)].mean()) // 2 - 1, 0)
+
+
 def window_starts(dates: pd.DatetimeIndex | None, valid, order, counts, periods_per_year):
     """For each packed level row, the packed row that starts its one-year window, or -1.
 
     With dates the window is one calendar year: it starts on the fund's last date on or
-    before the same day a year earlier. Without dates it is ``periods_per_year`` rows.
+    before the same day a year earlier, give or take half the data's spacing, so that a year
+    of monthly data is 12 returns and of weekly data 52 even where the dates fall on the
+    last business day of a month or a week (29 January 2016 looks back to 30 January 2015,
+    not to 31 December 2014). Daily dates are a day apart, so for them the window starts
+    exactly on or before the same day. Without dates it is ``periods_per_year`` rows.
     ``order`` as in _pack: None when no column has a gap, so that packed rows are the rows
     of the date axis.
     """
@@ -59,7 +73,7 @@ def window_starts(dates: pd.DatetimeIndex | None, valid, order, counts, periods_
     # The last date on or before a year back, as a row of the date axis (-1: none); one
     # search serves every fund. A fund's last valid row up to there is its packed row
     # (count of valid rows so far) - 1.
-    back = np.searchsorted(ns, one_year_before(ns), side="right") - 1
+    back = np.searchsorted(ns, one_year_before(ns) + _half_spacing(ns), side="right") - 1
     if order is None:
         return np.broadcast_to(back[:, None], (t, k))
     valid_so_far = np.cumsum(valid, axis=0)

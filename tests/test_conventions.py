@@ -1,0 +1,57 @@
+"""Conventions that make figures mean what they say, on SPY's real data (2008-2017).
+
+The series here are SPY's close and the S&P 500 price index as shipped, and the month-end and
+week-end series built from them the way an export gives them: the last trading day of each
+month (or week), which is often not the calendar's last day.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xlwings_udfs.analytics import tracking_stats
+from xlwings_udfs.analytics.rolling import window_starts
+from xlwings_udfs.data import load_spy_sp500
+
+
+@pytest.fixture(scope="module")
+def spy():
+    return load_spy_sp500()
+
+
+def _last_of(spy, period: str) -> pd.DataFrame:
+    return spy.groupby(spy.index.to_period(period)).tail(1)
+
+
+@pytest.mark.parametrize("period, per_year, windows", [("M", 12, 109), ("W", 52, 470)])
+def test_a_one_year_window_holds_a_year_of_returns(spy, period, per_year, windows):
+    data = _last_of(spy, period)
+    dates = data.index.as_unit("ns")
+    valid = np.ones((dates.size, 1), dtype=bool)
+    starts = window_starts(dates, valid, None, np.array([dates.size]), per_year)[:, 0]
+    lengths = (np.arange(dates.size) - starts)[starts >= 0]
+    # Month ends on the last trading day (29 January 2016 against 30 January 2015) used to
+    # make 35 of 109 monthly windows 13 months long.
+    assert set(lengths) == {per_year} and lengths.size == windows
+
+
+def test_spys_latest_one_year_tracking_difference_on_monthly_data(spy):
+    monthly = _last_of(spy, "M")
+    s = tracking_stats(monthly["spy_close"], monthly["sp500_close"])
+    # 2016-12-30 to 2017-12-29: SPY's close +19.38%, the price index +19.42%
+    one_year = monthly.loc["2016-12-30":"2017-12-29"]
+    expected = (one_year["spy_close"].iloc[-1] / one_year["spy_close"].iloc[0]) / (
+        one_year["sp500_close"].iloc[-1] / one_year["sp500_close"].iloc[0]) - 1
+    assert s.rolling_td_latest == pytest.approx(expected, rel=1e-12)
+    assert s.rolling_td_latest == pytest.approx(-0.000298, abs=1e-6)  # was -0.413% over 13 months
+    assert s.periods_per_year == 12 and s.rolling_td_windows == 109
+
+
+def test_daily_windows_start_on_or_before_the_same_day_a_year_earlier(spy):
+    dates = spy.index.as_unit("ns")
+    valid = np.ones((dates.size, 1), dtype=bool)
+    starts = window_starts(dates, valid, None, np.array([dates.size]), 252)[:, 0]
+    for i in np.flatnonzero(starts >= 0)[::97]:
+        year_back = dates[i] - pd.DateOffset(years=1)
+        assert dates[starts[i]] <= year_back < dates[starts[i] + 1]
