@@ -304,7 +304,7 @@ def test_a_bad_option_value_names_the_option(capsys, one_fund):
     code, _, err = run(capsys, "analyze", str(one_fund), "--window", "3")
     assert code == cli.EXIT_DATA
     assert_one_line_error(err)
-    assert "error: --window: must be a whole number of returns, at least 30; got 3" in err
+    assert "error: --window: must be a whole number from 12 to 1000000000, got 3" in err
 
 
 # ----------------------------------------------------------------------------------------

@@ -55,3 +55,25 @@ def test_daily_windows_start_on_or_before_the_same_day_a_year_earlier(spy):
     for i in np.flatnonzero(starts >= 0)[::97]:
         year_back = dates[i] - pd.DateOffset(years=1)
         assert dates[starts[i]] <= year_back < dates[starts[i] + 1]
+
+
+def test_the_basis_note_fires_for_a_total_return_series_against_a_price_index(spy):
+    s = tracking_stats(spy["spy_adj_close"], spy["sp500_close"])
+    assert any("total-return series" in n.text for n in s.notes)
+    s = tracking_stats(spy["spy_close"], spy["sp500_close"])
+    assert not any("total-return series" in n.text for n in s.notes)
+
+
+def test_the_basis_note_does_not_fire_for_a_fund_that_merely_outperforms(spy):
+    """A hedge-fund-like series (beta 0.5, its own volatility, 15% a year of alpha) beats the
+    index by far more than its standard error, but does not track it: nothing suggests a
+    price/total-return mismatch (the note used to fire on such series)."""
+    rng = np.random.default_rng(7)
+    index = spy["sp500_close"]
+    r = np.diff(np.log(index.to_numpy()))
+    own = 0.5 * r + rng.normal(0.15 / 252, 0.003, r.size)
+    fund = pd.Series(100 * np.exp(np.concatenate([[0.0], np.cumsum(own)])), index=index.index)
+    s = tracking_stats(fund, index)
+    assert s.holding_cost_lower > 0.005  # a significant gain: the old rule's only condition
+    assert abs(s.beta - 0.5) < 0.05
+    assert not any("total-return series" in n.text for n in s.notes)

@@ -238,7 +238,8 @@ def test_error_cell_names_the_argument_and_the_row(office_js):
 def test_not_enough_data_keeps_its_reason(office_js):
     kind, msg = error(office_js, "ehc_short")
     assert kind == "XlwingsError"
-    assert msg == "Not enough data - fund: 14 returns on dates both series have; at least 30 are needed"
+    assert msg == ("Not enough data - Estimated holding cost (EHC): 14 returns on common dates: the holding "
+                   "cost and the noise-robust tracking error need at least 30")
     kind, msg = error(office_js, "return_uncovered")
     assert kind == "XlwingsError" and msg.startswith("Not enough data - end_date: 2031-12-31")
 

@@ -407,7 +407,16 @@ def test_panel_fund_with_too_little_data_is_nan_with_a_note(panel, idx):
     res = tracking_stats(p, pd.Series(idx, index=p.index))
     assert np.isnan(res.holding_cost["NEW"]) and np.isnan(res.tracking_error["NEW"])
     assert res.n_obs["NEW"] == 19
-    assert [n.fund for n in res.notes] == ["NEW"] and str(MIN_RETURNS) in res.reasons("holding_cost", "NEW")[0]
+    assert {n.fund for n in res.notes} == {"NEW"}
+    assert str(MIN_RETURNS) in res.reasons("holding_cost", "NEW")[0]
+    assert "no rolling window" in res.reasons("rolling_td_median", "NEW")[0]
+    # 19 returns are enough for the figures that need only the returns.
+    assert np.isfinite(res.tracking_error_traditional["NEW"]) and np.isfinite(res.beta["NEW"])
+    short = p.copy()
+    short.iloc[:-9, short.columns.get_loc("NEW")] = np.nan
+    res = tracking_stats(short, pd.Series(idx, index=p.index))
+    assert np.isnan(res.tracking_error_traditional["NEW"]) and np.isnan(res.beta["NEW"])
+    assert [n.text for n in res.notes] == ["8 returns on common dates; at least 12 are needed"]
     # The other funds are unaffected.
     ref = tracking_stats(panel, pd.Series(idx, index=panel.index))
     np.testing.assert_allclose(res.holding_cost[panel.columns], ref.holding_cost, rtol=1e-12)
@@ -415,11 +424,15 @@ def test_panel_fund_with_too_little_data_is_nan_with_a_note(panel, idx):
 
 def test_single_fund_with_too_little_data_raises(idx):
     with pytest.raises(NotEnoughData) as e:
-        tracking_stats(idx[:MIN_RETURNS] * 1.01, idx[:MIN_RETURNS])  # 29 returns
-    assert str(e.value).startswith("fund")
-    assert str(MIN_RETURNS - 1) in str(e.value)
-    # Exactly MIN_RETURNS returns is enough.
-    tracking_stats(idx[: MIN_RETURNS + 1] * 1.01, idx[: MIN_RETURNS + 1])
+        tracking_stats(idx[:12] * 1.01, idx[:12])  # 11 returns
+    assert str(e.value) == "fund: 11 returns on dates both series have; at least 12 are needed"
+    # 12 returns give the figures that need only the returns; the model needs MIN_RETURNS.
+    s = tracking_stats(idx[:13] * 1.01, idx[:13])
+    assert np.isfinite(s.tracking_error_traditional) and np.isnan(s.holding_cost)
+    assert s.reasons("holding_cost") == [f"12 returns on common dates: the holding cost and the noise-robust "
+                                         f"tracking error need at least {MIN_RETURNS}"]
+    s = tracking_stats(idx[: MIN_RETURNS + 1] * 1.01, idx[: MIN_RETURNS + 1])
+    assert np.isfinite(s.holding_cost) and not s.reasons("holding_cost")
 
 
 def test_to_frame_lists_the_figures(panel, idx):
@@ -476,7 +489,8 @@ def test_rolling_td_on_weekly_data(idx):
     f = noisy_fund(i, 5)
     st_ = tracking_stats(f, i, dates=d)
     L = np.log(f / i)
-    start = [np.flatnonzero(d <= t - pd.DateOffset(years=1)) for t in d]
+    # the last Friday on or before a year back, give or take half a week: 52 returns a window
+    start = [np.flatnonzero(d <= t - pd.DateOffset(years=1) + pd.Timedelta(days=3.5)) for t in d]
     roll = np.array([np.expm1(L[k] - L[s[-1]]) for k, s in enumerate(start) if s.size])
     assert st_.periods_per_year == 52.0
     assert st_.rolling_td_windows == roll.size
@@ -660,11 +674,11 @@ def test_too_few_common_returns(idx, fund):
     f = fund.astype(float).copy()
     i = idx.astype(float).copy()
     f[: N // 2] = np.nan
-    i[N // 2 + 20:] = np.nan
+    i[N // 2 + 10:] = np.nan
     with pytest.raises(NotEnoughData) as e:
         tracking_stats(f, i)
     assert isinstance(e.value, ValueError)
-    assert str(e.value).startswith("fund:") and "19 returns" in str(e.value)
+    assert str(e.value).startswith("fund:") and "9 returns" in str(e.value)
 
 
 def test_a_2d_panel_for_the_index_is_an_error(idx, panel):
@@ -740,3 +754,43 @@ def test_series_with_a_time_zone_align_on_their_dates(tz):
     assert res.holding_cost == pytest.approx(naive.holding_cost, rel=1e-12)
     gap = performance_gap(idx, idx.iloc[3:], None, dates[10].tz_localize(None), dates[-1].tz_localize(None))
     assert gap.gap == pytest.approx(0.0, abs=1e-15)
+
+
+# ----------------------------------------------------------------------------------------
+# every figure that cannot be given says why
+# ----------------------------------------------------------------------------------------
+
+_KINDS = ("random", "identical", "fund constant", "index constant", "short")
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_every_missing_figure_comes_with_its_reason(seed):
+    """Degenerate funds of a panel (identical to the index, flat, against a flat index, too
+    short for the model or for anything): every figure that is NaN has a note saying why."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(14, 300))
+    index = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
+    columns = {}
+    for j, kind in enumerate(rng.choice(_KINDS, 6)):
+        f = index * np.exp(np.cumsum(rng.normal(0, 1e-4, n)))
+        if kind == "identical":
+            f = index.copy()
+        elif kind == "fund constant":
+            f = np.full(n, 50.0)
+        elif kind == "short":
+            f[: n - int(rng.integers(2, 40))] = np.nan
+        columns[f"{kind} {j}"] = f
+    idx = index.copy()
+    if "index constant" in " ".join(columns):
+        idx[: n // 2] = idx[0]  # a flat index for half the sample: the flat funds see only that
+        for name in columns:
+            if name.startswith("index constant"):
+                columns[name][n // 2:] = np.nan
+    dates = pd.bdate_range("2020-01-01", periods=n)
+    stats = tracking_stats(pd.DataFrame(columns, index=dates), pd.Series(idx, index=dates))
+    for name in columns:
+        for key in TRACKING_FIGURES:
+            figure = getattr(stats, key)
+            value = float(figure[name] if isinstance(figure, pd.Series) else figure)
+            if np.isnan(value):
+                assert stats.reasons(key, name), f"{name}: {key} is NaN without a note ({stats.notes})"

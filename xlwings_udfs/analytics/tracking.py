@@ -32,17 +32,20 @@ import numpy as np
 import pandas as pd
 
 from .alignment import Aligned, align
-from .constants import Z95
-from .errors import InputError, NotEnoughData
+from .constants import MIN_RETURNS_TRADITIONAL, Z95
+from .errors import NotEnoughData
 from .figures import TRACKING_FIGURES
 from .model import MIN_RETURNS, fit_noise_model, gls_drift
 from .regression import dimson_beta, regression
 from .rolling import median_low_high, window_starts
+from .validation import check_whole_number
 
 __all__ = ["Note", "TrackingStats", "tracking_stats"]
 
-#: A holding cost significantly above this (a gain, per year) is flagged in ``notes``.
-_SUSPECT_GAIN = 0.005
+#: A holding cost significantly above this (a gain, per year), up to a high dividend yield,
+#: of a fund that tracks its index closely, is flagged in ``notes``.
+_SUSPECT_GAIN, _MAX_YIELD = 0.005, 0.10
+_TRACKER_R2, _TRACKER_BETA = 0.95, 0.1
 
 # The figures that a note about one part of the estimation concerns.
 _ROLLING = ("rolling_td_median", "rolling_td_high", "rolling_td_low", "rolling_td_latest")
@@ -215,6 +218,56 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
     return out
 
 
+# The block's figures that need only the returns themselves, not the model.
+_TRADITIONAL = ("var_d", "mean_d", "sum_d", "r_med", "r_lo", "r_hi", "r_latest", "beta", "r2", "alpha",
+                "beta_d")
+_MODEL = ("holding_cost", "holding_cost_lower", "holding_cost_upper", "holding_cost_se", "tracking_error",
+          "tracking_error_lower", "tracking_error_upper", "noise_share")
+
+
+def _notes(r: dict, noise_share: np.ndarray, label) -> list[Note]:
+    """A note for every figure a fund does not get, saying why; and the basis warning."""
+    n_ret = r["n_ret"]
+    notes: list[Note] = []
+    for j in range(n_ret.size):
+        n, fund = int(n_ret[j]), label(j)
+        if n < MIN_RETURNS_TRADITIONAL:
+            notes.append(Note(fund, f"{n} returns on common dates; at least {MIN_RETURNS_TRADITIONAL} are needed"))
+            continue
+        if n < MIN_RETURNS:
+            notes.append(Note(fund, f"{n} returns on common dates: the holding cost and the noise-robust "
+                                    f"tracking error need at least {MIN_RETURNS}", _MODEL))
+        elif not np.isfinite(noise_share[j]):
+            notes.append(Note(fund, "the fund's returns equal the index's on every date: there is no "
+                                    "tracking variance to split into noise and persistent deviations",
+                              ("noise_share",)))
+        if r["n_windows"][j] == 0:
+            notes.append(Note(fund, "less than one year of common data: no rolling window", _ROLLING))
+        if not np.isfinite(r["beta"][j]):
+            notes.append(Note(fund, "the index does not move on these dates: nothing to regress on", _REGRESSION))
+        elif not np.isfinite(r["r2"][j]):
+            notes.append(Note(fund, "the fund does not move on these dates: it has no variance for the index "
+                                    "to explain", ("r_squared",)))
+        if np.isfinite(r["beta"][j]) and not np.isfinite(r["beta_d"][j]):
+            notes.append(Note(fund, "the index returns a period before, at and after each date are not "
+                                    "enough to separate three slopes", ("beta_dimson",)))
+        if _price_against_total_return(r, j):
+            notes.append(Note(fund, f"the fund beats its index by {r['ehc'][j]:.2%} a year while tracking it "
+                                    "closely: is a total-return series being compared with a price index?",
+                              _DRIFT))
+    return notes
+
+
+def _price_against_total_return(r: dict, j: int) -> bool:
+    """A fund that tracks its index closely (beta near 1, R-squared near 1) yet beats it by
+    about a dividend yield, year after year, is almost always a total-return series compared
+    with a price index. A fund that merely outperforms a loosely related index (a hedge-fund
+    index against equities) does not track it closely, and is not flagged."""
+    gain = r["ehc"][j] - Z95 * r["ehc_se"][j]
+    return bool(_SUSPECT_GAIN < gain and r["ehc"][j] < _MAX_YIELD and r["r2"][j] >= _TRACKER_R2
+                and abs(r["beta"][j] - 1.0) <= _TRACKER_BETA)
+
+
 def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: float | None = None,
                    window: int | None = None) -> TrackingStats:
     """All tracking figures of a fund, or of each fund of a panel, against one index.
@@ -247,9 +300,7 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
     """
     a: Aligned = align(fund, index, dates, periods_per_year)
     if window is not None:
-        if isinstance(window, (bool, np.bool_)) or not float(window).is_integer() or window < MIN_RETURNS:
-            raise InputError("window", f"must be a whole number of returns, at least {MIN_RETURNS}; got {window!r}")
-        window = int(window)
+        window = check_whole_number(window, "window", MIN_RETURNS_TRADITIONAL, 10**9)
     A = a.periods_per_year
     with np.errstate(divide="ignore", invalid="ignore"):
         log_index = np.log(a.index)
@@ -270,28 +321,20 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
         back = np.argsort(by_length)
         r = {key: v[back] for key, v in r.items()}
     n_ret = r["n_ret"]
-    short = n_ret < MIN_RETURNS
-    if short.all() and not a.is_panel:
+    too_short = n_ret < MIN_RETURNS_TRADITIONAL
+    if too_short.all() and not a.is_panel:
         raise NotEnoughData(
-            "fund", f"{n_ret[0]} returns on dates both series have; at least {MIN_RETURNS} are needed"
+            "fund", f"{n_ret[0]} returns on dates both series have; at least {MIN_RETURNS_TRADITIONAL} are needed"
         )
+    # A fund too short for any figure has none; one too short for the model has the others.
+    for key in _TRADITIONAL:
+        r[key] = np.where(too_short, np.nan, r[key])
+    ehc, ehc_se, te_var, var_d = r["ehc"], r["ehc_se"], r["te_var"], r["var_d"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        noise_share = np.where(n_ret < MIN_RETURNS, np.nan, np.clip(1.0 - te_var / var_d, 0.0, 1.0))
     names = a.names if a.names else None
     label = lambda j: names[j] if names else ("fund" if k == 1 else f"fund {j + 1}")  # noqa: E731
-    notes: list[Note] = []
-    for j in np.flatnonzero(short):
-        notes.append(Note(label(j), f"{n_ret[j]} returns on common dates; at least {MIN_RETURNS} are needed"))
-    for j in np.flatnonzero(~short & (r["n_windows"] == 0)):
-        notes.append(Note(label(j), "less than one year of common data: no rolling window", _ROLLING))
-    for j in np.flatnonzero(~short & ~np.isfinite(r["beta"])):
-        notes.append(Note(label(j), "the index does not move on these dates: nothing to regress on", _REGRESSION))
-    ehc, ehc_se, te_var, var_d = r["ehc"], r["ehc_se"], r["te_var"], r["var_d"]
-    # A fund that beats its index by a dividend yield is almost always a total-return series
-    # compared with a price index (or the reverse): say so rather than report it silently.
-    for j in np.flatnonzero(ehc - Z95 * ehc_se > _SUSPECT_GAIN):
-        notes.append(Note(label(j), f"the fund beats its index by {ehc[j]:.2%} a year: is a total-return "
-                                    "series being compared with a price index?", _DRIFT))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        noise_share = np.where(short, np.nan, np.clip(1.0 - te_var / var_d, 0.0, 1.0))
+    notes = _notes(r, noise_share, label)
     first, last = r["first"], r["last"]
     if a.dates is None:
         first_dates, last_dates = first + 1, last + 1  # row numbers
