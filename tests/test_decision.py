@@ -395,10 +395,11 @@ def test_monotone_where_it_must_be():
         risk = {} if model == "morningstar" else dict(holding_cost_se_a=0.0, tracking_error_a=0.0)
         p = prob_cheaper(**{**base, **risk, "holding_cost_a": grid}, impact_model=model).prob_cheaper
         assert (np.diff(p) > 0).all()
-        # a dearer trade of A: less likely cheaper
-        p = prob_cheaper(**{**base, "market_impact_a": np.linspace(0, 0.01, 41)},
-                         impact_model=model).prob_cheaper
-        assert (np.diff(p) < 0).all()
+        # a dearer trade of A: less likely cheaper, as long as A is the favourite without its
+        # impact (the mean falls and the sd rises; an underdog could gain from more noise)
+        pc = prob_cheaper(**{**base, "market_impact_a": np.linspace(0, 0.01, 41)},
+                          impact_model=model)
+        assert pc.difference[0] > 0 and (np.diff(pc.prob_cheaper) < 0).all()
         # correlation narrows the difference: the favourite's odds rise with it
         pc = prob_cheaper(**{**base, "correlation": np.linspace(-1, 1, 21)}, impact_model=model)
         assert (np.diff(pc.sd) < 0).all()

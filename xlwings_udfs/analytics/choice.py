@@ -11,19 +11,14 @@ impact model; each fund's expected total cost is :func:`.cost.total_cost`'s ``do
   total cost over ``years`` is lower than B's (``prob_cheaper``), with the expected difference
   and its standard deviation.
 
-Every numeric argument is a number or an array; arrays broadcast together (a grid of trade
-sizes or of horizons is one call) and the results then have the broadcast shape; scalar
-inputs give Python floats and strings. Arguments are checked with the bounds
-:func:`.cost.total_cost` applies (``correlation`` from -1 to 1); a bad one raises
-:class:`~.errors.InputError` naming it, an array's first bad value located by its position in
-the flattened array.
-
-For a front end: ``ETF_BREAKEVEN`` shows ``breakeven_years``, or #N/A with ``reason`` where it
-is NaN (``raise NotAvailable(label, reason)``); ``ETF_PROB_CHEAPER`` shows ``prob_cheaper``.
-Their figures are registered as ``breakeven_years`` and ``prob_cheaper``.
-
-Signs follow the package: a cost is the investor's return impact, negative costs money, and
-the cheaper fund is the one with the higher (less negative) total.
+Numeric arguments are numbers or arrays that broadcast together (a grid of trade sizes or
+horizons is one call; the results then have the broadcast shape, Python floats and strings
+otherwise), checked with ``total_cost``'s bounds (``correlation`` from -1 to 1): a bad one
+raises :class:`~.errors.InputError` naming it, with the position of an array's first bad
+value in the flattened array. ``ETF_BREAKEVEN`` shows ``breakeven_years``, or #N/A with
+``reason`` where it is NaN; ``ETF_PROB_CHEAPER`` shows ``prob_cheaper`` (figures
+``breakeven_years`` and ``prob_cheaper`` of the registry). Signs follow the package: negative
+costs money, and the cheaper fund is the one with the higher (less negative) total.
 """
 from __future__ import annotations
 
@@ -318,11 +313,6 @@ def breakeven(trade_size: Any, commission: Any, holding_cost_a: Any, market_impa
                      _out(S), model)
 
 
-def _normal_cdf(z: np.ndarray) -> np.ndarray:
-    """Phi(z), elementwise, to full precision in both tails (Phi(+-inf) = 1, 0)."""
-    return np.asarray(_ERFC(-np.asarray(z, float) / math.sqrt(2.0)), dtype=float) * 0.5
-
-
 def prob_cheaper(trade_size: Any, years: Any, commission: Any,
                  holding_cost_a: Any, holding_cost_se_a: Any, tracking_error_a: Any,
                  market_impact_a: Any, holding_cost_b: Any, holding_cost_se_b: Any,
@@ -447,9 +437,8 @@ def prob_cheaper(trade_size: Any, years: Any, commission: Any,
                   + h * ((xA - xB) ** 2 + 2.0 * (1.0 - rho) * xA * xB))
     var = var + 2.0 * (S * pa["impact_fraction"]) ** 2 + 2.0 * (S * pb["impact_fraction"]) ** 2
     sd = np.sqrt(var)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(sd > 0, mu / sd, np.sign(mu) * np.inf)
-    z = np.where((sd == 0) & (mu == 0), 0.0, z)
-    return CostComparison(_out(_normal_cdf(z)), _out(mu), _out(sd), _out(S), _out(h), _out(rho),
-                          model)
+    with np.errstate(divide="ignore", invalid="ignore"):  # sd = 0: certain, or a tie
+        z = np.where(sd > 0, mu / sd, np.where(mu == 0, 0.0, np.sign(mu) * np.inf))
+    p = 0.5 * np.asarray(_ERFC(-z / math.sqrt(2.0)), dtype=float)  # Phi, exact in both tails
+    return CostComparison(_out(p), _out(mu), _out(sd), _out(S), _out(h), _out(rho), model)
 
