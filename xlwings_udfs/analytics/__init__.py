@@ -3,10 +3,11 @@
 One concept per module: the tracking model and its estimator (:mod:`.model`), the tracking
 figures built on it (:mod:`.tracking`, with :mod:`.rolling` and :mod:`.regression`), market
 impact (:mod:`.impact`), the bid-ask spread (:mod:`.spread`), the total cost of a round trip
-(:mod:`.cost`), returns over a period (:mod:`.returns`); the registry of figures
-(:mod:`.figures`); and the checks every input goes through (:mod:`.validation`,
+(:mod:`.cost`), which of two funds costs less over a horizon (:mod:`.choice`), returns over a
+period (:mod:`.returns`); the registry of figures (:mod:`.figures`); and the checks every input goes through (:mod:`.validation`,
 :mod:`.dates`, :mod:`.alignment`), with the errors they raise (:mod:`.errors`).
 """
+from .choice import BreakEven, CostComparison, breakeven, prob_cheaper
 from .cost import IMPACT_MODELS, TotalCost, total_cost, total_cost_grid
 from .errors import InputError, NotAvailable, NotEnoughData
 from .figures import FIGURES, TRACKING_FIGURES, Figure
@@ -37,6 +38,10 @@ __all__ = [
     "TotalCost",
     "total_cost",
     "total_cost_grid",
+    "BreakEven",
+    "CostComparison",
+    "breakeven",
+    "prob_cheaper",
     "PeriodReturn",
     "PerformanceGap",
     "period_return",

@@ -165,20 +165,48 @@ def _cost_arrays(size: np.ndarray, years: np.ndarray, commission: float, holding
     }
 
 
+#: Bounds of the parameters of a cost: (largest value, zero allowed). ``holding_cost`` (signed)
+#: and ``years`` (at least a day) are checked apart.
+_LIMITS = {
+    "trade_size": (1e12, False),
+    "commission": (1e9, True),
+    "market_impact": (0.5, True),
+    "tracking_error": (1.0, True),
+    "holding_cost_se": (0.5, True),
+    "half_spread": (0.5, True),
+}
+_HOLDING_COST_LIMIT = 0.2
+_UNITS = "; units are fractions: -0.23% a year is -0.0023"
+
+
+def check_parameter(value: Any, kind: str, name: str | None = None) -> float:
+    """One parameter of a cost, with the bounds :func:`total_cost` applies to it.
+
+    ``kind`` is the parameter (``"holding_cost"``, ``"years"``, a key of the limits above);
+    ``name`` is how the caller calls it (``"holding_cost_a"``), which the message names.
+    """
+    name = name or kind
+    if kind == "years":
+        return _check_years(value, name)
+    if kind == "holding_cost":
+        return check_signed_number(value, name, _HOLDING_COST_LIMIT, _UNITS)
+    upper, allow_zero = _LIMITS[kind]
+    return check_positive_number(value, name, allow_zero=allow_zero, upper=upper)
+
+
 def _check_scalars(commission: Any, holding_cost: Any, market_impact: Any, tracking_error: Any,
                    holding_cost_se: Any, impact_model: Any, half_spread: Any,
                    smallest_trade: float) -> tuple:
-    c = check_positive_number(commission, "commission", allow_zero=True, upper=1e9)
+    c = check_parameter(commission, "commission")
     if c >= smallest_trade:
         raise InputError(
             "commission", f"{c:g} a trade is not less than the trade size ({smallest_trade:g})")
-    units = "; units are fractions: -0.23% a year is -0.0023"
-    ehc = check_signed_number(holding_cost, "holding_cost", 0.2, units)
-    mic = check_positive_number(market_impact, "market_impact", allow_zero=True, upper=0.5)
-    te = check_positive_number(tracking_error, "tracking_error", allow_zero=True, upper=1.0)
-    se = check_positive_number(holding_cost_se, "holding_cost_se", allow_zero=True, upper=0.5)
+    ehc = check_parameter(holding_cost, "holding_cost")
+    mic = check_parameter(market_impact, "market_impact")
+    te = check_parameter(tracking_error, "tracking_error")
+    se = check_parameter(holding_cost_se, "holding_cost_se")
     model = _check_model(impact_model)
-    hs = check_positive_number(half_spread, "half_spread", allow_zero=True, upper=0.5)
+    hs = check_parameter(half_spread, "half_spread")
     return c, ehc, mic, te, se, model, hs
 
 
@@ -287,8 +315,8 @@ def total_cost(
     Not included: commissions and the half-spread (known costs), the uncertainty of the MIC
     estimate, and moves of the market itself (the cost is measured against the index).
     """
-    s = check_positive_number(trade_size, "trade_size", upper=1e12)
-    h = _check_years(years)
+    s = check_parameter(trade_size, "trade_size")
+    h = check_parameter(years, "years")
     c, ehc, mic, te, se, model, hs = _check_scalars(
         commission, holding_cost, market_impact, tracking_error, holding_cost_se, impact_model,
         half_spread, s)
@@ -334,7 +362,7 @@ def total_cost_grid(
     h = _positive_vector(years, "years", upper=100.0)
     for i, v in enumerate(h):
         _check_years(v, row=i + 1)
-    s = _positive_vector(trade_sizes, "trade_sizes", upper=1e12)
+    s = _positive_vector(trade_sizes, "trade_sizes", upper=_LIMITS["trade_size"][0])
     if not isinstance(value, str) or value.strip().lower() not in _GRID_VALUES:
         raise InputError("value", f"must be one of {', '.join(_GRID_VALUES)}, got {value!r}")
     c, ehc, mic, te, se, model, hs = _check_scalars(

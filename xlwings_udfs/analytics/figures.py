@@ -6,7 +6,8 @@ workbook takes its column headers, number formats, header notes and the definiti
 Start sheet from here; the command line its labels and formats; the README's table of
 figures is :func:`markdown_table` (a test checks that the two agree). A figure's value is
 computed in one place, the analytics function that returns it (``TrackingStats``,
-``MarketImpact``, ``TotalCost``); no front end derives one figure from others.
+``MarketImpact``, ``TotalCost``, ``BreakEven``, ``CostComparison``); no front end derives one
+figure from others.
 """
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Figure", "FIGURES", "TRACKING_FIGURES", "COST_FIGURES", "UNITS", "figure",
-           "excel_format", "format_value", "markdown_table"]
+__all__ = ["Figure", "FIGURES", "TRACKING_FIGURES", "COST_FIGURES", "CHOICE_FIGURES", "UNITS",
+           "figure", "excel_format", "format_value", "markdown_table"]
 
 #: Units a figure can be in: a fraction (shown as a percentage), a plain number, a count,
 #: an amount of money (the currency of the inputs; the examples use dollars).
@@ -170,12 +171,28 @@ _INPUTS = (
        "costs more than its fee).", ""),
 )
 
+_CHOICE = (
+    _f("breakeven_years", "Break-even holding period (years)", "Break-even", "number", 2,
+       "The holding period at which two funds' expected total costs are equal: the fund "
+       "cheaper to trade costs less before it, the one cheaper to hold after; n/a with the "
+       "reason where they do not cross within 100 years.", "ETF_BREAKEVEN"),
+    _f("prob_cheaper", "Probability A costs less", "P(A cheaper)", "fraction", 1,
+       "Probability that fund A's realized total cost over the holding period is lower than "
+       "fund B's: normal, with the expected totals' difference as mean and the funds' "
+       "holding cost errors, tracking errors (correlated) and execution prices as variance.",
+       "ETF_PROB_CHEAPER"),
+)
+
 #: Every figure by key.
-FIGURES: dict[str, Figure] = {f.key: f for f in (*_TRACKING, *_TRADING, *_COST, *_INPUTS)}
+FIGURES: dict[str, Figure] = {f.key: f for f in (*_TRACKING, *_TRADING, *_COST, *_INPUTS,
+                                                 *_CHOICE)}
 #: The figures of a ``TrackingStats``, in the order ``ETF_ANALYTICS`` lists them.
 TRACKING_FIGURES: tuple[str, ...] = tuple(f.key for f in _TRACKING)
 #: The figures of a ``TotalCost`` that ``ETF_TOTAL_COST`` returns, in its order.
 COST_FIGURES: tuple[str, ...] = tuple(f.key for f in _COST)
+#: The figures of a choice between two funds: ``BreakEven.breakeven_years`` and
+#: ``CostComparison.prob_cheaper``.
+CHOICE_FIGURES: tuple[str, ...] = tuple(f.key for f in _CHOICE)
 
 
 def figure(name: str) -> Figure:

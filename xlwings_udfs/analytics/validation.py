@@ -12,13 +12,15 @@ Rules:
   infinities) is an error.
 * Volumes are finite and zero or more; zero means a day without trades.
 * Scalar parameters are numbers (never text, never booleans), within stated bounds; a flag
-  is TRUE/FALSE (or 1/0); a choice is one of a stated set of words.
+  is TRUE/FALSE (or 1/0); a choice is one of a stated set of words. A parameter given as an
+  array (a grid of what-if values) has each value checked the same way, and the arrays of a
+  call must broadcast together.
 """
 from __future__ import annotations
 
 import datetime as _dt
 from numbers import Number
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -38,6 +40,8 @@ __all__ = [
     "check_signed_number",
     "check_whole_number",
     "check_flag",
+    "check_each",
+    "broadcast",
 ]
 
 
@@ -261,3 +265,53 @@ def as_volume(values: Any, name: str) -> np.ndarray:
         i = int(np.flatnonzero(neg)[0])
         raise InputError(name, f"negative volume ({out[i]:g}); volume must be >= 0", row=i + 1)
     return out
+
+
+def check_each(value: Any, name: str, check: Callable[[Any, str], float]) -> np.ndarray:
+    """A parameter given as a number or an array, each value checked by ``check(value, name)``.
+
+    ``check`` is a scalar check with its bounds (such as :func:`check_positive_number`); the
+    result is a float array, 0-d for a number. The first bad value of an array is reported at
+    its position in the flattened array, counted from 1; a numeric array has each distinct
+    value checked once.
+    """
+    def ok(v: Any) -> bool:
+        try:
+            check(v, name)
+            return True
+        except InputError:
+            return False
+
+    if np.ndim(value) == 0:
+        v = value.item() if isinstance(value, (np.ndarray, np.generic)) else value
+        return np.asarray(check(v, name), dtype=float)
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "fiu":  # keep each value's own type: text stays text
+        arr = np.asarray(value, dtype=object)
+    if arr.size == 0:
+        raise InputError(name, "no values given")
+    flat = arr.reshape(-1)
+    if flat.dtype.kind in "fiu":
+        bad = [v for v in np.unique(flat) if not ok(v.item())]
+        first = np.flatnonzero(np.isin(flat, bad) | np.isnan(flat))[0] if bad else None
+    else:
+        first = next((i for i, v in enumerate(flat) if not ok(v)), None)
+    if first is not None:
+        v = flat[first]
+        try:
+            check(v.item() if isinstance(v, np.generic) else v, name)
+        except InputError as err:
+            raise err.replace(row=int(first) + 1) from None
+    return flat.astype(float).reshape(arr.shape)
+
+
+def broadcast(named: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+    """The arrays broadcast to one shape (float copies); the first that does not fit is named."""
+    shape: tuple[int, ...] = ()
+    for name, arr in named.items():
+        try:
+            shape = np.broadcast_shapes(shape, np.shape(arr))
+        except ValueError:
+            raise InputError(name, f"shape {np.shape(arr)} does not broadcast with the other "
+                                   f"arguments' {shape}") from None
+    return tuple(np.broadcast_to(a, shape).astype(float) for a in named.values())
