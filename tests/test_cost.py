@@ -117,11 +117,20 @@ def test_signs():
 def test_bounds_include_exactly_tracking_ehc_error_and_execution():
     tc = total_cost(S, 4, C, -0.002, 0.0005, tracking_error=0.003, holding_cost_se=0.001)
     per_trade = S * 0.0005 * np.sqrt(10.0)
-    sd = np.sqrt((S * 0.003) ** 2 * 4 + (S * 0.001 * 4) ** 2 + 2 * per_trade**2)
+    # the holding part's delta-method variance: what a dollar keeps after the lag, g, scales
+    # the tracking error; its derivative in the EHC, u, the EHC's standard error
+    g, u = 0.998**4, 4 * 0.998**3
+    sd = np.sqrt((S * g * 0.003) ** 2 * 4 + (S * u * 0.001) ** 2 + 2 * per_trade**2)
+    assert tc.growth == pytest.approx(g)
     assert tc.sd == pytest.approx(sd)
     assert tc.lower == pytest.approx(tc.dollars - 1.959964 * sd)
     assert tc.upper == pytest.approx(tc.dollars + 1.959964 * sd)
     assert tc.annual_lower < tc.annual < tc.annual_upper
+    # Morningstar's arithmetic is linear in the EHC: g = 1, u = h
+    ms = total_cost(S, 4, C, -0.002, 0.0005, tracking_error=0.003, holding_cost_se=0.001,
+                    impact_model="morningstar")
+    per_trade_ms = 0.0005 * 100_000 * np.sqrt(S / 100_000) / 2
+    assert ms.sd == pytest.approx(np.sqrt((S * 0.003) ** 2 * 4 + (S * 0.001 * 4) ** 2 + 2 * per_trade_ms**2))
     # no uncertainty at all: the bounds collapse (commissions and spread are known costs)
     exact = total_cost(S, 4, C, -0.002, half_spread=0.001)
     assert exact.lower == exact.dollars == exact.upper

@@ -55,6 +55,9 @@ class TotalCost:
         ``commissions + impact + spread``.
     sd : float
         Standard deviation behind the bounds, in dollars.
+    growth : float
+        What a dollar keeps after the holding period's lag, :math:`(1+EHC)^h` (1 under
+        Morningstar's linear arithmetic): the scale of the tracking error's dollars.
     impact_fraction : float
         Price impact of one trade of ``trade_size``, as a fraction of it (>= 0).
     trade_size, years : float
@@ -75,6 +78,7 @@ class TotalCost:
     spread: float
     trading: float
     sd: float
+    growth: float
     impact_fraction: float
     trade_size: float
     years: float
@@ -136,16 +140,21 @@ def _cost_arrays(size: np.ndarray, years: np.ndarray, commission: float, holding
         holding = size * holding_cost * years
         impact_total = market_impact * REFERENCE_TRADE * scale  # charged once per round trip
         per_trade = impact_total / 2.0
+        growth, drift_effect = np.ones_like(years), years
     else:
-        holding = size * np.expm1(years * np.log1p(holding_cost))
+        log_growth = years * np.log1p(holding_cost)
+        holding = size * np.expm1(log_growth)  # expm1: exact for a lag of a day
+        growth = np.exp(log_growth)  # what a dollar keeps after the lag
         per_trade = size * market_impact * scale
         impact_total = 2.0 * per_trade
+        drift_effect = years * growth / (1.0 + holding_cost)  # d growth / d holding_cost
     impact = 0.0 - impact_total  # 0.0 - x: no negative zero when there is no impact
     commissions = np.full(size.shape, -2.0 * commission)
     spread = 0.0 - 2.0 * size * half_spread
     trading = commissions + impact + spread
     dollars = holding + trading
-    var = size**2 * (years * tracking_error**2 + (years * holding_cost_se) ** 2) + 2.0 * per_trade**2
+    var = (size**2 * (years * (growth * tracking_error) ** 2 + (drift_effect * holding_cost_se) ** 2)
+           + 2.0 * per_trade**2)
     sd = np.sqrt(var)
     lower, upper = dollars - Z95 * sd, dollars + Z95 * sd
     return {
@@ -161,6 +170,7 @@ def _cost_arrays(size: np.ndarray, years: np.ndarray, commission: float, holding
         "spread": spread,
         "trading": trading,
         "sd": sd,
+        "growth": growth,
         "impact_fraction": per_trade / size,
     }
 
@@ -301,12 +311,18 @@ def total_cost(
 
     .. math::
 
-        \sigma^2 = S^2\,TE^2\,h + S^2\,SE_{EHC}^2\,h^2 + \sum_{\text{2 trades}} I_k^2,
+        \sigma^2 = S^2\,g^2\,TE^2\,h + S^2\,u^2\,SE_{EHC}^2 + \sum_{\text{2 trades}} I_k^2,
+
+    the holding part's first-order (delta-method) variance, with :math:`g = (1+EHC)^h`, what a
+    dollar keeps after the lag, and :math:`u = h(1+EHC)^{h-1}`, its derivative with respect
+    to the EHC (Morningstar's linear arithmetic: :math:`g = 1`, :math:`u = h`):
 
     * tracking: the persistent deviations from the index, a random walk whose variance
-      grows linearly with time (:math:`TE\sqrt{h}` over the holding period);
+      grows linearly with time (:math:`TE\sqrt{h}` over the holding period), on what the
+      position is still worth after the lag (:math:`g`: a fund lagging 2% a year keeps 58% of
+      the index after 27 years, and its deviations move 58% as many dollars);
     * the estimation error of the EHC itself, which a fixed error in the yearly rate turns
-      into an error growing linearly with time (:math:`SE\cdot h`);
+      into an error growing about linearly with time (:math:`SE\cdot u`);
     * execution price: each trade's price deviates from its expected level by about its own
       impact dollars :math:`I_k` (the MIC is itself a standard deviation of the price move):
       :math:`I_k = S\,i(S)` under the square-root law, half the round-trip impact under
