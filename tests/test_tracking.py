@@ -181,12 +181,20 @@ def test_blank_in_the_middle_compounds_across_the_gap(idx, fund, dates):
     f[300] = np.nan
     gap = tracking_stats(f, idx, dates=dates)
     assert gap.n_obs == N - 2 and gap.n_skipped == 1
-    # The end points are unchanged, so the point-to-point figure over the sample is too.
+    # The end points are unchanged, so the point-to-point figure over the sample is too, and
+    # so is its annualized value: the blank day still passed (the index has it), and the
+    # return over the gap counts as the two periods it spans.
     assert gap.tracking_difference_cumulative == pytest.approx(full.tracking_difference_cumulative, rel=1e-12)
-    # Same as the series without that row (returns over the gap compound), not a zero return.
+    assert gap.tracking_difference == pytest.approx(full.tracking_difference, rel=1e-12)
+    # The figures of the returns themselves are those of the series without that row (returns
+    # over the gap compound, never a zero return), but for time: a row dropped from both
+    # series is a day that did not happen.
     keep = np.arange(N) != 300
     dropped = tracking_stats(fund[keep], idx[keep], dates=dates[keep])
-    assert_same_figures(gap, dropped, fields=[f for f in NUMERIC if f != "n_skipped"])
+    same = ("tracking_difference_cumulative", "beta", "r_squared", "rolling_td_latest", "n_obs")
+    assert_same_figures(gap, dropped, fields=same)
+    assert np.log1p(dropped.tracking_difference) == pytest.approx(
+        np.log1p(gap.tracking_difference) * (N - 1) / (N - 2), rel=1e-12)
     assert gap.start == dropped.start and gap.end == dropped.end
 
 
@@ -235,7 +243,14 @@ def test_series_with_different_dates_align_on_common_dates(idx, fund, dates):
     st_ = tracking_stats(fs, is_)
     common = fs.index.intersection(is_.index)
     ref = tracking_stats(fs.loc[common].to_numpy(), is_.loc[common].to_numpy(), dates=common)
-    assert_same_figures(st_, ref, fields=[f for f in NUMERIC if f != "n_skipped"])
+    # The returns are those on the common dates; time is counted on the index's calendar, on
+    # which the three days the fund lacks passed (and the one the index lacks did not).
+    assert_same_figures(st_, ref, fields=("tracking_difference_cumulative", "beta", "r_squared", "n_obs",
+                                          "rolling_td_median", "rolling_td_latest"))
+    periods = len(is_.loc[common[0]:common[-1]]) - 1
+    assert periods == st_.n_obs + 3
+    assert np.log1p(st_.tracking_difference) == pytest.approx(np.log1p(ref.tracking_difference_cumulative)
+                                                             * 252 / periods, rel=1e-12)
     assert st_.n_obs == len(common) - 1
     # Dates inside the span that one of the two lacks: 100, 101, 350 (fund) and 200 (index).
     assert st_.n_skipped == 4

@@ -151,6 +151,22 @@ def _pack(x: np.ndarray, order: np.ndarray | None, counts: np.ndarray) -> np.nda
 _BLOCK = 256
 
 
+def _spans(index_valid: np.ndarray, order: np.ndarray | None, has_ret: np.ndarray) -> np.ndarray | None:
+    """Periods each packed return spans, measured on the index's calendar; None if all are 1.
+
+    A fund's return from one valid row to the next spans the rows between them on which the
+    index has a value: a date the fund lacks (a missing NAV) is a period that passed, a date
+    the index lacks (its holiday, a weekend NAV of a fund against a weekday index) is not.
+    Zero below each fund's returns.
+    """
+    if order is None:
+        return None  # every row valid for every fund: one period a return
+    calendar = np.cumsum(index_valid)
+    span = np.diff(calendar[order], axis=0).astype(float)
+    span[~has_ret] = 0.0
+    return span
+
+
 def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, window: int | None) -> dict:
     """Every per-fund figure for a block of funds (t, kb), as arrays of length kb."""
     t, k = fund.shape
@@ -193,12 +209,22 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
     has_ret = rows[:-1] < n_ret[None, :]
     d0 = np.where(has_ret, d, 0.0)
     out["sum_d"] = d0.sum(axis=0)
+    span = _spans(np.isfinite(log_index), order, has_ret)
+    out["periods"] = n_ret.astype(float) if span is None else span.sum(axis=0)
+    # The mean per period, a return across a gap weighing as the periods it spans; the
+    # variance of the one-period differences (the traditional tracking error is the spread of
+    # daily differences, and a two-day return is not one: with timing noise its variance is
+    # not twice a day's).
+    one = has_ret if span is None else has_ret & (span == 1.0)
+    n_one = one.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_d = out["sum_d"] / n_ret
-        dev = np.where(has_ret, d0 - mean_d, 0.0)
-        out["var_d"] = np.where(n_ret >= 2, (dev * dev).sum(axis=0) / (n_ret - 1), np.nan)
+        mean_d = out["sum_d"] / out["periods"]
+        mean_one = np.where(one, d0, 0.0).sum(axis=0) / n_one
+        dev = np.where(one, d0 - mean_one, 0.0)
+        out["var_d"] = np.where(n_one >= MIN_RETURNS_TRADITIONAL, (dev * dev).sum(axis=0) / (n_one - 1), np.nan)
     out["mean_d"] = np.where(n_ret >= 1, mean_d, np.nan)
-    del dev, has_ret
+    out["n_one_period"] = n_one
+    del dev, has_ret, one
     # Rolling one-year point-to-point differences on the cumulative log difference.
     cum = np.vstack([np.zeros((1, k)), np.cumsum(d0, axis=0)])
     cum[rows >= counts[None, :]] = np.nan
@@ -212,7 +238,9 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
     out["r_latest"] = roll[np.maximum(counts - 1, 0), np.arange(k)]
     out["n_windows"] = has.sum(0)
     del d, d0, cum, roll, starts, has
-    out["beta"], out["r2"], out["alpha"] = regression(rf, ri, A)
+    out["beta"], out["r2"], alpha_per_return = regression(rf, ri, A)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["alpha"] = alpha_per_return * n_ret / out["periods"]  # per period, as the drift
     out["beta_d"] = dimson_beta(rf, ri)
     out.update(n_ret=n_ret, n_skipped=n_skipped, first=first, last=last)
     return out
@@ -237,7 +265,11 @@ def _notes(r: dict, noise_share: np.ndarray, label) -> list[Note]:
         if n < MIN_RETURNS:
             notes.append(Note(fund, f"{n} returns on common dates: the holding cost and the noise-robust "
                                     f"tracking error need at least {MIN_RETURNS}", _MODEL))
-        elif not np.isfinite(noise_share[j]):
+        if r["n_one_period"][j] < MIN_RETURNS_TRADITIONAL:
+            notes.append(Note(fund, f"only {int(r['n_one_period'][j])} returns span a single period (the "
+                                    "others cross gaps in the data): the traditional tracking error needs "
+                                    f"{MIN_RETURNS_TRADITIONAL}", ("tracking_error_traditional", "noise_share")))
+        elif n >= MIN_RETURNS and not np.isfinite(noise_share[j]):
             notes.append(Note(fund, "the fund's returns equal the index's on every date: there is no "
                                     "tracking variance to split into noise and persistent deviations",
                               ("noise_share",)))
