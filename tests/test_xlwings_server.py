@@ -474,3 +474,20 @@ def test_init_leaves_a_dev_project_and_the_server_stops_when_a_test_fails(tmp_pa
     assert "[dev]" in manifest
     assert s.proc.returncode is not None and not group_alive(s.pid)
     ensure_stopped(s)
+
+
+# ----------------------------------------------------------------------------------------
+# the load benchmark, briefly
+# ----------------------------------------------------------------------------------------
+
+def test_the_load_benchmark_gets_the_expected_answers_and_the_serial_results(capsys):
+    """benchmarks/bench_server.py with 300 requests (every call of its pool) from 8 clients."""
+    path = WORKBOOK_DIR.parent / "benchmarks" / "bench_server.py"
+    spec = importlib.util.spec_from_file_location("bench_server", path)
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("bench_server", bench)  # its dataclasses look their module up
+    spec.loader.exec_module(bench)
+    code = bench.main(["--requests", "300", "--clients", "8"])
+    out = capsys.readouterr().out
+    assert code == 0, out[-3000:]
+    assert "unexpected answers: 0; results differing between the runs: 0" in out
