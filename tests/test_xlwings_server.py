@@ -244,6 +244,13 @@ def _office_js(c) -> Any:
     return v
 
 
+def _address(sheet: str, a1: str) -> str:
+    """A cell's address as Excel writes it: ``Data!A6``, ``'Fund Comparison'!C6``."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", sheet):
+        return f"{sheet}!{a1}"
+    return "'" + sheet.replace("'", "''") + f"'!{a1}"
+
+
 def _pick(result: list[list[Any]], index: tuple[int, ...]) -> Any:
     """The value a formula shows: the 1x1 result, or what ``INDEX(result, ...)`` takes."""
     if not index:
@@ -331,11 +338,12 @@ def test_the_add_in_code_associates_every_function(client):
 def test_the_manifest_namespace_is_the_one_the_server_workbook_assumes(client, workbook_formulas):
     """Production ("prod") serves the functions as XLWINGS.ETF_..., saved as _xldudf_XLWINGS_ETF_..."""
     manifest = client.manifest()
-    assert manifest_namespace(manifest) == DEFAULT_NAMESPACE
+    served = manifest_namespace(manifest)
+    assert served == DEFAULT_NAMESPACE
     assert "[dev]" not in manifest
     formulas, _ = workbook_formulas
-    namespaces = {f.namespace for f in formulas if f.namespace is not None}
-    assert namespaces <= {DEFAULT_NAMESPACE}, namespaces
+    saved = {f.namespace for f in formulas if f.namespace is not None}
+    assert saved <= {served}, f"{WORKBOOK.name} calls functions of namespace {saved}; the server serves {served}"
 
 
 # ----------------------------------------------------------------------------------------
@@ -348,7 +356,7 @@ def test_every_workbook_formula_reproduces_its_saved_value(client, workbook_form
     assert len(formulas) >= 200, len(formulas)
     mismatches = []
     for f in formulas:
-        r = client.call(f.function, f.values, caller_address=f"{f.sheet}!{f.address}")
+        r = client.call(f.function, f.values, caller_address=_address(f.sheet, f.address))
         if r.status != 200:
             mismatches.append(f"{f.sheet}!{f.address} {f.text}: HTTP {r.status} {r.text[:200]}")
             continue
@@ -394,19 +402,36 @@ def test_function_names_in_every_spelling(name, expected):
     assert etf_function(name) == expected
 
 
-def test_arguments_are_read_as_the_add_in_sends_them(workbook_formulas):
-    formulas, _ = workbook_formulas
-    by_cell = {(f.sheet, f.address): f for f in formulas}
-    analytics = next(f for f in formulas if f.function == "ETF_ANALYTICS")
-    fund, index, dates, ppy, window, labels, figures = analytics.values
-    assert len(fund) == len(index) == len(dates) > 700 and all(len(r) == 1 for r in fund)
-    assert isinstance(dates[0][0], int) and dates[1][0] > dates[0][0]  # serial numbers
-    assert ppy is None and window is None                               # omitted: null
-    assert labels == [[False]] and isinstance(figures[0][0], str)         # FALSE, "holding_cost_..."
-    what_if = [f for f in formulas if f.sheet == "What-If"]
-    if what_if:  # B$16 and $A17: mixed references on the formula's own sheet
-        assert all(isinstance(f.values[0][0][0], (int, float)) for f in what_if)
-    assert by_cell  # every formula has a cell
+def test_arguments_are_read_as_the_add_in_sends_them(tmp_path):
+    wb = openpyxl.Workbook()
+    data = wb.active
+    data.title = "My Data"
+    for row, (d, v) in enumerate([(dt.datetime(2024, 1, 1), 100.5), (dt.datetime(2024, 1, 2), None),
+                                  (dt.datetime(2024, 1, 3), "#N/A")], start=1):
+        data.cell(row, 1, d)
+        data.cell(row, 2, v)
+    data["C1"] = True
+    wb.defined_names["LEVELS"] = openpyxl.workbook.defined_name.DefinedName(
+        "LEVELS", attr_text="'My Data'!$B$1:$B$3")
+    sheet = wb.create_sheet("Calc")
+    sheet["D4"] = "=INDEX(_xldudf_XLWINGS_ETF_TOTAL_COST(LEVELS,'My Data'!$A$1:$A$2,'My Data'!C$1,,TRUE," \
+                  '"a ""b""",-1.5e-3,7),1,2)'
+    sheet["E4"] = "=ETF_VERSION()"
+    sheet["F4"] = "=1+ETF_VERSION()"
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    formulas, unsupported = read_formulas(path)
+    assert [(s, a) for s, a, _ in unsupported] == [("Calc", "F4")]
+    f, version = formulas
+    assert (f.sheet, f.address, f.function, f.namespace, f.index) == ("Calc", "D4", "ETF_TOTAL_COST", "XLWINGS", (1, 2))
+    assert f.values == [
+        [[100.5], [""], [error_object("#N/A")]],    # a named range: blank "", error cell an error object
+        [[45292], [45293]],                          # dates as serial numbers
+        [[True]],                                    # a mixed reference to another sheet
+        None,                                        # omitted: null
+        [[True]], [['a "b"']], [[-0.0015]], [[7]],   # literals
+    ]
+    assert (version.function, version.args, version.values) == ("ETF_VERSION", [], [])
 
 
 # ----------------------------------------------------------------------------------------
