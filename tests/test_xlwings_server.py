@@ -470,9 +470,12 @@ def test_an_error_cell_is_a_400_naming_the_argument(client, workbook_formulas):
 
 def test_not_enough_data_is_a_400_that_says_so(client, workbook_formulas):
     fund, index, dates = _one_fund(workbook_formulas)
-    r = client.call("ETF_HOLDING_COST", [fund[:12], index[:12], dates[:12]])
+    r = client.call("ETF_HOLDING_COST", [fund[:20], index[:20], dates[:20]])
     _assert_400(r, "Not enough data - ")
-    assert "at least 30 are needed" in r.text
+    assert r.text == ("Not enough data - Estimated holding cost (EHC): 19 returns on common dates: the "
+                      "holding cost and the noise-robust tracking error need at least 30")
+    r = client.call("ETF_BETA", [fund[:10], index[:10], dates[:10]])
+    assert r.text == "Not enough data - fund: 9 returns on dates both series have; at least 12 are needed"
 
 
 def test_a_bad_scalar_is_a_400_naming_the_argument(client):
