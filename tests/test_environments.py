@@ -170,6 +170,12 @@ def test_the_wheel_installs_only_what_the_functions_need(wheel, tmp_path):
     assert have - VENV_BASE == needed, (sorted(have - VENV_BASE - needed), sorted(needed - have))
     out = _run([python, "-c", _USE_THE_FUNCTIONS], cwd=tmp_path, env=_clean_env()).stdout
     assert out.startswith("ok"), out
+    # The command line says which extra it needs, with its own exit code.
+    script = Path(python).parent / "etf-analytics"
+    proc = subprocess.run([str(script), "demo", "--no-workbook"], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path, env=_clean_env())
+    assert proc.returncode == 6, proc.stderr
+    assert proc.stderr.strip().endswith('pip install "xlwings-etf-analytics[cli]"'), proc.stderr
 
 
 def test_the_cli_extra_brings_the_command_line_libraries(wheel, tmp_path):

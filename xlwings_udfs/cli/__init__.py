@@ -13,7 +13,8 @@ Commands
 Exit codes: 0 success; 1 bad input data (the message says which column and line); 2 a usage
 error (unknown option, missing argument); 3 the output file exists (add ``--force``); 4 the
 output could not be written; 5 an internal error, that is a bug (``ETF_ANALYTICS_TRACEBACK=1``
-shows its traceback); 130 interrupted. Errors are one line on stderr, never a traceback.
+shows its traceback); 6 a library of the ``cli`` extra is not installed; 130 interrupted.
+Errors are one line on stderr, never a traceback.
 
 Modules: :mod:`.parser` (the options), :mod:`.files` (reading input files), :mod:`.fund`
 (a fund's figures), :mod:`.render` (terminal tables), :mod:`.output` (files written),
@@ -27,12 +28,12 @@ import os
 import sys
 from typing import Sequence
 
-from .errors import (EXIT_DATA, EXIT_EXISTS, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE,
-                     EXIT_WRITE, PROG, CliError)
+from .errors import (CLI_LIBRARIES, EXIT_DATA, EXIT_EXISTS, EXIT_INTERNAL, EXIT_INTERRUPTED,
+                     EXIT_MISSING, EXIT_OK, EXIT_USAGE, EXIT_WRITE, PROG, CliError)
 from .parser import PROGRESS_FROM, build_parser
 
 __all__ = ["main", "EXIT_OK", "EXIT_DATA", "EXIT_USAGE", "EXIT_EXISTS", "EXIT_WRITE",
-           "EXIT_INTERNAL", "EXIT_INTERRUPTED", "PROGRESS_FROM"]
+           "EXIT_INTERNAL", "EXIT_MISSING", "EXIT_INTERRUPTED", "PROGRESS_FROM"]
 
 #: The environment variable that lets an internal error show its traceback.
 TRACEBACK_VARIABLE = "ETF_ANALYTICS_TRACEBACK"
@@ -62,6 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader went away (| head): nothing left to say
         return EXIT_OK
+    except ModuleNotFoundError as err:
+        if err.name not in CLI_LIBRARIES:
+            raise
+        # A plain `pip install` has what the Excel functions need, not the command line's
+        # libraries.
+        print(f'{PROG}: error: the command line needs {err.name}: pip install "xlwings-etf-analytics[cli]"',
+              file=sys.stderr)
+        return EXIT_MISSING
     except Exception as err:
         if _is_input_error(err):  # a bad option value, or a bad input not in a file
             print(f"{PROG}: error: {err}", file=sys.stderr)

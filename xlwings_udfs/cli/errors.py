@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ..analytics.errors import InputError
 
 __all__ = ["EXIT_OK", "EXIT_DATA", "EXIT_USAGE", "EXIT_EXISTS", "EXIT_WRITE", "EXIT_INTERRUPTED",
-           "EXIT_INTERNAL", "PROG", "CliError", "UsageError", "FileProblem", "BadValues", "OutputExists",
+           "EXIT_INTERNAL", "EXIT_MISSING", "CLI_LIBRARIES", "PROG", "CliError", "UsageError", "FileProblem", "BadValues", "OutputExists",
            "WriteFailed"]
 
 EXIT_OK = 0
@@ -33,7 +33,13 @@ EXIT_EXISTS = 3
 EXIT_WRITE = 4
 #: An unexpected exception: a bug (``ETF_ANALYTICS_TRACEBACK=1`` shows its traceback).
 EXIT_INTERNAL = 5
+#: A library the command needs is not installed (the ``cli`` extra).
+EXIT_MISSING = 6
 EXIT_INTERRUPTED = 130
+
+#: The libraries of the command line and the workbook builder, installed by the ``cli``
+#: extra; the Excel functions need none of them.
+CLI_LIBRARIES = frozenset({"rich", "openpyxl", "xlsxwriter"})
 
 PROG = "etf-analytics"
 

@@ -93,7 +93,7 @@ def _non_negative(text: str) -> float:
 
 _EPILOG = """exit codes: 0 ok; 1 bad input data; 2 usage error; 3 output exists (use --force);
 4 output not written; 5 internal error (a bug; ETF_ANALYTICS_TRACEBACK=1 shows where);
-130 interrupted.
+6 a library of the cli extra is missing; 130 interrupted.
 
 Signs: every cost is the investor's return impact (negative costs money); figures are
 fractions shown as percentages."""
