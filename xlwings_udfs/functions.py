@@ -2,7 +2,9 @@
 
 Each function reads its cells through :mod:`xlwings_udfs.excel`, calls one analytics
 function (through the shared cache) and returns a cell value or a small 2-D array to spill.
-The per-host error policy is applied by :func:`xlwings_udfs.excel.excel_function`.
+Its declaration to xlwings (category, argument help, how each argument's cells come in) and
+the per-host error policy come from one decorator, :func:`xlwings_udfs.excel.excel_udf`,
+fed by :data:`ARGUMENT_HELP` and :data:`RANGE_ARGUMENTS`.
 
 Conventions: inputs are levels; results are fractions (format them as %), and
 costs are the investor's return impact, so negative costs money. Range arguments take a
@@ -11,11 +13,12 @@ selections such as ``B:B``. ``dates`` are optional where stated; without them ro
 consecutive periods (252 a year unless ``periods_per_year`` says otherwise).
 
 Set-up for each host (classic, xlwings Lite, xlwings Server) is in the README. Docstrings are
-the descriptions Excel's function wizard shows, and the ``doc=`` of every argument its
-argument help, so they stay short (Excel cuts them at 255 characters).
+the descriptions Excel's function wizard shows, and :data:`ARGUMENT_HELP` its argument help,
+so they stay short (Excel cuts them at 255 characters).
 """
 from __future__ import annotations
 
+import functools
 import platform
 
 import numpy as np
@@ -49,14 +52,67 @@ __all__ = [
 
 _CATEGORY = "ETF analytics"
 
-# Argument help shared by several functions.
-_FUND = ("Fund levels (NAV or total-return index), one column or row; blanks = no value. "
-         "Several columns = several funds (first row may name them).")
-_INDEX = "Index levels on the same rows as fund; blanks = no value that day."
-_DATES = "Optional dates of the rows, ascending. Without them rows are consecutive periods."
-_PPY = "Optional periods per year (252 daily, 52 weekly, 12 monthly); inferred from dates if omitted."
-_WINDOW = "Optional: use only the last N returns (252 = one year of daily data); at least 30."
-_LABELS = "TRUE (default) to add a column of labels; FALSE for values only."
+_DATES_DAILY = "Optional dates of the rows, ascending (used to check the data are daily)."
+_DATES_PERIOD = "Dates of the rows, ascending."
+
+#: Argument help (the function wizard's text for each argument), by argument name, shared by
+#: every function that has the argument; a function overrides it in its decorator where its
+#: argument says something more.
+ARGUMENT_HELP = {
+    # ranges
+    "fund": ("Fund levels (NAV or total-return index), one column or row; blanks = no value. "
+             "Several columns = several funds (first row may name them)."),
+    "index": "Index levels on the same rows as fund; blanks = no value that day.",
+    "dates": "Optional dates of the rows, ascending. Without them rows are consecutive periods.",
+    "figures": 'Optional: only these figures, by name or label, one a cell (e.g. "holding_cost_lower"). Default: all.',
+    "price": "Daily closing market prices, one column or row; blanks = no value.",
+    "nav": "Net asset value per share on the same rows.",
+    "volume": "Shares traded on the same rows (0 = no trades, blank = unknown).",
+    "open_price": "Daily opening prices, one column or row.",
+    "high": "Daily high prices on the same rows.",
+    "low": "Daily low prices on the same rows.",
+    "close_price": "Daily closing prices on the same rows.",
+    "levels": "Prices or NAVs per share, one column or row; blanks = no value.",
+    "distributions": "Optional cash distributions per share on their ex-dates (same rows; blank = none).",
+    "fund_a": "Levels of fund A (e.g. the ETF), one column or row.",
+    "fund_b": "Levels of fund B (e.g. its sibling mutual fund) on the same rows.",
+    "distributions_a": "Optional distributions per share of fund A on their ex-dates.",
+    "distributions_b": "Optional distributions per share of fund B on their ex-dates.",
+    # single cells
+    "periods_per_year": "Optional periods per year (252 daily, 52 weekly, 12 monthly); inferred from dates if omitted.",
+    "window": "Optional: use only the last N returns (252 = one year of daily data); at least 30.",
+    "labels": "TRUE (default) to add a column of labels; FALSE for values only.",
+    "lead_lag": "TRUE: Dimson beta with the index return a period before and after (for stale prices). Default FALSE.",
+    "annualized": "TRUE: annualized (periods of a year or more). Default FALSE: cumulative.",
+    "trade_size": "Trade size in the currency of the prices; default 100,000.",
+    "years": "Holding period in years.",
+    "commission": "Commission per trade in dollars (paid twice: buy and sell).",
+    "holding_cost": "Estimated holding cost a year, e.g. ETF_HOLDING_COST (-0.0023 = lags 0.23% a year).",
+    "market_impact": "Optional market impact of a $100,000 trade, e.g. ETF_MARKET_IMPACT. Default 0.",
+    "tracking_error": "Optional annualized tracking error, for the 95% bounds. Default 0.",
+    "holding_cost_se": "Optional standard error of holding_cost, for the 95% bounds. Default 0.",
+    "impact_model": 'Optional: "square_root" (default) or "morningstar" (the published convention).',
+    "half_spread": "Optional half bid-ask spread paid on each trade, a fraction. Default 0.",
+    "header": "TRUE: add a header row. Default FALSE.",
+    "start_date": "First day of the period.",
+    "end_date": "Last day of the period.",
+    "start_convention": ('Optional: "previous_close" (default) starts from the last close before start_date; '
+                         '"start_close" from the close on start_date.'),
+    "reinvest": ('Optional: "ex_date" (default) reinvests distributions at the ex-date close; '
+                 '"none" keeps them as cash.'),
+    "relative": "TRUE: the relative gap (1+rA)/(1+rB)-1. Default FALSE: rA - rB.",
+}
+
+#: The arguments that take a range (every other argument is a single cell).
+RANGE_ARGUMENTS = frozenset({
+    "fund", "index", "dates", "figures", "price", "nav", "volume", "open_price", "high", "low",
+    "close_price", "levels", "distributions", "fund_a", "fund_b", "distributions_a",
+    "distributions_b",
+})
+
+#: ``@_udf`` or ``@_udf(argument="help of this function's argument", ...)``.
+_udf = functools.partial(excel.excel_udf, category=_CATEGORY, docs=ARGUMENT_HELP,
+                         ranges=RANGE_ARGUMENTS)
 
 
 def _read_tracking(fund, index, dates, periods_per_year, window):
@@ -110,52 +166,26 @@ def _figures(series, stats, keys, labels):
 # tracking
 # ----------------------------------------------------------------------------------------
 
-@xw.func(category=_CATEGORY)
-@xw.arg("fund", **excel.RANGE, doc=_FUND)
-@xw.arg("index", **excel.RANGE, doc=_INDEX)
-@xw.arg("dates", **excel.RANGE, doc=_DATES)
-@xw.arg("periods_per_year", **excel.CELL, doc=_PPY)
-@xw.arg("window", **excel.CELL, doc=_WINDOW)
-@excel.excel_function
+@_udf
 def ETF_HOLDING_COST(fund, index, dates=None, periods_per_year=None, window=None):
     """Estimated holding cost (EHC): the fund's yearly lag behind its index, from the trend of the tracking difference, robust to timing noise. Negative costs money (-0.0023 = -0.23% a year)."""
     return _figure("holding_cost", fund, index, dates, periods_per_year, window)
 
 
-@xw.func(category=_CATEGORY)
-@xw.arg("fund", **excel.RANGE, doc=_FUND)
-@xw.arg("index", **excel.RANGE, doc=_INDEX)
-@xw.arg("dates", **excel.RANGE, doc=_DATES)
-@xw.arg("periods_per_year", **excel.CELL, doc=_PPY)
-@xw.arg("window", **excel.CELL, doc=_WINDOW)
-@excel.excel_function
+@_udf
 def ETF_TRACKING_ERROR(fund, index, dates=None, periods_per_year=None, window=None):
     """Noise-robust tracking error: annualized volatility of the persistent deviations from the index, with mean-reverting timing noise removed. A fraction (0.001 = 0.10%)."""
     return _figure("tracking_error", fund, index, dates, periods_per_year, window)
 
 
-@xw.func(category=_CATEGORY)
-@xw.arg("fund", **excel.RANGE, doc=_FUND)
-@xw.arg("index", **excel.RANGE, doc=_INDEX)
-@xw.arg("dates", **excel.RANGE, doc=_DATES)
-@xw.arg("periods_per_year", **excel.CELL, doc=_PPY)
-@xw.arg("window", **excel.CELL, doc=_WINDOW)
-@excel.excel_function
+@_udf
 def ETF_TRACKING_ERROR_TRADITIONAL(fund, index, dates=None, periods_per_year=None, window=None):
     """Traditional tracking error: annualized standard deviation of the daily return differences, fund minus index (inflated by timing noise). A fraction."""
     return _figure("tracking_error_traditional", fund, index, dates, periods_per_year, window)
 
 
-@xw.func(category=_CATEGORY)
-@xw.arg("fund", **excel.RANGE, doc=_FUND)
-@xw.arg("index", **excel.RANGE, doc=_INDEX)
-@xw.arg("dates", **excel.RANGE, doc=_DATES)
-@xw.arg("periods_per_year", **excel.CELL, doc=_PPY)
-@xw.arg("window", **excel.CELL,
-        doc="Optional: only the last N returns (252 = the 1-year figure on daily data); at least 30.")
-@xw.arg("annualized", **excel.CELL,
-        doc="TRUE (default): annualized; FALSE: cumulative over the period, (1+R fund)/(1+R index)-1.")
-@excel.excel_function
+@_udf(window="Optional: only the last N returns (252 = the 1-year figure on daily data); at least 30.",
+      annualized="TRUE (default): annualized; FALSE: cumulative over the period, (1+R fund)/(1+R index)-1.")
 def ETF_TRACKING_DIFFERENCE(fund, index, dates=None, periods_per_year=None, window=None, annualized=True):
     """Point-to-point tracking difference, fund minus index (geometric), over all rows or the last window returns; annualized or cumulative. Negative = the fund lagged."""
     key = ("tracking_difference" if excel.flag(annualized, "annualized", True)
@@ -163,13 +193,7 @@ def ETF_TRACKING_DIFFERENCE(fund, index, dates=None, periods_per_year=None, wind
     return _figure(key, fund, index, dates, periods_per_year, window)
 
 
-@xw.func(category=_CATEGORY)
-@xw.arg("fund", **excel.RANGE, doc=_FUND)
-@xw.arg("index", **excel.RANGE, doc=_INDEX)
-@xw.arg("dates", **excel.RANGE, doc=_DATES)
-@xw.arg("periods_per_year", **excel.CELL, doc=_PPY)
-@xw.arg("labels", **excel.CELL, doc=_LABELS)
-@excel.excel_function
+@_udf
 def ETF_ROLLING_TD(fund, index, dates=None, periods_per_year=None, labels=True):
     """Rolling 1-year tracking differences: median, high, low and latest (a 4 x 2 spill with labels). One calendar year per window with dates, else periods_per_year rows."""
     series, stats = _read_tracking(fund, index, dates, periods_per_year, None)
@@ -177,44 +201,21 @@ def ETF_ROLLING_TD(fund, index, dates=None, periods_per_year=None, labels=True):
     return _figures(series, stats, keys, excel.flag(labels, "labels", True))
 
 
-@xw.func(category=_CATEGORY)
-@xw.arg("fund", **excel.RANGE, doc=_FUND)
-@xw.arg("index", **excel.RANGE, doc=_INDEX)
-@xw.arg("dates", **excel.RANGE, doc=_DATES)
-@xw.arg("periods_per_year", **excel.CELL, doc=_PPY)
-@xw.arg("window", **excel.CELL, doc=_WINDOW)
-@xw.arg("lead_lag", **excel.CELL,
-        doc="TRUE: Dimson beta with the index return a period before and after (for stale prices). Default FALSE.")
-@excel.excel_function
+@_udf
 def ETF_BETA(fund, index, dates=None, periods_per_year=None, window=None, lead_lag=False):
     """Beta of the fund's returns on the index returns; with lead_lag=TRUE the Dimson beta, which corrects for stale or non-synchronous prices."""
     key = "beta_dimson" if excel.flag(lead_lag, "lead_lag", False) else "beta"
     return _figure(key, fund, index, dates, periods_per_year, window)
 
 
-@xw.func(category=_CATEGORY)
-@xw.arg("fund", **excel.RANGE, doc=_FUND)
-@xw.arg("index", **excel.RANGE, doc=_INDEX)
-@xw.arg("dates", **excel.RANGE, doc=_DATES)
-@xw.arg("periods_per_year", **excel.CELL, doc=_PPY)
-@xw.arg("window", **excel.CELL, doc=_WINDOW)
-@excel.excel_function
+@_udf
 def ETF_R_SQUARED(fund, index, dates=None, periods_per_year=None, window=None):
     """R-squared of the regression of the fund's returns on the index returns (0 to 1)."""
     return _figure("r_squared", fund, index, dates, periods_per_year, window)
 
 
-@xw.func(category=_CATEGORY)
-@xw.arg("fund", **excel.RANGE, doc=_FUND)
-@xw.arg("index", **excel.RANGE, doc=_INDEX)
-@xw.arg("dates", **excel.RANGE, doc=_DATES)
-@xw.arg("periods_per_year", **excel.CELL, doc=_PPY)
-@xw.arg("window", **excel.CELL, doc=_WINDOW)
-@xw.arg("labels", **excel.CELL,
-        doc="TRUE (default): with labels (one fund: a label column; several: a header row and names). FALSE: values only.")
-@xw.arg("figures", **excel.RANGE,
-        doc='Optional: only these figures, by name or label, one a cell (e.g. "holding_cost_lower"). Default: all.')
-@excel.excel_function
+@_udf(labels="TRUE (default): with labels (one fund: a label column; several: a header row and names). "
+             "FALSE: values only.")
 def ETF_ANALYTICS(fund, index, dates=None, periods_per_year=None, window=None, labels=True, figures=None):
     """All tracking figures, or those named: EHC with its interval, tracking errors, tracking differences, rolling 1-year TD, beta, R-squared, observations. One fund: label/value rows; several funds: one row each."""
     keys = _figure_keys(figures)
@@ -246,14 +247,7 @@ def _figure_keys(figures):
 # trading costs
 # ----------------------------------------------------------------------------------------
 
-@xw.func(category=_CATEGORY)
-@xw.arg("price", **excel.RANGE, doc="Daily closing market prices, one column or row; blanks = no value.")
-@xw.arg("nav", **excel.RANGE, doc="Net asset value per share on the same rows.")
-@xw.arg("volume", **excel.RANGE, doc="Shares traded on the same rows (0 = no trades, blank = unknown).")
-@xw.arg("dates", **excel.RANGE,
-        doc="Optional dates of the rows, ascending (used to check the data are daily).")
-@xw.arg("trade_size", **excel.CELL, doc="Trade size in the currency of the prices; default 100,000.")
-@excel.excel_function
+@_udf(dates=_DATES_DAILY)
 def ETF_MARKET_IMPACT(price, nav, volume, dates=None, trade_size=100000):
     """Market impact cost: the expected move of the price away from NAV caused by a trade of trade_size, from the premium's daily volatility and the median daily dollar volume. A fraction."""
     series = excel.read_series(("price", price, "levels"), ("nav", nav, "levels"),
@@ -264,14 +258,7 @@ def ETF_MARKET_IMPACT(price, nav, volume, dates=None, trade_size=100000):
     return excel.scalar(stats.impact, "Market impact", stats.note or None)
 
 
-@xw.func(category=_CATEGORY)
-@xw.arg("open_price", **excel.RANGE, doc="Daily opening prices, one column or row.")
-@xw.arg("high", **excel.RANGE, doc="Daily high prices on the same rows.")
-@xw.arg("low", **excel.RANGE, doc="Daily low prices on the same rows.")
-@xw.arg("close_price", **excel.RANGE, doc="Daily closing prices on the same rows.")
-@xw.arg("dates", **excel.RANGE,
-        doc="Optional dates of the rows, ascending (used to check the data are daily).")
-@excel.excel_function
+@_udf(dates=_DATES_DAILY)
 def ETF_SPREAD(open_price, high, low, close_price, dates=None):
     """Estimated bid-ask spread, (ask - bid) / mid, from daily open, high, low and close prices (EDGE estimator). One trade pays half of it. A fraction."""
     series = excel.read_series(("open_price", open_price, "levels"), ("high", high, "levels"),
@@ -283,24 +270,7 @@ def ETF_SPREAD(open_price, high, low, close_price, dates=None):
     return excel.scalar(stats.spread, "Spread", stats.note or None)
 
 
-@xw.func(category=_CATEGORY)
-@xw.arg("trade_size", **excel.CELL, doc="Dollars invested.")
-@xw.arg("years", **excel.CELL, doc="Holding period in years.")
-@xw.arg("commission", **excel.CELL, doc="Commission per trade in dollars (paid twice: buy and sell).")
-@xw.arg("holding_cost", **excel.CELL,
-        doc="Estimated holding cost a year, e.g. ETF_HOLDING_COST (-0.0023 = lags 0.23% a year).")
-@xw.arg("market_impact", **excel.CELL,
-        doc="Optional market impact of a $100,000 trade, e.g. ETF_MARKET_IMPACT. Default 0.")
-@xw.arg("tracking_error", **excel.CELL,
-        doc="Optional annualized tracking error, for the 95% bounds. Default 0.")
-@xw.arg("holding_cost_se", **excel.CELL,
-        doc="Optional standard error of holding_cost, for the 95% bounds. Default 0.")
-@xw.arg("impact_model", **excel.CELL,
-        doc='Optional: "square_root" (default) or "morningstar" (the published convention).')
-@xw.arg("half_spread", **excel.CELL,
-        doc="Optional half bid-ask spread paid on each trade, a fraction. Default 0.")
-@xw.arg("header", **excel.CELL, doc="TRUE: add a header row. Default FALSE.")
-@excel.excel_function
+@_udf(trade_size="Dollars invested.")
 def ETF_TOTAL_COST(trade_size, years, commission, holding_cost, market_impact=0, tracking_error=0,
                    holding_cost_se=0, impact_model="square_root", half_spread=0, header=False):
     """Total cost of buying, holding and selling: [dollars, annual rate, 95% lower, 95% upper] in one row. Negative costs money."""
@@ -326,23 +296,9 @@ def ETF_TOTAL_COST(trade_size, years, commission, holding_cost, market_impact=0,
 # ----------------------------------------------------------------------------------------
 
 _RENAME_PERIOD = {"start": "start_date", "end": "end_date", "annualize": "annualized"}
-_START_DOC = ('Optional: "previous_close" (default) starts from the last close before start_date; '
-              '"start_close" from the close on start_date.')
-_REINVEST_DOC = 'Optional: "ex_date" (default) reinvests distributions at the ex-date close; "none" keeps them as cash.'
 
 
-@xw.func(category=_CATEGORY)
-@xw.arg("levels", **excel.RANGE, doc="Prices or NAVs per share, one column or row; blanks = no value.")
-@xw.arg("dates", **excel.RANGE, doc="Dates of the rows, ascending.")
-@xw.arg("start_date", **excel.CELL, doc="First day of the period.")
-@xw.arg("end_date", **excel.CELL, doc="Last day of the period.")
-@xw.arg("distributions", **excel.RANGE,
-        doc="Optional cash distributions per share on their ex-dates (same rows; blank = none).")
-@xw.arg("annualized", **excel.CELL,
-        doc="TRUE: annualized (periods of a year or more). Default FALSE: cumulative.")
-@xw.arg("start_convention", **excel.CELL, doc=_START_DOC)
-@xw.arg("reinvest", **excel.CELL, doc=_REINVEST_DOC)
-@excel.excel_function
+@_udf(dates=_DATES_PERIOD)
 def ETF_RETURN(levels, dates, start_date, end_date, distributions=None, annualized=False,
                start_convention="previous_close", reinvest="ex_date"):
     """Total return between two dates from levels and optional distributions, with the conventions stated (start close, reinvestment). A fraction (0.035 = 3.5%)."""
@@ -358,22 +314,8 @@ def ETF_RETURN(levels, dates, start_date, end_date, distributions=None, annualiz
     return excel.scalar(result.value, "Return")
 
 
-@xw.func(category=_CATEGORY)
-@xw.arg("fund_a", **excel.RANGE, doc="Levels of fund A (e.g. the ETF), one column or row.")
-@xw.arg("fund_b", **excel.RANGE, doc="Levels of fund B (e.g. its sibling mutual fund) on the same rows.")
-@xw.arg("dates", **excel.RANGE, doc="Dates of the rows, ascending.")
-@xw.arg("start_date", **excel.CELL, doc="First day of the period.")
-@xw.arg("end_date", **excel.CELL, doc="Last day of the period.")
-@xw.arg("distributions_a", **excel.RANGE,
-        doc="Optional distributions per share of fund A on their ex-dates.")
-@xw.arg("distributions_b", **excel.RANGE,
-        doc="Optional distributions per share of fund B on their ex-dates.")
-@xw.arg("annualized", **excel.CELL,
-        doc="TRUE: compare annualized returns (periods of a year or more). Default FALSE.")
-@xw.arg("start_convention", **excel.CELL, doc=_START_DOC)
-@xw.arg("reinvest", **excel.CELL, doc=_REINVEST_DOC)
-@xw.arg("relative", **excel.CELL, doc="TRUE: the relative gap (1+rA)/(1+rB)-1. Default FALSE: rA - rB.")
-@excel.excel_function
+@_udf(dates=_DATES_PERIOD,
+      annualized="TRUE: compare annualized returns (periods of a year or more). Default FALSE.")
 def ETF_PERFORMANCE_GAP(fund_a, fund_b, dates, start_date, end_date, distributions_a=None,
                         distributions_b=None, annualized=False, start_convention="previous_close",
                         reinvest="ex_date", relative=False):
@@ -404,8 +346,7 @@ def _required(value, name):
 # about
 # ----------------------------------------------------------------------------------------
 
-@xw.func(category=_CATEGORY)
-@excel.excel_function(cached=False)
+@_udf(cached=False)
 def ETF_VERSION():
     """Versions of the add-in and of the libraries it runs on, and the host (a 2-column spill)."""
     import pandas

@@ -16,6 +16,8 @@ One concern a module:
 * :mod:`.calls`: the error policy around a call, the call cache, and :func:`run` for the
   analytics (shared estimates, errors placed in the selection).
 * :mod:`.results`: figures to cell values (:func:`scalar`, :func:`table`).
+* :mod:`.udf`: :func:`excel_udf`, which declares an Excel function to xlwings from a table
+  of argument help.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from .calls import cache, excel_function, run
 from .hosts import CELL, CLASSIC, NA, OFFICE_JS, RANGE, describe, host, use_host
 from .results import scalar, table
 from .series import Series, read_series
+from .udf import excel_udf
 
 __all__ = [
     "CLASSIC",
@@ -36,6 +39,7 @@ __all__ = [
     "describe",
     "cache",
     "excel_function",
+    "excel_udf",
     "run",
     "Series",
     "read_series",
