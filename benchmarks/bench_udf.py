@@ -29,7 +29,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from xlwings_udfs import excel_io  # noqa: E402
+from xlwings_udfs import excel  # noqa: E402
 from xlwings_udfs import functions as F  # noqa: E402
 from xlwings_udfs.analytics.tracking import tracking_stats  # noqa: E402
 
@@ -98,9 +98,9 @@ def _office_js_child() -> None:
         return loop.run_until_complete(xlwings.server.custom_functions_call({**base, "args": args}, F))
 
     out = {
-        "ten_years": _median_ms(lambda: call(cols), repeat=15, setup=excel_io.cache.clear),
+        "ten_years": _median_ms(lambda: call(cols), repeat=15, setup=excel.cache.clear),
         "whole_column": _median_ms(lambda: call([c + pad for c in cols]), repeat=5,
-                                   setup=excel_io.cache.clear),
+                                   setup=excel.cache.clear),
         "whole_column_recalc": _median_ms(lambda: call([c + pad for c in cols]), repeat=5),
     }
     print(json.dumps(out))
@@ -129,7 +129,7 @@ def main() -> None:
     clean_dates = pd.DatetimeIndex(dates).as_unit("ns")
 
     def off():
-        excel_io.cache.clear()
+        excel.cache.clear()
 
     t = _interleaved({
         "analytics": lambda: tracking_stats(fund, index, clean_dates),

@@ -23,7 +23,7 @@ def main() -> None:
     import xlwings as xw
     import xlwings.server
 
-    from xlwings_udfs import excel_io, functions
+    from xlwings_udfs import excel, functions
 
     request = json.load(sys.stdin)
     results = []
@@ -36,7 +36,7 @@ def main() -> None:
             results.append({"result": out})
         except Exception as err:  # the server turns these into HTTP errors
             results.append({"error": type(err).__name__, "message": str(err)})
-    json.dump({"meta": xlwings.server.custom_functions_meta(functions), "host": excel_io.host(),
+    json.dump({"meta": xlwings.server.custom_functions_meta(functions), "host": excel.host(),
                "results": results}, sys.stdout, default=repr)
 
 

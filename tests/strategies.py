@@ -466,9 +466,9 @@ def outcome(fn, args: tuple, host: str) -> Outcome:
     """
     from xlwings import XlwingsError
 
-    from xlwings_udfs import excel_io
+    from xlwings_udfs import excel
 
-    with excel_io.use_host(host):
+    with excel.use_host(host):
         try:
             value = fn(*args)
         except XlwingsError as err:

@@ -43,13 +43,14 @@ CLI_ONLY = {"rich", "openpyxl", "xlsxwriter"}
 #: pip's own, present in every new venv.
 VENV_BASE = {"pip", "setuptools", "wheel"}
 
-#: The test files that exercise ``functions.py`` and the Excel layer (``excel_io.py``, the
-#: cache, the Office.js call path), and the analytics they stand on.
+#: The test files that exercise ``functions.py`` and the Excel layer (``cells.py``, the
+#: ``excel`` package, the cache, the Office.js call path), and the analytics they stand on.
 FUNCTION_TESTS = [
-    "test_functions.py", "test_excel_io.py", "test_office_js.py", "test_invariants.py",
-    "test_properties.py", "test_figures.py", "test_load.py",
-    "test_tracking.py", "test_cost.py", "test_impact.py", "test_returns.py", "test_real_data.py",
-    "test_model.py",
+    "test_functions.py", "test_cells.py", "test_excel_args.py", "test_excel_calls.py",
+    "test_excel_results.py", "test_excel_series.py", "test_excel_udf.py", "test_cache.py",
+    "test_office_js.py", "test_invariants.py", "test_properties.py", "test_figures.py",
+    "test_load.py", "test_tracking.py", "test_cost.py", "test_impact.py", "test_returns.py",
+    "test_real_data.py", "test_model.py", "test_dates.py", "test_decision.py",
 ]
 #: The test tools those files import (besides the package and its dependencies).
 TEST_TOOLS = ["pytest>=7.4", "hypothesis>=6.90", "formulas==1.3.4"]

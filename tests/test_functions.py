@@ -19,7 +19,7 @@ import xlwings as xw
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xlwings_udfs import __version__, excel_io
+from xlwings_udfs import __version__, excel
 from xlwings_udfs import functions as F
 from xlwings_udfs.analytics.cost import total_cost
 from xlwings_udfs.analytics.impact import market_impact_stats
@@ -28,7 +28,7 @@ from xlwings_udfs.analytics.returns import performance_gap, period_return
 from xlwings_udfs.analytics import FIGURES, TRACKING_FIGURES, tracking_stats
 from xlwings_udfs.analytics.figures import COST_FIGURES
 from xlwings_udfs.data import load_cn_etf, load_spy_sp500, sample_panel
-from xlwings_udfs.excel_io import CLASSIC, OFFICE_JS, use_host
+from xlwings_udfs.excel import CLASSIC, OFFICE_JS, use_host
 
 HOSTS = [CLASSIC, OFFICE_JS]
 FUND = "SYN-SP500A"
@@ -36,7 +36,7 @@ FUND = "SYN-SP500A"
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    excel_io.cache.clear()
+    excel.cache.clear()
     yield
 
 
@@ -228,7 +228,7 @@ def test_a_short_fund_in_a_panel_shows_na_cells(host):
     out = value(host, F.ETF_ANALYTICS, grid, column(index, host, "I"), column(nav.index, host, "Date"))
     short = out[2]
     assert short[0] == nav.columns[1]
-    assert short[1] == excel_io.NA  # holding cost: not enough data, a #N/A cell
+    assert short[1] == excel.NA  # holding cost: not enough data, a #N/A cell
     assert not any(isinstance(v, float) and math.isnan(v) for r in out for v in r)
 
 

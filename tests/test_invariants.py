@@ -31,7 +31,7 @@ from strategies import (
     outcome,
     tracking_cases,
 )
-from xlwings_udfs import excel_io
+from xlwings_udfs import excel
 from xlwings_udfs import functions as F
 from xlwings_udfs.analytics import FIGURES, MIN_RETURNS, TRACKING_FIGURES, tracking_stats
 
@@ -217,7 +217,7 @@ def test_leading_blank_rows_change_nothing(case, k, with_dates, window):
     pad = [[b]] * k
     d = column(case.date_cells()) if with_dates else None
     base = figures(column(case.fund), column(case.index), d, None, window, host=case.host)
-    excel_io.cache.clear()  # compare computations, not a cache hit
+    excel.cache.clear()  # compare computations, not a cache hit
     padded = figures(pad + column(case.fund), pad + column(case.index), (pad + d) if d else None,
                      None, window, host=case.host)
     assert_same_figures(base, padded, rtol=1e-12, atol=0)
@@ -242,7 +242,7 @@ def test_leading_blank_rows_change_no_market_impact(case, k):
     pad = [[_blank(case.host)]] * k
     cols = [column(case.price), column(case.nav), column(case.volume), column(case.date_cells())]
     a = outcome(F.ETF_MARKET_IMPACT, tuple(cols), case.host)
-    excel_io.cache.clear()
+    excel.cache.clear()
     b = outcome(F.ETF_MARKET_IMPACT, tuple(pad + c for c in cols), case.host)
     assert (a.ok, a.value, a.error and a.code) == (b.ok, b.value, b.error and b.code), (a, b)
 
@@ -253,7 +253,7 @@ def test_leading_blank_rows_change_no_spread(case, k):
     pad = [[_blank(case.host)]] * k
     cols = [column(c) for c in (case.open, case.high, case.low, case.close)]
     a = outcome(F.ETF_SPREAD, tuple(cols), case.host)
-    excel_io.cache.clear()
+    excel.cache.clear()
     b = outcome(F.ETF_SPREAD, tuple(pad + c for c in cols), case.host)
     assert (a.ok, a.value) == (b.ok, b.value), (a, b)
 

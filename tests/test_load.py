@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from strategies import CLASSIC, OFFICE_JS, business_days, column, date_cells, outcome
-from xlwings_udfs import excel_io
+from xlwings_udfs import excel
 from xlwings_udfs import functions as F
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,7 +76,7 @@ def _calls():
 @pytest.fixture
 def fresh_cache():
     """An empty cache with its usual bounds, restored afterwards."""
-    cache = excel_io.cache
+    cache = excel.cache
     saved = (cache.max_entries, cache.max_bytes)
     cache.clear()
     yield cache
@@ -130,7 +130,7 @@ def test_host_of_one_thread_does_not_leak_into_another(fresh_cache):
     with ThreadPoolExecutor(THREADS) as pool:
         errors = list(pool.map(as_host, [CLASSIC, OFFICE_JS] * 50))
     assert len(set(errors)) == 1, set(errors)
-    assert excel_io.host() == CLASSIC
+    assert excel.host() == CLASSIC
 
 
 def _flood(n_inputs: int, rows: int, threads: int = THREADS, watch=None):
@@ -205,7 +205,7 @@ def test_cache_hit_is_not_shared_mutable_state(fresh_cache):
 _MEMORY_SCRIPT = textwrap.dedent("""
     import datetime as dt, json, os, resource, sys, threading, time
     import numpy as np
-    from xlwings_udfs import excel_io, functions as F
+    from xlwings_udfs import excel, functions as F
 
     scenario, host = sys.argv[1], sys.argv[2]
     limit_mb = float(sys.argv[3])
@@ -261,7 +261,7 @@ _MEMORY_SCRIPT = textwrap.dedent("""
 
     threading.Thread(target=watch, daemon=True).start()
     t = time.perf_counter()
-    with excel_io.use_host(host):
+    with excel.use_host(host):
         try:
             out = fn(*args)
         except Exception as err:

@@ -1,30 +1,33 @@
 """The Excel functions: thin, documented shells over :mod:`xlwings_udfs.analytics`.
 
-Each function reads its cells through :mod:`xlwings_udfs.excel_io`, calls one analytics
+Each function reads its cells through :mod:`xlwings_udfs.excel`, calls one analytics
 function (through the shared cache) and returns a cell value or a small 2-D array to spill.
-The per-host error policy is applied by :func:`excel_io.excel_function`.
+Its declaration to xlwings (category, argument help, how each argument's cells come in) and
+the per-host error policy come from one decorator, :func:`xlwings_udfs.excel.excel_udf`,
+fed by :data:`ARGUMENT_HELP` and :data:`RANGE_ARGUMENTS`.
 
-Conventions (DESIGN.md): inputs are levels; results are fractions (format them as %), and
+Conventions: inputs are levels; results are fractions (format them as %), and
 costs are the investor's return impact, so negative costs money. Range arguments take a
 column or a row, with or without a text header, blanks for missing values, and whole-column
 selections such as ``B:B``. ``dates`` are optional where stated; without them rows are
 consecutive periods (252 a year unless ``periods_per_year`` says otherwise).
 
 Set-up for each host (classic, xlwings Lite, xlwings Server) is in the README. Docstrings are
-the descriptions Excel's function wizard shows, and the ``doc=`` of every argument its
-argument help, so they stay short (Excel cuts them at 255 characters).
+the descriptions Excel's function wizard shows, and :data:`ARGUMENT_HELP` its argument help,
+so they stay short (Excel cuts them at 255 characters).
 """
 from __future__ import annotations
 
+import functools
 import platform
 
 import numpy as np
 import xlwings as xw
 
 from . import __version__
-from . import excel_io
+from . import excel
 from .analytics.cost import total_cost
-from .analytics.errors import InputError
+from .analytics.errors import InputError, NotAvailable
 from .analytics.impact import market_impact_stats
 from .analytics.spread import bid_ask_spread_stats
 from .analytics.returns import performance_gap, period_return
@@ -50,22 +53,75 @@ __all__ = [
 
 _CATEGORY = "ETF analytics"
 
-# Argument help shared by several functions.
-_FUND = ("Fund levels (NAV or total-return index), one column or row; blanks = no value. "
-         "Several columns = several funds (first row may name them).")
-_INDEX = "Index levels on the same rows as fund; blanks = no value that day."
-_DATES = "Optional dates of the rows, ascending. Without them rows are consecutive periods."
-_PPY = "Optional periods per year (252 daily, 52 weekly, 12 monthly); inferred from dates if omitted."
-_WINDOW = "Optional: use only the last N returns (252 = one year of daily data); at least 30."
-_LABELS = "TRUE (default) to add a column of labels; FALSE for values only."
+_DATES_DAILY = "Optional dates of the rows, ascending (used to check the data are daily)."
+_DATES_PERIOD = "Dates of the rows, ascending."
+
+#: Argument help (the function wizard's text for each argument), by argument name, shared by
+#: every function that has the argument; a function overrides it in its decorator where its
+#: argument says something more.
+ARGUMENT_HELP = {
+    # ranges
+    "fund": ("Fund levels (NAV or total-return index), one column or row; blanks = no value. "
+             "Several columns = several funds (first row may name them)."),
+    "index": "Index levels on the same rows as fund; blanks = no value that day.",
+    "dates": "Optional dates of the rows, ascending. Without them rows are consecutive periods.",
+    "figures": 'Optional: only these figures, by name or label, one a cell (e.g. "holding_cost_lower"). Default: all.',
+    "price": "Daily closing market prices, one column or row; blanks = no value.",
+    "nav": "Net asset value per share on the same rows.",
+    "volume": "Shares traded on the same rows (0 = no trades, blank = unknown).",
+    "open_price": "Daily opening prices, one column or row.",
+    "high": "Daily high prices on the same rows.",
+    "low": "Daily low prices on the same rows.",
+    "close_price": "Daily closing prices on the same rows.",
+    "levels": "Prices or NAVs per share, one column or row; blanks = no value.",
+    "distributions": "Optional cash distributions per share on their ex-dates (same rows; blank = none).",
+    "fund_a": "Levels of fund A (e.g. the ETF), one column or row.",
+    "fund_b": "Levels of fund B (e.g. its sibling mutual fund) on the same rows.",
+    "distributions_a": "Optional distributions per share of fund A on their ex-dates.",
+    "distributions_b": "Optional distributions per share of fund B on their ex-dates.",
+    # single cells
+    "periods_per_year": "Optional periods per year (252 daily, 52 weekly, 12 monthly); inferred from dates if omitted.",
+    "window": "Optional: use only the last N returns (252 = one year of daily data); at least 30.",
+    "labels": "TRUE (default) to add a column of labels; FALSE for values only.",
+    "lead_lag": "TRUE: Dimson beta with the index return a period before and after (for stale prices). Default FALSE.",
+    "annualized": "TRUE: annualized (periods of a year or more). Default FALSE: cumulative.",
+    "trade_size": "Trade size in the currency of the prices; default 100,000.",
+    "years": "Holding period in years.",
+    "commission": "Commission per trade in dollars (paid twice: buy and sell).",
+    "holding_cost": "Estimated holding cost a year, e.g. ETF_HOLDING_COST (-0.0023 = lags 0.23% a year).",
+    "market_impact": "Optional market impact of a $100,000 trade, e.g. ETF_MARKET_IMPACT. Default 0.",
+    "tracking_error": "Optional annualized tracking error, for the 95% bounds. Default 0.",
+    "holding_cost_se": "Optional standard error of holding_cost, for the 95% bounds. Default 0.",
+    "impact_model": 'Optional: "square_root" (default) or "morningstar" (the published convention).',
+    "half_spread": "Optional half bid-ask spread paid on each trade, a fraction. Default 0.",
+    "header": "TRUE: add a header row. Default FALSE.",
+    "start_date": "First day of the period.",
+    "end_date": "Last day of the period.",
+    "start_convention": ('Optional: "previous_close" (default) starts from the last close before start_date; '
+                         '"start_close" from the close on start_date.'),
+    "reinvest": ('Optional: "ex_date" (default) reinvests distributions at the ex-date close; '
+                 '"none" keeps them as cash.'),
+    "relative": "TRUE: the relative gap (1+rA)/(1+rB)-1. Default FALSE: rA - rB.",
+}
+
+#: The arguments that take a range (every other argument is a single cell).
+RANGE_ARGUMENTS = frozenset({
+    "fund", "index", "dates", "figures", "price", "nav", "volume", "open_price", "high", "low",
+    "close_price", "levels", "distributions", "fund_a", "fund_b", "distributions_a",
+    "distributions_b",
+})
+
+#: ``@_udf`` or ``@_udf(argument="help of this function's argument", ...)``.
+_udf = functools.partial(excel.excel_udf, category=_CATEGORY, docs=ARGUMENT_HELP,
+                         ranges=RANGE_ARGUMENTS)
 
 
 def _read_tracking(fund, index, dates, periods_per_year, window):
-    series = excel_io.read_series(("fund", fund, "panel"), ("index", index, "levels"), dates=dates)
-    ppy = excel_io.number(periods_per_year, "periods_per_year")
-    win = excel_io.number(window, "window")
-    stats = excel_io.run(tracking_stats, series["fund"], series["index"], series["dates"], ppy, win,
-                         series=series)
+    series = excel.read_series(("fund", fund, "panel"), ("index", index, "levels"), dates=dates)
+    ppy = excel.number(periods_per_year, "periods_per_year")
+    win = excel.number(window, "window")
+    stats = excel.run(tracking_stats, series["fund"], series["index"], series["dates"], ppy, win,
+                      series=series)
     return series, stats
 
 
@@ -84,8 +140,8 @@ def _figure(key, fund, index, dates, periods_per_year, window):
     series, stats = _read_tracking(fund, index, dates, periods_per_year, window)
     value = getattr(stats, key)
     if _is_panel(series):
-        return excel_io.table([list(np.asarray(value, dtype=float))])
-    return excel_io.scalar(value, FIGURES[key].label, _reason(stats, key))
+        return excel.table([list(np.asarray(value, dtype=float))])
+    return excel.scalar(value, FIGURES[key].label, _reason(stats, key))
 
 
 def _figures(series, stats, keys, labels):
@@ -96,138 +152,83 @@ def _figures(series, stats, keys, labels):
         names = series.names("fund")
         rows = [[names[j]] + [c[j] for c in cols] for j in range(k)]
         if not labels:
-            return excel_io.table([r[1:] for r in rows])
-        return excel_io.table([["Fund"] + [FIGURES[key].label for key in keys]] + rows)
+            return excel.table([r[1:] for r in rows])
+        return excel.table([["Fund"] + [FIGURES[key].label for key in keys]] + rows)
     values = [getattr(stats, key) for key in keys]
     if not np.isfinite(np.asarray(values, dtype=float)).any():
         reason = _reason(stats, keys[0]) or "cannot be estimated from these data"
-        raise excel_io.NotAvailable(FIGURES[keys[0]].label, reason)
+        raise NotAvailable(FIGURES[keys[0]].label, reason)
     if not labels:
-        return excel_io.table([[v] for v in values])
-    return excel_io.table([[FIGURES[key].label, v] for key, v in zip(keys, values)])
+        return excel.table([[v] for v in values])
+    return excel.table([[FIGURES[key].label, v] for key, v in zip(keys, values)])
 
 
 # ----------------------------------------------------------------------------------------
 # tracking
 # ----------------------------------------------------------------------------------------
 
-@xw.func(category=_CATEGORY)
-@xw.arg("fund", **excel_io.RANGE, doc=_FUND)
-@xw.arg("index", **excel_io.RANGE, doc=_INDEX)
-@xw.arg("dates", **excel_io.RANGE, doc=_DATES)
-@xw.arg("periods_per_year", **excel_io.CELL, doc=_PPY)
-@xw.arg("window", **excel_io.CELL, doc=_WINDOW)
-@excel_io.excel_function
+@_udf
 def ETF_HOLDING_COST(fund, index, dates=None, periods_per_year=None, window=None):
     """Estimated holding cost (EHC): the fund's yearly lag behind its index, from the trend of the tracking difference, robust to timing noise. Negative costs money (-0.0023 = -0.23% a year)."""
     return _figure("holding_cost", fund, index, dates, periods_per_year, window)
 
 
-@xw.func(category=_CATEGORY)
-@xw.arg("fund", **excel_io.RANGE, doc=_FUND)
-@xw.arg("index", **excel_io.RANGE, doc=_INDEX)
-@xw.arg("dates", **excel_io.RANGE, doc=_DATES)
-@xw.arg("periods_per_year", **excel_io.CELL, doc=_PPY)
-@xw.arg("window", **excel_io.CELL, doc=_WINDOW)
-@excel_io.excel_function
+@_udf
 def ETF_TRACKING_ERROR(fund, index, dates=None, periods_per_year=None, window=None):
     """Noise-robust tracking error: annualized volatility of the persistent deviations from the index, with mean-reverting timing noise removed. A fraction (0.001 = 0.10%)."""
     return _figure("tracking_error", fund, index, dates, periods_per_year, window)
 
 
-@xw.func(category=_CATEGORY)
-@xw.arg("fund", **excel_io.RANGE, doc=_FUND)
-@xw.arg("index", **excel_io.RANGE, doc=_INDEX)
-@xw.arg("dates", **excel_io.RANGE, doc=_DATES)
-@xw.arg("periods_per_year", **excel_io.CELL, doc=_PPY)
-@xw.arg("window", **excel_io.CELL, doc=_WINDOW)
-@excel_io.excel_function
+@_udf
 def ETF_TRACKING_ERROR_TRADITIONAL(fund, index, dates=None, periods_per_year=None, window=None):
     """Traditional tracking error: annualized standard deviation of the daily return differences, fund minus index (inflated by timing noise). A fraction."""
     return _figure("tracking_error_traditional", fund, index, dates, periods_per_year, window)
 
 
-@xw.func(category=_CATEGORY)
-@xw.arg("fund", **excel_io.RANGE, doc=_FUND)
-@xw.arg("index", **excel_io.RANGE, doc=_INDEX)
-@xw.arg("dates", **excel_io.RANGE, doc=_DATES)
-@xw.arg("periods_per_year", **excel_io.CELL, doc=_PPY)
-@xw.arg("window", **excel_io.CELL,
-        doc="Optional: only the last N returns (252 = the 1-year figure on daily data); at least 30.")
-@xw.arg("annualized", **excel_io.CELL,
-        doc="TRUE (default): annualized; FALSE: cumulative over the period, (1+R fund)/(1+R index)-1.")
-@excel_io.excel_function
+@_udf(window="Optional: only the last N returns (252 = the 1-year figure on daily data); at least 30.",
+      annualized="TRUE (default): annualized; FALSE: cumulative over the period, (1+R fund)/(1+R index)-1.")
 def ETF_TRACKING_DIFFERENCE(fund, index, dates=None, periods_per_year=None, window=None, annualized=True):
     """Point-to-point tracking difference, fund minus index (geometric), over all rows or the last window returns; annualized or cumulative. Negative = the fund lagged."""
-    key = ("tracking_difference" if excel_io.flag(annualized, "annualized", True)
+    key = ("tracking_difference" if excel.flag(annualized, "annualized", True)
            else "tracking_difference_cumulative")
     return _figure(key, fund, index, dates, periods_per_year, window)
 
 
-@xw.func(category=_CATEGORY)
-@xw.arg("fund", **excel_io.RANGE, doc=_FUND)
-@xw.arg("index", **excel_io.RANGE, doc=_INDEX)
-@xw.arg("dates", **excel_io.RANGE, doc=_DATES)
-@xw.arg("periods_per_year", **excel_io.CELL, doc=_PPY)
-@xw.arg("labels", **excel_io.CELL, doc=_LABELS)
-@excel_io.excel_function
+@_udf
 def ETF_ROLLING_TD(fund, index, dates=None, periods_per_year=None, labels=True):
     """Rolling 1-year tracking differences: median, high, low and latest (a 4 x 2 spill with labels). One calendar year per window with dates, else periods_per_year rows."""
     series, stats = _read_tracking(fund, index, dates, periods_per_year, None)
     keys = ["rolling_td_median", "rolling_td_high", "rolling_td_low", "rolling_td_latest"]
-    return _figures(series, stats, keys, excel_io.flag(labels, "labels", True))
+    return _figures(series, stats, keys, excel.flag(labels, "labels", True))
 
 
-@xw.func(category=_CATEGORY)
-@xw.arg("fund", **excel_io.RANGE, doc=_FUND)
-@xw.arg("index", **excel_io.RANGE, doc=_INDEX)
-@xw.arg("dates", **excel_io.RANGE, doc=_DATES)
-@xw.arg("periods_per_year", **excel_io.CELL, doc=_PPY)
-@xw.arg("window", **excel_io.CELL, doc=_WINDOW)
-@xw.arg("lead_lag", **excel_io.CELL,
-        doc="TRUE: Dimson beta with the index return a period before and after (for stale prices). Default FALSE.")
-@excel_io.excel_function
+@_udf
 def ETF_BETA(fund, index, dates=None, periods_per_year=None, window=None, lead_lag=False):
     """Beta of the fund's returns on the index returns; with lead_lag=TRUE the Dimson beta, which corrects for stale or non-synchronous prices."""
-    key = "beta_dimson" if excel_io.flag(lead_lag, "lead_lag", False) else "beta"
+    key = "beta_dimson" if excel.flag(lead_lag, "lead_lag", False) else "beta"
     return _figure(key, fund, index, dates, periods_per_year, window)
 
 
-@xw.func(category=_CATEGORY)
-@xw.arg("fund", **excel_io.RANGE, doc=_FUND)
-@xw.arg("index", **excel_io.RANGE, doc=_INDEX)
-@xw.arg("dates", **excel_io.RANGE, doc=_DATES)
-@xw.arg("periods_per_year", **excel_io.CELL, doc=_PPY)
-@xw.arg("window", **excel_io.CELL, doc=_WINDOW)
-@excel_io.excel_function
+@_udf
 def ETF_R_SQUARED(fund, index, dates=None, periods_per_year=None, window=None):
     """R-squared of the regression of the fund's returns on the index returns (0 to 1)."""
     return _figure("r_squared", fund, index, dates, periods_per_year, window)
 
 
-@xw.func(category=_CATEGORY)
-@xw.arg("fund", **excel_io.RANGE, doc=_FUND)
-@xw.arg("index", **excel_io.RANGE, doc=_INDEX)
-@xw.arg("dates", **excel_io.RANGE, doc=_DATES)
-@xw.arg("periods_per_year", **excel_io.CELL, doc=_PPY)
-@xw.arg("window", **excel_io.CELL, doc=_WINDOW)
-@xw.arg("labels", **excel_io.CELL,
-        doc="TRUE (default): with labels (one fund: a label column; several: a header row and names). FALSE: values only.")
-@xw.arg("figures", **excel_io.RANGE,
-        doc='Optional: only these figures, by name or label, one a cell (e.g. "holding_cost_lower"). Default: all.')
-@excel_io.excel_function
+@_udf(labels="TRUE (default): with labels (one fund: a label column; several: a header row and names). "
+             "FALSE: values only.")
 def ETF_ANALYTICS(fund, index, dates=None, periods_per_year=None, window=None, labels=True, figures=None):
     """All tracking figures, or those named: EHC with its interval, tracking errors, tracking differences, rolling 1-year TD, beta, R-squared, observations. One fund: label/value rows; several funds: one row each."""
     keys = _figure_keys(figures)
     series, stats = _read_tracking(fund, index, dates, periods_per_year, window)
-    return _figures(series, stats, keys, excel_io.flag(labels, "labels", True))
+    return _figures(series, stats, keys, excel.flag(labels, "labels", True))
 
 
 def _figure_keys(figures):
     """The tracking figures named in the ``figures`` cells (keys or labels), in their order."""
     if figures is None:
         return list(TRACKING_FIGURES)
-    names = [v for v in excel_io.cell_texts(figures, "figures")]
+    names = [v for v in excel.cell_texts(figures, "figures")]
     if not names:
         return list(TRACKING_FIGURES)
     keys = []
@@ -247,79 +248,48 @@ def _figure_keys(figures):
 # trading costs
 # ----------------------------------------------------------------------------------------
 
-@xw.func(category=_CATEGORY)
-@xw.arg("price", **excel_io.RANGE, doc="Daily closing market prices, one column or row; blanks = no value.")
-@xw.arg("nav", **excel_io.RANGE, doc="Net asset value per share on the same rows.")
-@xw.arg("volume", **excel_io.RANGE, doc="Shares traded on the same rows (0 = no trades, blank = unknown).")
-@xw.arg("dates", **excel_io.RANGE,
-        doc="Optional dates of the rows, ascending (used to check the data are daily).")
-@xw.arg("trade_size", **excel_io.CELL, doc="Trade size in the currency of the prices; default 100,000.")
-@excel_io.excel_function
+@_udf(dates=_DATES_DAILY)
 def ETF_MARKET_IMPACT(price, nav, volume, dates=None, trade_size=100000):
     """Market impact cost: the expected move of the price away from NAV caused by a trade of trade_size, from the premium's daily volatility and the median daily dollar volume. A fraction."""
-    series = excel_io.read_series(("price", price, "levels"), ("nav", nav, "levels"),
-                            ("volume", volume, "numbers"), dates=dates)
-    size = excel_io.number(trade_size, "trade_size", default=100000)
-    stats = excel_io.run(market_impact_stats, series["price"], series["nav"], series["volume"],
-                   series["dates"], size, series=series)
-    return excel_io.scalar(stats.impact, "Market impact", stats.note or None)
+    series = excel.read_series(("price", price, "levels"), ("nav", nav, "levels"),
+                               ("volume", volume, "numbers"), dates=dates)
+    size = excel.number(trade_size, "trade_size", default=100000)
+    stats = excel.run(market_impact_stats, series["price"], series["nav"], series["volume"],
+                      series["dates"], size, series=series)
+    return excel.scalar(stats.impact, "Market impact", stats.note or None)
 
 
-@xw.func(category=_CATEGORY)
-@xw.arg("open_price", **excel_io.RANGE, doc="Daily opening prices, one column or row.")
-@xw.arg("high", **excel_io.RANGE, doc="Daily high prices on the same rows.")
-@xw.arg("low", **excel_io.RANGE, doc="Daily low prices on the same rows.")
-@xw.arg("close_price", **excel_io.RANGE, doc="Daily closing prices on the same rows.")
-@xw.arg("dates", **excel_io.RANGE,
-        doc="Optional dates of the rows, ascending (used to check the data are daily).")
-@excel_io.excel_function
+@_udf(dates=_DATES_DAILY)
 def ETF_SPREAD(open_price, high, low, close_price, dates=None):
     """Estimated bid-ask spread, (ask - bid) / mid, from daily open, high, low and close prices (EDGE estimator). One trade pays half of it. A fraction."""
-    series = excel_io.read_series(("open_price", open_price, "levels"), ("high", high, "levels"),
-                            ("low", low, "levels"), ("close_price", close_price, "levels"),
-                            dates=dates)
-    stats = excel_io.run(bid_ask_spread_stats, series["open_price"], series["high"], series["low"],
-                   series["close_price"], series["dates"], series=series,
-                   rename={"open": "open_price", "close": "close_price"})
-    return excel_io.scalar(stats.spread, "Spread", stats.note or None)
+    series = excel.read_series(("open_price", open_price, "levels"), ("high", high, "levels"),
+                               ("low", low, "levels"), ("close_price", close_price, "levels"),
+                               dates=dates)
+    stats = excel.run(bid_ask_spread_stats, series["open_price"], series["high"], series["low"],
+                      series["close_price"], series["dates"], series=series,
+                      rename={"open": "open_price", "close": "close_price"})
+    return excel.scalar(stats.spread, "Spread", stats.note or None)
 
 
-@xw.func(category=_CATEGORY)
-@xw.arg("trade_size", **excel_io.CELL, doc="Dollars invested.")
-@xw.arg("years", **excel_io.CELL, doc="Holding period in years.")
-@xw.arg("commission", **excel_io.CELL, doc="Commission per trade in dollars (paid twice: buy and sell).")
-@xw.arg("holding_cost", **excel_io.CELL,
-        doc="Estimated holding cost a year, e.g. ETF_HOLDING_COST (-0.0023 = lags 0.23% a year).")
-@xw.arg("market_impact", **excel_io.CELL,
-        doc="Optional market impact of a $100,000 trade, e.g. ETF_MARKET_IMPACT. Default 0.")
-@xw.arg("tracking_error", **excel_io.CELL,
-        doc="Optional annualized tracking error, for the 95% bounds. Default 0.")
-@xw.arg("holding_cost_se", **excel_io.CELL,
-        doc="Optional standard error of holding_cost, for the 95% bounds. Default 0.")
-@xw.arg("impact_model", **excel_io.CELL,
-        doc='Optional: "square_root" (default) or "morningstar" (the published convention).')
-@xw.arg("half_spread", **excel_io.CELL,
-        doc="Optional half bid-ask spread paid on each trade, a fraction. Default 0.")
-@xw.arg("header", **excel_io.CELL, doc="TRUE: add a header row. Default FALSE.")
-@excel_io.excel_function
+@_udf(trade_size="Dollars invested.")
 def ETF_TOTAL_COST(trade_size, years, commission, holding_cost, market_impact=0, tracking_error=0,
                    holding_cost_se=0, impact_model="square_root", half_spread=0, header=False):
     """Total cost of buying, holding and selling: [dollars, annual rate, 95% lower, 95% upper] in one row. Negative costs money."""
     result = total_cost(
-        excel_io.number(trade_size, "trade_size", required=True),
-        excel_io.number(years, "years", required=True),
-        excel_io.number(commission, "commission", required=True),
-        excel_io.number(holding_cost, "holding_cost", required=True),
-        excel_io.number(market_impact, "market_impact", default=0.0),
-        excel_io.number(tracking_error, "tracking_error", default=0.0),
-        excel_io.number(holding_cost_se, "holding_cost_se", default=0.0),
-        excel_io.text(impact_model, "impact_model", "square_root"),
-        excel_io.number(half_spread, "half_spread", default=0.0),
+        excel.number(trade_size, "trade_size", required=True),
+        excel.number(years, "years", required=True),
+        excel.number(commission, "commission", required=True),
+        excel.number(holding_cost, "holding_cost", required=True),
+        excel.number(market_impact, "market_impact", default=0.0),
+        excel.number(tracking_error, "tracking_error", default=0.0),
+        excel.number(holding_cost_se, "holding_cost_se", default=0.0),
+        excel.text(impact_model, "impact_model", "square_root"),
+        excel.number(half_spread, "half_spread", default=0.0),
     )
     row = [getattr(result, key) for key in COST_FIGURES]
-    if excel_io.flag(header, "header", False):
-        return excel_io.table([[FIGURES[key].label for key in COST_FIGURES], row])
-    return excel_io.table([row])
+    if excel.flag(header, "header", False):
+        return excel.table([[FIGURES[key].label for key in COST_FIGURES], row])
+    return excel.table([row])
 
 
 # ----------------------------------------------------------------------------------------
@@ -327,72 +297,44 @@ def ETF_TOTAL_COST(trade_size, years, commission, holding_cost, market_impact=0,
 # ----------------------------------------------------------------------------------------
 
 _RENAME_PERIOD = {"start": "start_date", "end": "end_date", "annualize": "annualized"}
-_START_DOC = ('Optional: "previous_close" (default) starts from the last close before start_date; '
-              '"start_close" from the close on start_date.')
-_REINVEST_DOC = 'Optional: "ex_date" (default) reinvests distributions at the ex-date close; "none" keeps them as cash.'
 
 
-@xw.func(category=_CATEGORY)
-@xw.arg("levels", **excel_io.RANGE, doc="Prices or NAVs per share, one column or row; blanks = no value.")
-@xw.arg("dates", **excel_io.RANGE, doc="Dates of the rows, ascending.")
-@xw.arg("start_date", **excel_io.CELL, doc="First day of the period.")
-@xw.arg("end_date", **excel_io.CELL, doc="Last day of the period.")
-@xw.arg("distributions", **excel_io.RANGE,
-        doc="Optional cash distributions per share on their ex-dates (same rows; blank = none).")
-@xw.arg("annualized", **excel_io.CELL,
-        doc="TRUE: annualized (periods of a year or more). Default FALSE: cumulative.")
-@xw.arg("start_convention", **excel_io.CELL, doc=_START_DOC)
-@xw.arg("reinvest", **excel_io.CELL, doc=_REINVEST_DOC)
-@excel_io.excel_function
+@_udf(dates=_DATES_PERIOD)
 def ETF_RETURN(levels, dates, start_date, end_date, distributions=None, annualized=False,
                start_convention="previous_close", reinvest="ex_date"):
     """Total return between two dates from levels and optional distributions, with the conventions stated (start close, reinvestment). A fraction (0.035 = 3.5%)."""
-    series = excel_io.read_series(("levels", levels, "levels"), ("distributions", distributions, "numbers"),
-                            dates=_required(dates, "dates"))
-    result = excel_io.run(
-        period_return, series["levels"], series["dates"], excel_io.date(start_date, "start_date"),
-        excel_io.date(end_date, "end_date"), series["distributions"],
-        excel_io.text(reinvest, "reinvest", "ex_date"),
-        excel_io.text(start_convention, "start_convention", "previous_close"),
-        excel_io.flag(annualized, "annualized", False),
+    series = excel.read_series(("levels", levels, "levels"), ("distributions", distributions, "numbers"),
+                               dates=_required(dates, "dates"))
+    result = excel.run(
+        period_return, series["levels"], series["dates"], excel.date(start_date, "start_date"),
+        excel.date(end_date, "end_date"), series["distributions"],
+        excel.text(reinvest, "reinvest", "ex_date"),
+        excel.text(start_convention, "start_convention", "previous_close"),
+        excel.flag(annualized, "annualized", False),
         series=series, rename=_RENAME_PERIOD)
-    return excel_io.scalar(result.value, "Return")
+    return excel.scalar(result.value, "Return")
 
 
-@xw.func(category=_CATEGORY)
-@xw.arg("fund_a", **excel_io.RANGE, doc="Levels of fund A (e.g. the ETF), one column or row.")
-@xw.arg("fund_b", **excel_io.RANGE, doc="Levels of fund B (e.g. its sibling mutual fund) on the same rows.")
-@xw.arg("dates", **excel_io.RANGE, doc="Dates of the rows, ascending.")
-@xw.arg("start_date", **excel_io.CELL, doc="First day of the period.")
-@xw.arg("end_date", **excel_io.CELL, doc="Last day of the period.")
-@xw.arg("distributions_a", **excel_io.RANGE,
-        doc="Optional distributions per share of fund A on their ex-dates.")
-@xw.arg("distributions_b", **excel_io.RANGE,
-        doc="Optional distributions per share of fund B on their ex-dates.")
-@xw.arg("annualized", **excel_io.CELL,
-        doc="TRUE: compare annualized returns (periods of a year or more). Default FALSE.")
-@xw.arg("start_convention", **excel_io.CELL, doc=_START_DOC)
-@xw.arg("reinvest", **excel_io.CELL, doc=_REINVEST_DOC)
-@xw.arg("relative", **excel_io.CELL, doc="TRUE: the relative gap (1+rA)/(1+rB)-1. Default FALSE: rA - rB.")
-@excel_io.excel_function
+@_udf(dates=_DATES_PERIOD,
+      annualized="TRUE: compare annualized returns (periods of a year or more). Default FALSE.")
 def ETF_PERFORMANCE_GAP(fund_a, fund_b, dates, start_date, end_date, distributions_a=None,
                         distributions_b=None, annualized=False, start_convention="previous_close",
                         reinvest="ex_date", relative=False):
     """Return of fund A minus return of fund B over the same period, both from the same closes. A fraction (0.035 = 3.5 points)."""
-    series = excel_io.read_series(("fund_a", fund_a, "levels"), ("fund_b", fund_b, "levels"),
-                            ("distributions_a", distributions_a, "numbers"),
-                            ("distributions_b", distributions_b, "numbers"),
-                            dates=_required(dates, "dates"))
-    result = excel_io.run(
+    series = excel.read_series(("fund_a", fund_a, "levels"), ("fund_b", fund_b, "levels"),
+                               ("distributions_a", distributions_a, "numbers"),
+                               ("distributions_b", distributions_b, "numbers"),
+                               dates=_required(dates, "dates"))
+    result = excel.run(
         performance_gap, series["fund_a"], series["fund_b"], series["dates"],
-        excel_io.date(start_date, "start_date"), excel_io.date(end_date, "end_date"),
+        excel.date(start_date, "start_date"), excel.date(end_date, "end_date"),
         series["distributions_a"], series["distributions_b"],
-        excel_io.text(reinvest, "reinvest", "ex_date"),
-        excel_io.text(start_convention, "start_convention", "previous_close"),
-        excel_io.flag(annualized, "annualized", False),
+        excel.text(reinvest, "reinvest", "ex_date"),
+        excel.text(start_convention, "start_convention", "previous_close"),
+        excel.flag(annualized, "annualized", False),
         series=series, rename=_RENAME_PERIOD)
-    gap = result.relative_gap if excel_io.flag(relative, "relative", False) else result.gap
-    return excel_io.scalar(gap, "Performance gap")
+    gap = result.relative_gap if excel.flag(relative, "relative", False) else result.gap
+    return excel.scalar(gap, "Performance gap")
 
 
 def _required(value, name):
@@ -405,14 +347,13 @@ def _required(value, name):
 # about
 # ----------------------------------------------------------------------------------------
 
-@xw.func(category=_CATEGORY)
-@excel_io.excel_function(cached=False)
+@_udf(cached=False)
 def ETF_VERSION():
     """Versions of the add-in and of the libraries it runs on, and the host (a 2-column spill)."""
     import pandas
 
-    host = "Office.js (xlwings Server or Lite)" if excel_io.host() == excel_io.OFFICE_JS else "classic xlwings"
-    return excel_io.table([
+    host = "Office.js (xlwings Server or Lite)" if excel.host() == excel.OFFICE_JS else "classic xlwings"
+    return excel.table([
         ["xlwings-etf-analytics", __version__],
         ["python", platform.python_version()],
         ["numpy", np.__version__],
