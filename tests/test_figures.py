@@ -20,10 +20,6 @@ from xlwings_udfs.analytics.figures import (
 )
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-#: Excel functions the registry names ahead of the Excel layer: their analytics exist, and the
-#: functions, with their rows in the README's table, are still to come. Until they are
-#: defined, the check of names lets them pass and the README's table is compared without them.
-PENDING = {"ETF_BREAKEVEN", "ETF_PROB_CHEAPER"}
 
 
 def test_every_figure_names_a_field_of_its_result_object():
@@ -44,7 +40,7 @@ def test_labels_and_headers_are_unique():
 
 def test_every_named_excel_function_exists():
     for f in FIGURES.values():
-        assert not f.excel or f.excel in functions.__all__ or f.excel in PENDING, f.key
+        assert not f.excel or f.excel in functions.__all__, f.key
 
 
 def test_lookup_by_key_or_label():
@@ -72,8 +68,6 @@ def test_formats_agree_between_the_terminal_and_the_workbook(key, value, text, f
 
 
 def test_the_readme_table_is_the_registry():
-    missing = PENDING - set(functions.__all__)
-    keys = tuple(k for k, f in FIGURES.items() if f.excel not in missing)
-    assert markdown_table(keys) in README.read_text(encoding="utf-8"), (
+    assert markdown_table() in README.read_text(encoding="utf-8"), (
         "README.md's table of figures differs from the registry: paste "
         "`python -c 'from xlwings_udfs.analytics.figures import markdown_table; print(markdown_table())'`")

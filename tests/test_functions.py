@@ -472,6 +472,12 @@ SIGNATURES = {
     "ETF_TOTAL_COST": ("trade_size, years, commission, holding_cost, market_impact=0, tracking_error=0, "
                        "holding_cost_se=0, impact_model='square_root', half_spread=0, header=False"),
     "ETF_ANALYTICS": "fund, index, dates=None, periods_per_year=None, window=None, labels=True, figures=None",
+    "ETF_BREAKEVEN": ("trade_size, commission, holding_cost_a, market_impact_a, holding_cost_b, "
+                      "market_impact_b, impact_model='square_root', half_spread_a=0, half_spread_b=0"),
+    "ETF_PROB_CHEAPER": ("trade_size, years, commission, holding_cost_a, holding_cost_se_a, tracking_error_a, "
+                         "market_impact_a, holding_cost_b, holding_cost_se_b, tracking_error_b, "
+                         "market_impact_b, correlation=0, impact_model='square_root', half_spread_a=0, "
+                         "half_spread_b=0"),
     "ETF_RETURN": ("levels, dates, start_date, end_date, distributions=None, annualized=False, "
                    "start_convention='previous_close', reinvest='ex_date'"),
     "ETF_PERFORMANCE_GAP": ("fund_a, fund_b, dates, start_date, end_date, distributions_a=None, "
@@ -562,3 +568,54 @@ def test_random_cells_never_give_nan_or_a_traceback(n, data, fn, host):
     assert _clean(out), out
     if isinstance(out, str) and out.startswith("#"):
         assert "internal error" not in out, out
+
+
+# ----------------------------------------------------------------------------------------
+# two funds for a horizon
+# ----------------------------------------------------------------------------------------
+
+# A: cheap to hold, dear to trade; B the reverse ($5 million, $10 a trade).
+_A = dict(holding_cost_a=-0.0009, market_impact_a=0.0001)
+_B = dict(holding_cost_b=-0.0025, market_impact_b=0.00002)
+
+
+@pytest.mark.parametrize("host", HOSTS)
+@pytest.mark.parametrize("model", ["square_root", "morningstar"])
+def test_breakeven_is_the_python_figure(host, model):
+    from xlwings_udfs.analytics import breakeven
+
+    want = breakeven(5e6, 10, **_A, **_B, impact_model=model)
+    args = [5e6, 10, _A["holding_cost_a"], _A["market_impact_a"], _B["holding_cost_b"], _B["market_impact_b"], model]
+    assert value(host, F.ETF_BREAKEVEN, *[[[a]] for a in args]) == pytest.approx(want.breakeven_years, rel=1e-12)
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_no_breakeven_says_which_fund_costs_less(host):
+    args = [5e6, 10, -0.0009, 0.00001, -0.0025, 0.00002]
+    kind, msg = outcome(host, F.ETF_BREAKEVEN, *args)
+    assert (kind, msg) == ("na", "Break-even holding period (years): A costs less at every horizon")
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_probability_that_a_is_cheaper_is_the_python_figure(host):
+    from xlwings_udfs.analytics import breakeven, prob_cheaper
+
+    a = dict(holding_cost_a=-0.0009, holding_cost_se_a=0.0003, tracking_error_a=0.001, market_impact_a=0.0001)
+    b = dict(holding_cost_b=-0.0025, holding_cost_se_b=0.0004, tracking_error_b=0.002, market_impact_b=0.00002)
+    for years in (1, 2, 5):
+        want = prob_cheaper(5e6, years, 10, **a, **b, correlation=0.3).prob_cheaper
+        got = value(host, F.ETF_PROB_CHEAPER, 5e6, years, 10, *a.values(), *b.values(), 0.3)
+        assert got == pytest.approx(want, rel=1e-12)
+    # even odds at the break-even
+    h = breakeven(5e6, 10, a["holding_cost_a"], a["market_impact_a"], b["holding_cost_b"],
+                  b["market_impact_b"]).breakeven_years
+    assert value(host, F.ETF_PROB_CHEAPER, 5e6, h, 10, *a.values(), *b.values()) == pytest.approx(0.5, abs=1e-9)
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_two_fund_inputs_are_checked_by_name(host):
+    assert outcome(host, F.ETF_BREAKEVEN, 5e6, 10, -0.0009, "lots", -0.0025, 0.00002) == (
+        "error", "market_impact_a: must be a number, got 'lots'")
+    kind, msg = outcome(host, F.ETF_PROB_CHEAPER, 5e6, 2, 10, -0.0009, 0.0003, 0.001, 0.0001,
+                        -0.0025, 0.0004, 0.002, 0.00002, 1.5)
+    assert kind == "error" and msg.startswith("correlation: ")

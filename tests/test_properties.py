@@ -65,7 +65,7 @@ SINGLE_FIGURE = TRACKING[:6]
 ALL_FUNCTIONS = [getattr(F, name) for name in F.__all__]
 
 #: Subjects a not-enough-data (#N/A) message may have besides an argument: the figure.
-FIGURE_LABELS = frozenset(FIGURES[k].label for k in TRACKING_FIGURES) | {
+FIGURE_LABELS = frozenset(FIGURES[k].label for k in (*TRACKING_FIGURES, "breakeven_years", "prob_cheaper")) | {
     "Market impact", "Spread", "Return", "Performance gap"}
 
 
@@ -509,10 +509,48 @@ def test_dates_a_timestamp_cannot_hold_are_reported(far, how):
     assert not failures, "\n".join(failures)
 
 
+_TWO_FUNDS_GOOD = {
+    "trade_size": st.sampled_from([5_000_000, 100_000, 1e9]),
+    "years": st.sampled_from([2, 0.25, 10]),
+    "commission": st.sampled_from([10, 0]),
+    "holding_cost_a": st.sampled_from([-0.0009, 0.0, -0.05]),
+    "holding_cost_b": st.sampled_from([-0.0025, 0.001]),
+    "holding_cost_se_a": st.sampled_from([0.0003, 0.0]),
+    "holding_cost_se_b": st.sampled_from([0.0004, 0.002]),
+    "tracking_error_a": st.sampled_from([0.001, 0.0]),
+    "tracking_error_b": st.sampled_from([0.002, 0.03]),
+    "market_impact_a": st.sampled_from([0.0001, 0.0]),
+    "market_impact_b": st.sampled_from([0.00002, 0.004]),
+    "correlation": st.sampled_from([0.0, -1.0, 0.7]),
+    "impact_model": st.sampled_from(["square_root", "morningstar"]),
+    "half_spread_a": st.sampled_from([0.0, 0.0001]),
+    "half_spread_b": st.sampled_from([0.0, 0.0002]),
+}
+
+
+@pytest.mark.parametrize("fn", [F.ETF_BREAKEVEN, F.ETF_PROB_CHEAPER], ids=_id)
+@SETTINGS
+@given(data=st.data(), host=st.sampled_from([CLASSIC, OFFICE_JS]))
+def test_two_funds_any_cells(fn, data, host):
+    """A bad cell in any argument of the comparison of two funds is named; good cells give a
+    number or (no break-even) a reason."""
+    names = list(inspect.signature(fn).parameters)
+    bad = data.draw(st.sampled_from(names + [None]), label="bad argument")
+    args = tuple(data.draw(scalar_cells(host, _TWO_FUNDS_GOOD[n]) if n == bad else _TWO_FUNDS_GOOD[n], label=n)
+                 for n in names)
+    out = outcome(fn, args, host)
+    judge(fn, out, must_succeed=bad is None and fn is F.ETF_PROB_CHEAPER)
+    if not out.ok and out.code != "#N/A":
+        conflict = out.subject == "commission" and bad == "trade_size" and "not less than the trade size" in out.error
+        assert out.subject == bad or conflict, out.error
+    if out.ok and fn is F.ETF_PROB_CHEAPER:
+        assert 0.0 <= out.value <= 1.0
+
+
 def test_every_excel_function_is_exercised_here():
     """A new ETF_ function must get its own bad-input property above."""
     covered = set(TRACKING) | {F.ETF_MARKET_IMPACT, F.ETF_SPREAD, F.ETF_TOTAL_COST, F.ETF_RETURN,
-                               F.ETF_PERFORMANCE_GAP, F.ETF_VERSION}
+                               F.ETF_PERFORMANCE_GAP, F.ETF_VERSION, F.ETF_BREAKEVEN, F.ETF_PROB_CHEAPER}
     assert {fn.__name__ for fn in ALL_FUNCTIONS} == {fn.__name__ for fn in covered}
 
 

@@ -26,6 +26,7 @@ import xlwings as xw
 
 from . import __version__
 from . import excel
+from .analytics.choice import breakeven, prob_cheaper
 from .analytics.cost import total_cost
 from .analytics.errors import InputError, NotAvailable
 from .analytics.impact import market_impact_stats
@@ -46,6 +47,8 @@ __all__ = [
     "ETF_MARKET_IMPACT",
     "ETF_SPREAD",
     "ETF_TOTAL_COST",
+    "ETF_BREAKEVEN",
+    "ETF_PROB_CHEAPER",
     "ETF_RETURN",
     "ETF_PERFORMANCE_GAP",
     "ETF_VERSION",
@@ -81,7 +84,7 @@ ARGUMENT_HELP = {
     "distributions_b": "Optional distributions per share of fund B on their ex-dates.",
     # single cells
     "periods_per_year": "Optional periods per year (252 daily, 52 weekly, 12 monthly); inferred from dates if omitted.",
-    "window": "Optional: use only the last N returns (252 = one year of daily data); at least 30.",
+    "window": "Optional: use only the last N returns (252 = one year of daily data); at least 12.",
     "labels": "TRUE (default) to add a column of labels; FALSE for values only.",
     "lead_lag": "TRUE: Dimson beta with the index return a period before and after (for stale prices). Default FALSE.",
     "annualized": "TRUE: annualized (periods of a year or more). Default FALSE: cumulative.",
@@ -102,6 +105,18 @@ ARGUMENT_HELP = {
     "reinvest": ('Optional: "ex_date" (default) reinvests distributions at the ex-date close; '
                  '"none" keeps them as cash.'),
     "relative": "TRUE: the relative gap (1+rA)/(1+rB)-1. Default FALSE: rA - rB.",
+    # two funds compared (A, B)
+    "holding_cost_a": "Estimated holding cost of fund A a year, e.g. ETF_HOLDING_COST (-0.0023 = lags 0.23%).",
+    "holding_cost_b": "Estimated holding cost of fund B a year.",
+    "market_impact_a": "Market impact of a $100,000 trade in fund A, e.g. ETF_MARKET_IMPACT.",
+    "market_impact_b": "Market impact of a $100,000 trade in fund B.",
+    "holding_cost_se_a": "Standard error of fund A's holding cost (ETF_ANALYTICS, holding_cost_se).",
+    "holding_cost_se_b": "Standard error of fund B's holding cost.",
+    "tracking_error_a": "Noise-robust tracking error of fund A, e.g. ETF_TRACKING_ERROR.",
+    "tracking_error_b": "Noise-robust tracking error of fund B.",
+    "half_spread_a": "Optional half bid-ask spread of fund A, paid on each trade. Default 0.",
+    "half_spread_b": "Optional half bid-ask spread of fund B. Default 0.",
+    "correlation": "Optional correlation of the two funds' persistent deviations, -1 to 1. Default 0.",
 }
 
 #: The arguments that take a range (every other argument is a single cell).
@@ -290,6 +305,50 @@ def ETF_TOTAL_COST(trade_size, years, commission, holding_cost, market_impact=0,
     if excel.flag(header, "header", False):
         return excel.table([[FIGURES[key].label for key in COST_FIGURES], row])
     return excel.table([row])
+
+
+@_udf(trade_size="Dollars invested in either fund.", commission="Commission per trade in dollars, the same for both.")
+def ETF_BREAKEVEN(trade_size, commission, holding_cost_a, market_impact_a, holding_cost_b, market_impact_b,
+                  impact_model="square_root", half_spread_a=0, half_spread_b=0):
+    """Holding period in years at which funds A and B cost the same (expected total cost of the trade): the cheaper to trade wins before it, the cheaper to hold after. #N/A with the reason where they never cross within 100 years."""
+    result = breakeven(
+        excel.number(trade_size, "trade_size", required=True),
+        excel.number(commission, "commission", required=True),
+        excel.number(holding_cost_a, "holding_cost_a", required=True),
+        excel.number(market_impact_a, "market_impact_a", required=True),
+        excel.number(holding_cost_b, "holding_cost_b", required=True),
+        excel.number(market_impact_b, "market_impact_b", required=True),
+        excel.text(impact_model, "impact_model", "square_root"),
+        excel.number(half_spread_a, "half_spread_a", default=0.0),
+        excel.number(half_spread_b, "half_spread_b", default=0.0),
+    )
+    return excel.scalar(result.breakeven_years, FIGURES["breakeven_years"].label, result.reason or None)
+
+
+@_udf(trade_size="Dollars invested in either fund.", years="Holding period in years.",
+      commission="Commission per trade in dollars, the same for both.")
+def ETF_PROB_CHEAPER(trade_size, years, commission, holding_cost_a, holding_cost_se_a, tracking_error_a,
+                     market_impact_a, holding_cost_b, holding_cost_se_b, tracking_error_b, market_impact_b,
+                     correlation=0, impact_model="square_root", half_spread_a=0, half_spread_b=0):
+    """Probability that fund A's realized total cost over the holding period is lower than fund B's, given the uncertainty of both holding costs, their tracking errors and the execution prices. 0.5 at the break-even."""
+    result = prob_cheaper(
+        excel.number(trade_size, "trade_size", required=True),
+        excel.number(years, "years", required=True),
+        excel.number(commission, "commission", required=True),
+        excel.number(holding_cost_a, "holding_cost_a", required=True),
+        excel.number(holding_cost_se_a, "holding_cost_se_a", required=True),
+        excel.number(tracking_error_a, "tracking_error_a", required=True),
+        excel.number(market_impact_a, "market_impact_a", required=True),
+        excel.number(holding_cost_b, "holding_cost_b", required=True),
+        excel.number(holding_cost_se_b, "holding_cost_se_b", required=True),
+        excel.number(tracking_error_b, "tracking_error_b", required=True),
+        excel.number(market_impact_b, "market_impact_b", required=True),
+        excel.number(correlation, "correlation", default=0.0),
+        excel.text(impact_model, "impact_model", "square_root"),
+        excel.number(half_spread_a, "half_spread_a", default=0.0),
+        excel.number(half_spread_b, "half_spread_b", default=0.0),
+    )
+    return excel.scalar(result.prob_cheaper, FIGURES["prob_cheaper"].label)
 
 
 # ----------------------------------------------------------------------------------------
