@@ -489,3 +489,48 @@ def test_choosing_another_fund_recomputes_what_if_and_the_chart(evaluated_server
     np.testing.assert_allclose(got_trend, trend, rtol=1e-9, atol=1e-15)
     # Everything else is as before.
     assert new[(SHEETS["total"], "D13")] == evaluated[(SHEETS["total"], "D13")]
+
+
+# ----------------------------------------------------------------------------------------
+# the Compare sheet
+# ----------------------------------------------------------------------------------------
+
+def test_compare_sheet_equals_the_python_results(book):
+    from xlwings_udfs.analytics import breakeven, prob_cheaper
+    from xlwings_udfs.template.compare import CURVE_YEARS, PROB_YEARS
+
+    cmp, comp, inp = book.compare, book.comparison_frame(), book.inputs
+    a, b = comp.loc[cmp.inputs.fund_a], comp.loc[cmp.inputs.fund_b]
+    size = cmp.inputs.trade_size
+    be = breakeven(size, inp.commission, a.holding_cost, a.market_impact, b.holding_cost, b.market_impact,
+                   inp.impact_model, inp.half_spread, inp.half_spread)
+    assert cmp.breakeven.value == pytest.approx(be.breakeven_years, rel=1e-12)
+    for years, cell in zip(PROB_YEARS, cmp.prob):
+        p = prob_cheaper(size, years, inp.commission, a.holding_cost, a.holding_cost_se, a.tracking_error,
+                         a.market_impact, b.holding_cost, b.holding_cost_se, b.tracking_error, b.market_impact,
+                         cmp.inputs.correlation, inp.impact_model, inp.half_spread, inp.half_spread)
+        assert cell.value == pytest.approx(p.prob_cheaper, rel=1e-12)
+    for years, (ca, cb) in zip(CURVE_YEARS, cmp.curves):
+        for cell, f in ((ca, a), (cb, b)):
+            tc = total_cost(size, years, inp.commission, f.holding_cost, f.market_impact, f.tracking_error,
+                            f.holding_cost_se, inp.impact_model, inp.half_spread)
+            assert cell.value == pytest.approx(tc.dollars, rel=1e-12)
+    # the two curves cross at the break-even
+    assert cmp.marker[0].value == cmp.breakeven.value
+
+
+@pytest.mark.slow
+def test_choosing_other_funds_to_compare_recomputes_the_sheet(evaluated_server, book):
+    from xlwings_udfs.analytics import breakeven
+    from xlwings_udfs.template.compare import CompareLayout
+
+    lay, comp, inp = CompareLayout(), book.comparison_frame(), book.inputs
+    sheet = SHEETS["compare"]
+    cells = {(sheet, address(*lay.input("COMPARE_A"))): "SYN-GOLDA",
+             (sheet, address(*lay.input("COMPARE_B"))): "SYN-GOLDB"}
+    new = evaluated_server.calculate(cells)
+    a, b = comp.loc["SYN-GOLDA"], comp.loc["SYN-GOLDB"]
+    be = breakeven(book.compare.inputs.trade_size, inp.commission, a.holding_cost, a.market_impact,
+                   b.holding_cost, b.market_impact, inp.impact_model, inp.half_spread, inp.half_spread)
+    assert new[(sheet, address(lay.BREAKEVEN_ROW, 1))] == pytest.approx(be.breakeven_years, rel=1e-9)
+    assert new[(sheet, address(*lay.figure("holding_cost", 1)))] == pytest.approx(b.holding_cost, rel=1e-12)

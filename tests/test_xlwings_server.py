@@ -135,6 +135,7 @@ class Formula:
     namespace: str | None
     args: list[str]
     index: tuple[int, ...] = ()   # INDEX(call, r[, c])
+    guard: str | None = None      # IF(ISNUMBER(guard), call, NA()): the call only where guard is a number
     cached: Any = None
     values: list[Any] = field(default_factory=list)  # the arguments as Office.js sends them
 
@@ -170,6 +171,10 @@ def read_formulas(path: Path, values: bool = True) -> tuple[list[Formula], list[
                     continue
                 f.cached = wv[ws.title][c.coordinate].value
                 try:
+                    if f.guard is not None:
+                        guard = _argument(f.guard, ws.title, wv, {**names, **local})[0][0]
+                        if not isinstance(guard, (int, float)) or isinstance(guard, bool):
+                            continue  # the formula shows NA(): nothing is called
                     f.values = [_argument(a, ws.title, wv, {**names, **local}) for a in f.args]
                 except ValueError as err:
                     unsupported.append((ws.title, c.coordinate, f"{text}: {err}"))
@@ -183,7 +188,17 @@ def _parse(sheet: str, address: str, text: str) -> Formula | None:
     if outer is None:
         return None
     index: tuple[int, ...] = ()
+    guard = None
     name, args = outer
+    if name.upper() == "IF":  # IF(ISNUMBER(X), call, NA()): a point drawn only where X is a number
+        test = split_call(args[0]) if len(args) == 3 else None
+        if test is None or test[0].upper() != "ISNUMBER" or args[2].replace(" ", "").upper() != "NA()":
+            return None
+        guard = test[1][0]
+        outer = split_call(args[1])
+        if outer is None:
+            return None
+        name, args = outer
     if name.upper() == "INDEX":
         if len(args) not in (2, 3) or not all(re.fullmatch(r"\d+", a) for a in args[1:]):
             return None
@@ -197,7 +212,7 @@ def _parse(sheet: str, address: str, text: str) -> Formula | None:
         return None
     if args == [""]:
         args = []  # F()
-    return Formula(sheet, address, text, fn[0], fn[1], args, index)
+    return Formula(sheet, address, text, fn[0], fn[1], args, index, guard)
 
 
 def _argument(text: str, sheet: str, wv, names: dict) -> Any:

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-__all__ = ["Arg", "Cell", "MISSING", "literal", "ref", "single", "call", "address", "column_letters", "quoted"]
+__all__ = ["Arg", "Cell", "MISSING", "literal", "ref", "single", "call", "index_of", "address", "column_letters", "quoted"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,18 @@ def call(func: Callable[..., Any], name: str, *args: Arg) -> Cell:
         args.pop()
     text = f"{name}({','.join(a.text for a in args)})"
     return Cell("=" + text, func(*[a.value for a in args]))
+
+
+def index_of(cell: Cell, k: int) -> Cell:
+    """``=INDEX(array, k)``: the k-th value of a one-row or one-column result.
+
+    An error (a single value where an array was expected) passes through, as in Excel.
+    """
+    if isinstance(cell.value, list):
+        value = [v for row in cell.value for v in row][k - 1]
+    else:
+        value = cell.value
+    return Cell(f"=INDEX({cell.formula[1:]},{k})", value)
 
 
 def column_letters(col: int) -> str:

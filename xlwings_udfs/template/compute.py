@@ -17,7 +17,8 @@ import pandas as pd
 
 from ..analytics.errors import InputError
 from ..analytics.figures import COST_FIGURES, FIGURES
-from .cells import MISSING, Arg, Cell, call, column_letters, literal, quoted, ref, single
+from .compare import CompareInputs, CompareLayout, CompareSheet, compute_compare
+from .cells import MISSING, Arg, Cell, call, column_letters, index_of, literal, quoted, ref, single
 from .layout import CHART_COLUMNS, SHEETS, WHATIF_SIZES, WHATIF_YEARS, Layout, chart_rows
 from .sample import Fund, SampleBlock, sample_block
 
@@ -63,18 +64,6 @@ def _number(cell: Cell, what: str) -> float:
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.number)) or not math.isfinite(v):
         raise ValueError(f"{what}: {cell.formula} returned {v!r}")
     return float(v)
-
-
-def index_of(cell: Cell, k: int) -> Cell:
-    """``=INDEX(array, k)``: the k-th value of a one-row or one-column result.
-
-    An error (a single value where an array was expected) passes through, as in Excel.
-    """
-    if isinstance(cell.value, list):
-        value = [v for row in cell.value for v in row][k - 1]
-    else:
-        value = cell.value
-    return Cell(f"=INDEX({cell.formula[1:]},{k})", value)
 
 
 @dataclass
@@ -127,6 +116,7 @@ class TemplateBook:
     total: list[TotalCostRow]
     whatif: WhatIf
     chart: ChartSeries
+    compare: CompareSheet
     version: str = ""
 
     def comparison_frame(self) -> pd.DataFrame:
@@ -281,11 +271,21 @@ def _chart(block: SampleBlock, lay: Layout, comp: list[ComparisonRow], chosen: s
     )
 
 
+def _default_pair(tickers: list[str]) -> CompareInputs:
+    """The two emerging-market funds of the sample (alike, each with its strengths, both
+    uncertain), else the first two funds of a cut-down sample."""
+    default = CompareInputs()
+    if default.fund_a in tickers and default.fund_b in tickers:
+        return default
+    return CompareInputs(tickers[0], tickers[min(1, len(tickers) - 1)])
+
+
 def compute_template(
     funds: Sequence[str] | int | None = None,
     rows: int | None = None,
     inputs: CostInputs = CostInputs(),
     chosen_fund: str | None = None,
+    compare: CompareInputs | None = None,
 ) -> TemplateBook:
     """Compute every cell of the template workbook for the embedded sample.
 
@@ -299,6 +299,8 @@ def compute_template(
         Values of the named inputs on the Total Cost sheet.
     chosen_fund : str, optional
         The fund the What-If sheet and the chart show at first.
+    compare : CompareInputs, optional
+        The two funds, trade size and correlation the Compare sheet opens with.
 
     Returns
     -------
@@ -318,5 +320,12 @@ def compute_template(
     total = _total(block, lay, comp, inputs, F)
     whatif = _whatif(lay, comp, inputs, chosen, F)
     chart = _chart(block, lay, comp, chosen)
-    return TemplateBook(block, inputs, lay, lay.names(block), comp, total, whatif, chart,
+    pair = compare or _default_pair(block.tickers)
+    for t in (pair.fund_a, pair.fund_b):
+        if t not in block.tickers:
+            raise InputError("compare", f"{t!r} is not among {', '.join(block.tickers)}")
+    rows = {r.fund.ticker: {"name": r.fund.name, **{k: r.value(k) for k in r.cells}} for r in comp}
+    compare_sheet = compute_compare(F, rows, pair, inputs.commission, inputs.impact_model, inputs.half_spread)
+    names = {**lay.names(block), **CompareLayout().names(SHEETS["compare"])}
+    return TemplateBook(block, inputs, lay, names, comp, total, whatif, chart, compare_sheet,
                         version=__version__)

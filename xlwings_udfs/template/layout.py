@@ -19,6 +19,7 @@ SHEETS = {
     "comparison": "Fund Comparison",
     "total": "Total Cost",
     "whatif": "What-If",
+    "compare": "Compare",
     "data": "Data",
     "chart": "Chart Data",
     "conf": "xlwings.conf",

@@ -53,6 +53,7 @@ def formats(wb: xlsxwriter.Workbook) -> SimpleNamespace:
         pct3=f(num_format="0.000%"),
         pct4=f(num_format="0.0000%"),
         pct1=f(num_format="0.0%"),
+        num2=f(num_format="0.00"),
         num3=f(num_format="0.000"),
         num4=f(num_format="0.0000"),
         usd=f(num_format=money),

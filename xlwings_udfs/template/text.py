@@ -7,7 +7,7 @@ from __future__ import annotations
 from .naming import WORKBOOK_FILES
 
 __all__ = ["start_sheet", "COMPARISON_NOTES", "COMPARISON_FOOTER", "TOTAL_COST_NOTES",
-           "TOTAL_COST_FOOTER", "WHATIF_FOOTER", "DATA_NOTE", "CHART_NOTE"]
+           "TOTAL_COST_FOOTER", "WHATIF_FOOTER", "COMPARE_FOOTER", "DATA_NOTE", "CHART_NOTE"]
 
 
 _HOST_NAMES = {"classic": "classic xlwings", "lite": "xlwings Lite", "server": "xlwings Server"}
@@ -47,6 +47,9 @@ def start_sheet(version: str, n_funds: int, first: str, last: str,
         ("def", ("What-If", "For one fund chosen from the drop-down: the cost over holding "
                  "periods and trade sizes, and a chart of its cumulative tracking difference "
                  "with the holding-cost trend.")),
+        ("def", ("Compare", "Two funds chosen from drop-downs, for one trade: the holding period at "
+                 "which their expected total costs are equal (the break-even), the probability that A "
+                 "costs less at 1 to 10 years, and a chart of both costs against the holding period.")),
         ("def", ("Data", "The daily series under one header row, so that whole columns (B:B) "
                  "work too: dates in column A, then per fund its NAV, benchmark level, market "
                  "price and volume. Defined names: DATES, and NAV_, BENCH_, PRICE_, VOLUME_ "
@@ -159,4 +162,13 @@ CHART_NOTE = (
     "Series behind the chart on the What-If sheet, for the fund chosen there, every fifth "
     "trading day. Cumulative tracking difference: (1 + fund return) / (1 + index return) - 1 "
     "since the first date. Trend: the holding cost compounded over the same periods."
+)
+
+COMPARE_FOOTER = (
+    "The expected total cost of each fund is ETF_TOTAL_COST's for the trade size here and the "
+    "commission, impact model and half-spread of Total Cost. The probability that A costs less "
+    "is that of the realized costs: each holding cost's estimation error (which grows with the "
+    "holding period squared), the persistent deviations from the index (which grow with it, "
+    "correlated as above) and the execution prices; it is one half at the break-even. A small "
+    "difference in holding cost is worth little when both estimates are uncertain."
 )
