@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xlwings_udfs.analytics.model import _MAX_BINS, _bin_edges, _binned_kernel
+from xlwings_udfs.analytics.model.fast_kernel import binned_kernels as _binned_kernel
+from xlwings_udfs.analytics.model.spectrum import MAX_BINS as _MAX_BINS, bin_edges as _bin_edges
 
 
 def fejer_kernel_by_sum(n: int, phi: float, psi: float) -> np.ndarray:
@@ -47,7 +48,7 @@ def test_binned_kernel_on_a_grid_equals_pairs():
 
 def test_binned_kernel_of_many_lengths_equals_each_alone(monkeypatch):
     """Segments laid end to end, in chunks of any size: each bin's sum is its own."""
-    from xlwings_udfs.analytics import model
+    from xlwings_udfs.analytics.model import fast_kernel as model
 
     ns = np.array([31, 2521, 40, 257, 1000, 32, 100_001])
     rng = np.random.default_rng(1)
@@ -62,12 +63,12 @@ def test_binned_kernel_of_many_lengths_equals_each_alone(monkeypatch):
 @pytest.mark.parametrize("n_returns", [40, 300, 2520])
 def test_scan_near_the_minimum_equals_the_full_scan(monkeypatch, n_returns):
     from simulate import SCENARIOS, simulate_panel
-    from xlwings_udfs.analytics import model
+    from xlwings_udfs.analytics.model import fast_grid, fit_noise_model
 
     fits = {}
-    for margin in (model._SCAN_MARGIN, np.inf):  # an infinite margin scans every q
-        monkeypatch.setattr(model, "_SCAN_MARGIN", margin)
-        fits[margin] = [model.fit_noise_model(np.diff(simulate_panel(sc, 12, 5, n_returns=n_returns).L, axis=0)[:, [j]])
+    for margin in (fast_grid._SCAN_MARGIN, np.inf):  # an infinite margin scans every q
+        monkeypatch.setattr(fast_grid, "_SCAN_MARGIN", margin)
+        fits[margin] = [fit_noise_model(np.diff(simulate_panel(sc, 12, 5, n_returns=n_returns).L, axis=0)[:, [j]])
                         for sc in SCENARIOS.values() for j in range(12)]
     # Equal but for the single-precision scan, whose values can depend on the range of rows
     # read (about 1e-8 relative in the interval bounds); a q range that missed the minimum
@@ -80,7 +81,7 @@ def test_scan_near_the_minimum_equals_the_full_scan(monkeypatch, n_returns):
 
 def test_grid_rows_do_not_depend_on_the_order_they_are_built_in():
     """A fund's figures must not depend on which funds were fitted before it."""
-    from xlwings_udfs.analytics.model import _Grid, _Q_GRID, _grids_for_lengths
+    from xlwings_udfs.analytics.model.fast_grid import ScanGrid as _Grid, _Q_GRID, grids_for_lengths as _grids_for_lengths
 
     kbar = _grids_for_lengths([777])[0].kbar
     whole, pieces = _Grid(777, kbar), _Grid(777, kbar)
