@@ -1,0 +1,147 @@
+"""The tracking model and its estimation: drift, persistent deviations and timing noise.
+
+Model
+-----
+With :math:`d_t` the log return difference (fund minus index) and :math:`L_t=\\sum_{s\\le t} d_s`,
+
+.. math::
+
+    L_t = \\mu t + w_t + e_t,\\qquad w_t = w_{t-1} + u_t,\\; u_t \\sim (0, s_u^2),\\qquad
+    (1-\\phi B) e_t = (1+\\psi B)\\eta_t,\\; \\eta_t \\sim (0, \\sigma_\\eta^2)
+
+so :math:`d_t = \\mu + u_t + (1-B) e_t`. The drift :math:`\\mu` is the holding cost per period,
+the random walk :math:`w` the persistent mis-tracking, and :math:`e` the stationary timing
+noise (stale and fair-value prices, different cut-off times). ARMA(1,1) noise covers a
+stale price that catches up gradually (:math:`\\phi>0`) or within a few days (:math:`\\psi>0`,
+as in a shock absorbed over three days); :math:`\\phi=\\psi=0` is white noise, such as
+bid-ask bounce in the levels. Both coefficients are kept non-negative: with opposite signs
+the two factors can cancel (:math:`\\psi=-\\phi` is white noise again), a ridge along which the
+likelihood is flat, and over which the profile likelihood of the tracking error becomes
+overconfident (its 95% interval covered 75-80% over ten years). :math:`\\phi` is bounded by 0.8
+(a half-life of about three periods): noise that reverts more slowly than that cannot be
+told apart from persistent deviations in a few years of data, and is counted as persistent
+(a quarterly dividend sawtooth in a price-return comparison, for instance).
+
+Estimation
+----------
+1. *Spectrum: Whittle likelihood with the end effect profiled out.* The spectrum of
+   :math:`d` is
+
+   .. math::
+
+       g(\\lambda) = s_u^2 + \\sigma_\\eta^2 k(\\lambda;\\phi,\\psi),\\qquad
+       k(\\lambda;\\phi,\\psi) = 2(1-\\cos\\lambda)
+       \\frac{1 + 2\\psi\\cos\\lambda + \\psi^2}{1 - 2\\phi\\cos\\lambda + \\phi^2}.
+
+   With :math:`D_j=\\sum_{t=0}^{n-1} d_t e^{-i\\lambda_j t}` at the Fourier frequencies
+   :math:`\\lambda_j = 2\\pi j/n`, :math:`j=1..m`, :math:`m=\\lfloor (n-1)/2\\rfloor` (the zero
+   frequency, which carries the drift, is left out), differencing gives
+   :math:`D_j = U_j + (1-e^{-i\\lambda_j})E_j + \\delta`, with :math:`U_j, E_j` the transforms
+   of :math:`u_t` and :math:`e_t`, :math:`t=0..n-1`: the same real number
+   :math:`\\delta=e_{n-1}-e_{-1}` (the end effect: the noise in the last level less that in the
+   level before the first return) enters every ordinate. Left in the periodogram it is a
+   flat floor of about :math:`2\\sigma_e^2/n`, shared by all frequencies, that looks like
+   persistent deviations exactly where the noise dominates (scenario "no persistent
+   deviation" would show a spurious tracking error, with an overconfident interval). So
+   :math:`\\delta` is a nuisance parameter and is profiled out; the rest is the usual Whittle
+   likelihood, the ordinates independent complex normals with variance
+   :math:`n\\,\\bar g_n(\\lambda_j)`, :math:`\\bar g_n = s_u^2 + \\sigma_\\eta^2 k_n`, where
+   :math:`k_n` is the expected periodogram of the differenced noise, the Fejer-smoothed
+   noise spectrum
+   :math:`|1-e^{-i\\lambda}|^2\\sum_{|h|<n}(1-|h|/n)\\gamma(h)e^{i\\lambda h}` (cf. Sykulski,
+   Olhede, Guillaumin, Lilly and Early, 2019, "The debiased Whittle likelihood", Biometrika
+   106(2)), :math:`\\gamma` the autocovariances of the noise with unit innovations.
+
+   *Bins.* The lowest 48 frequencies are taken one by one; above them the frequencies are
+   grouped into 64 geometrically widening bins (up to :math:`m = 112` every frequency is a
+   bin of its own). Within a bin the spectrum is taken as constant, the bin mean
+   :math:`\\bar k_b` of :math:`k_n`, so that a bin's ordinates enter through their means
+   :math:`\\bar I_b` of :math:`|D_j|^2/n` and :math:`\\bar C_b` of :math:`\\mathrm{Re}\\,D_j/n`,
+   with the weight :math:`w_b` of its share of the m frequencies. The ordinates are scaled
+   to a unit mean periodogram; the variances found are scaled back.
+
+   *Concentrated objective.* With :math:`g=\\sigma^2 h`, :math:`h_b = q + (1-q)\\bar k_b`,
+   :math:`q = s_u^2/(s_u^2+\\sigma_\\eta^2)`, the objective per frequency is
+   :math:`\\sum_b w_b[\\log \\sigma^2 h_b + (\\bar I_b - 2\\delta\\bar C_b + \\delta^2/n)/(\\sigma^2 h_b)]`.
+   :math:`\\delta` and :math:`\\sigma^2` concentrate out in closed form: with
+   :math:`A_1=\\sum_b w_b\\bar I_b/h_b`, :math:`A_2=\\sum_b w_b\\bar C_b/h_b` and
+   :math:`A_3=\\sum_b w_b/(n h_b)`, :math:`\\hat\\sigma^2 = S = A_1 - A_2^2/A_3`, leaving
+   :math:`\\ell(q,\\phi,\\psi) = \\log S + \\sum_b w_b\\log h_b` (plus 1); :math:`2m` times a
+   difference of :math:`\\ell` is a likelihood ratio.
+
+   *Grid and refinement.* :math:`\\ell` is evaluated on a fixed grid (``definition.GRID``):
+   195 values of q (193 uniform in logit q from -14 to 10, and 0 and 1), :math:`\\phi` from 0
+   to 0.8 in steps of 0.1, :math:`\\psi` from 0 to 0.9 in steps of 0.15. Along each axis
+   separately, the vertex of the parabola through the grid minimum and its two neighbours on
+   that axis refines the minimum (where it is inside the grid and the three values curve
+   upward), the point read off the grid values by linear interpolation in the index; the
+   refined point is kept unless its objective is higher than the grid minimum's.
+2. *Interval for* :math:`s_u^2`: the 95% likelihood-ratio (profile) interval, from the same
+   grid. For :math:`s_u^2=v` (so :math:`\\sigma^2=v/q`) the objective before :math:`\\sigma^2`
+   is concentrated out is :math:`\\log v-\\log q+LD(q)+S(q)q/v`, :math:`LD=\\sum_b w_b\\log h_b`,
+   with :math:`(\\phi, \\psi)` on their profile ridge: at each grid q, :math:`\\ell` minimized
+   over :math:`\\psi` (at each :math:`\\phi`) and then over :math:`\\phi` by parabolas as above,
+   LD read at the same places by linear interpolation, :math:`S(q)=e^{\\ell - LD}`. Its
+   minimum over q > 0 (a parabola in the q index) is the profile :math:`P(v)`, at 151
+   log-spaced v from :math:`10^{-7}` to :math:`10^{0.5}` times the mean periodogram; the
+   likelihood ratio is :math:`LR(v) = 2m(P(v) - 1 - \\ell_{min})`, :math:`\\ell_{min}` the lower
+   of the refined minimum and :math:`\\min P - 1`. The interval runs from the first to the
+   last v with LR at most 3.84, each end where LR crosses 3.84 by linear interpolation in
+   log v, and always contains the estimate. Zero, a boundary value, is tested against the
+   50:50 chi2(0)/chi2(1) mixture: the interval starts at zero when LR at q = 0 is at most
+   2.71 (or LR is within 3.84 at the lowest v). Read off the grid points alone, the profile
+   would be inflated by the grid spacing by about one unit of LR, enough to make a 95%
+   interval cover 85%; the parabolas remove that. Unlike a Wald interval it is skewed like
+   the estimate and reaches zero when the data allow it.
+3. *Drift: GLS.* :math:`(1-\\phi B)(d_t-\\mu) = (1-\\phi B)u_t + (1-B)(1+\\psi B)\\eta_t` is a
+   moving average of order 2: :math:`y_t = d_{t+1}-\\phi d_t = (1-\\phi)\\mu + x_t`,
+   :math:`t=0..n-2`, where :math:`x` has autocovariances
+   :math:`c_0 = s_u^2(1+\\phi^2)+\\sigma_\\eta^2(1+(1-\\psi)^2+\\psi^2)`,
+   :math:`c_1 = -\\phi s_u^2-\\sigma_\\eta^2(1-\\psi)^2`, :math:`c_2=-\\psi\\sigma_\\eta^2` and none
+   beyond lag 2 (a banded covariance matrix C). The innovations before the sample, which
+   enter :math:`y_0` and :math:`y_1` only, are left free (the initial state is not assumed
+   stationary): the regressors X are the constant :math:`1-\\phi` and indicators of
+   :math:`t=0` and :math:`t=1`. The drift is the first coefficient of
+   :math:`(X'C^{-1}X)^{-1}X'C^{-1}y`, and :math:`[(X'C^{-1}X)^{-1}]_{11}` its variance given
+   the spectrum. Leaving the initial state free matters: when the noise dominates, the GLS
+   drift approaches the slope of a trend line through the levels, whose error shrinks like
+   :math:`n^{-3/2}`, against :math:`n^{-1}` for the point-to-point figure.
+4. *Standard error of the drift.* :math:`s_u^2` is itself uncertain, and an estimate at
+   zero would make the variance above far too small (the drift of a fund with undetected
+   persistent deviations would look precise). The reported variance is averaged over that
+   uncertainty: it is linear in :math:`s_u^2`, so it adds
+   :math:`(\\bar s_u^2-\\hat s_u^2)\\lVert a\\rVert^2`, with :math:`a` the weights of the
+   estimate on d and :math:`\\bar s_u^2` the mean of :math:`s_u^2` under the normalized profile
+   likelihood :math:`e^{-LR/2}` with a flat prior on :math:`s_u` (the tracking error): weights
+   :math:`e^{-LR(v)/2}\\sqrt v` on the log-spaced v. With no persistent deviation at all, this
+   makes the interval conservative.
+
+A fund whose returns are all equal tracks exactly: every figure of its fit is zero, and its
+drift is that return, with a standard error of zero.
+
+Layout
+------
+* ``spectrum``: the model's mathematics (frequencies, bins, binned ordinates, the noise
+  kernel in closed form, the MA(2) autocovariances); ``definition``: the result, the grid,
+  the test levels.
+* ``reference``: the estimator written plainly, one fund at a time, in double precision, each
+  step one of the equations above: the definition the fast path is tested against.
+* The fast path, for panels of funds of any lengths: ``fast_kernel`` (the kernel of many
+  lengths at once), ``fast_grid`` (the single-precision scan of the grid near the minimum),
+  ``fast_fit`` (``fit_noise_model``: the scan per length, refinement and profile interval for
+  all funds at once) and ``fast_gls`` (``gls_drift``: the GLS by a whitening recursion and
+  FFTs). Each says what it speeds up, why it is exact or how close, and what its plain
+  equivalent is.
+
+``fit_noise_model`` and ``gls_drift`` take one column per fund, columns of different lengths
+each filling its column from the top; ``reference.fit_noise_model`` and
+``reference.gls_drift`` take one fund.
+"""
+from __future__ import annotations
+
+from . import reference
+from .definition import MIN_RETURNS, NoiseModelFit
+from .fast_fit import fit_noise_model
+from .fast_gls import gls_drift
+
+__all__ = ["NoiseModelFit", "fit_noise_model", "gls_drift", "MIN_RETURNS", "reference"]

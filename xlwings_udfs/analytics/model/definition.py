@@ -1,0 +1,95 @@
+"""The estimator's fixed choices, shared by the plain estimator and the fast path.
+
+What is estimated (``NoiseModelFit``), from how many returns (``MIN_RETURNS``), on which grid
+(``Grid``, ``GRID``) and at which levels the likelihood ratio is read (``CHI2_95``,
+``CHI2_95_BOUNDARY``). The grid is part of the estimator's definition, not a speed device: the
+estimates are the grid minimum refined by parabolas, and the profile likelihood is traced over
+it. ``reference.py`` takes the grid as an argument, so that a change of the noise model (a
+wider range of coefficients, say) is made and checked there first; the fast path then
+follows, its tests holding it to the reference.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["MIN_RETURNS", "NoiseModelFit", "Grid", "GRID", "CHI2_95", "CHI2_95_BOUNDARY", "check_lengths"]
+
+#: Fewest return observations for which the model is estimated.
+MIN_RETURNS = 30
+
+#: 95% point of chi2(1), the profile interval's likelihood-ratio level.
+CHI2_95 = 3.841458820694124
+#: s_u^2 = 0 lies on the boundary: its likelihood ratio is a 50:50 mixture of chi2(0) and
+#: chi2(1) (Self and Liang, 1987), whose 95% point is the 90% point of chi2(1).
+CHI2_95_BOUNDARY = 2.705543454095404
+
+
+@dataclass(frozen=True)
+class NoiseModelFit:
+    """Estimated spectrum parameters, one value per fund (arrays of shape (k,); floats from
+    ``reference.fit_noise_model``, which fits one fund).
+
+    Attributes
+    ----------
+    persistent_var : s_u^2, variance per period of the persistent (random-walk) deviations.
+    persistent_var_lower, persistent_var_upper : its 95% profile-likelihood interval.
+    persistent_var_mean : its mean under the normalized profile likelihood (a flat prior on
+        s_u >= 0), which the drift's standard error uses.
+    noise_var : sigma_eta^2, innovation variance of the timing noise.
+    noise_phi, noise_psi : AR and MA coefficients of the timing noise in levels.
+    """
+
+    persistent_var: np.ndarray
+    persistent_var_lower: np.ndarray
+    persistent_var_upper: np.ndarray
+    persistent_var_mean: np.ndarray
+    noise_var: np.ndarray
+    noise_phi: np.ndarray
+    noise_psi: np.ndarray
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The points at which the concentrated likelihood and the profile are evaluated.
+
+    Attributes
+    ----------
+    q : persistent share of the innovation variance, s_u^2 / (s_u^2 + sigma_eta^2), ascending
+        from 0 to 1.
+    phi, psi : AR and MA coefficients of the noise, ascending.
+    v : values of s_u^2, relative to the fund's mean periodogram, at which the profile
+        likelihood is evaluated; ascending, log-spaced (the interval's end points are
+        interpolated in log v, and the mean of s_u^2 weights them as such).
+    """
+
+    q: np.ndarray
+    phi: np.ndarray
+    psi: np.ndarray
+    v: np.ndarray
+
+
+def _read_only(x: np.ndarray) -> np.ndarray:
+    x.flags.writeable = False
+    return x
+
+
+#: The grid: q uniform in logit(q), so that it is as fine next to "no noise" (q -> 1,
+#: domestic funds) as next to "no persistent deviation" (q -> 0), plus both ends; phi from
+#: white noise to a three-period half-life (0.8); psi from none to a shock caught up over
+#: several days (0.9). Minima between grid points are found by parabolic interpolation, so
+#: the grid can be coarse. v from 1e-7 to 10^0.5 of the mean periodogram, 151 values.
+GRID = Grid(
+    q=_read_only(np.concatenate([[0.0], 1.0 / (1.0 + np.exp(-np.linspace(-14.0, 10.0, 193))), [1.0]])),
+    phi=_read_only(np.linspace(0.0, 0.8, 9)),
+    psi=_read_only(np.linspace(0.0, 0.9, 7)),
+    v=_read_only(np.logspace(-7.0, 0.5, 151)),
+)
+
+
+def check_lengths(lengths, shape) -> None:
+    """``lengths``, one per column of an array of ``shape``, from MIN_RETURNS to its rows."""
+    if lengths is not None and (np.shape(lengths) != shape[1:] or np.min(lengths) < MIN_RETURNS
+                                or np.max(lengths) > shape[0]):
+        raise ValueError(f"lengths must be {shape[1]} whole numbers from {MIN_RETURNS} to {shape[0]}")

@@ -1,0 +1,244 @@
+"""Fast path: the scan of the concentrated objective over the grid, in single precision.
+
+What it speeds up. The estimate starts from the minimum of the concentrated objective over
+the whole (q, phi, psi) grid (195 x 9 x 7 points), and the profile interval reads it at
+every q. For one length, everything in the objective but the fund's ordinates is the same for
+every fund: 1/h at each grid point and bin (weighted), the log-determinant term
+sum_b w_b log h_b and A3 = sum_b w_b / (n h_b). Those are tabulated once per length
+(``ScanGrid``), in single precision, and the objective of all the funds of that length is then
+two matrix products of their ordinates with the table (A1 and A2 of every point at once).
+Three further savings:
+
+* *Levels.* The q are scanned coarse to fine: every 16th q, then every 4th next to the best of
+  those, then every q next to the best of those ("next to": a likelihood ratio within
+  ``_SCAN_MARGIN`` = 60 of the best so far, plus one step either side). The margin is far
+  beyond the 95% interval (3.84) and the grid's own error (about 1): the q that the estimate,
+  its interval and the mean of s_u^2 depend on are all scanned (the mean's weights beyond it
+  are below e^-30). For one fund with a long history a sixth to two fifths of the grid is read
+  (all of it for a very short one).
+* *Lazily built rows.* Only the rows a scan reads are ever built, a page of ``_PAGE`` q at a
+  time, and the table of the last few lengths is kept (``grids_for_lengths``): a panel whose
+  funds have many lengths would otherwise spend most of its time building rows nobody reads,
+  and a workbook uses the same lengths again and again.
+* *Single precision* halves the memory traffic of the scan.
+
+How close it is. Rows are built whole pages at a time, always the same pages, so the table
+does not depend on which funds built which rows earlier. The scan's values are accurate to a
+few 1e-7 (single-precision rounding, and the cancellation in S = A1 - A2^2 / A3), and its sums
+run in an order that can depend on the range of rows scanned and on how many funds share the
+length (one or two funds: one matrix-vector product each; more: a matrix product), so a fund's
+figures can move at that level with the other funds of its length. Against a
+double-precision scan of the whole grid (``reference.fit_noise_model``): the estimates are
+refined in double precision and agree to rounding, unless two grid points tie within that
+accuracy, where the refinement may start from the other one (an estimate as good by the
+likelihood, to a likelihood ratio of a few 1e-3; a tracking error of zero may become a tiny
+positive one). What is read off the scanned values directly, the interval bounds and the
+mean of s_u^2 (and so the drift's standard error), agree to about 1e-5 relative, and to 1e-3
+where a rounding moves the minimum of the profile along one of its axes to the neighbouring
+grid point (the parabola is then drawn through the other three points).
+
+Plain equivalent: ``reference.fit_noise_model`` evaluates the objective in double precision
+at every point of the grid, one fund at a time.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+from .definition import GRID
+from .fast_kernel import binned_kernels
+from .spectrum import bin_edges, bin_widths
+
+__all__ = ["ScanGrid", "grids_for_lengths", "scan_near_minimum"]
+
+_Q_GRID, _PHI_GRID, _PSI_GRID = GRID.q, GRID.phi, GRID.psi
+_LEVEL_STRIDES = (16, 4, 1)
+_SCAN_MARGIN = 60.0
+
+
+def _scan_levels() -> tuple[np.ndarray, ...]:
+    """The q indices each level adds, ascending; every level includes the last q."""
+    taken = np.zeros(_Q_GRID.size, dtype=bool)
+    levels = []
+    for stride in _LEVEL_STRIDES:
+        q = np.union1d(np.arange(0, _Q_GRID.size, stride), [_Q_GRID.size - 1])
+        q = q[~taken[q]]
+        taken[q] = True
+        levels.append(q)
+    return tuple(levels)
+
+
+# The table stores its q level by level, each level by q, so that the q of one level within a
+# range are one contiguous block of rows ("slots" count q in that stored order).
+_LEVELS = _scan_levels()
+_LEVEL_START = np.cumsum([0] + [q.size for q in _LEVELS])
+_STORED_Q = np.concatenate(_LEVELS)
+_SLOT_OF_Q = np.argsort(_STORED_Q)
+# Rows are built a page of slots at a time, always the same pages: a matrix-vector product
+# may sum a row in an order that depends on how many rows it is given, and the table must not
+# depend on which rows earlier funds happened to build.
+_PAGE = 4
+
+
+class ScanGrid:
+    """Everything about the profile grid that depends only on the sample length n.
+
+    Shapes are flattened phi-major: shape index = i_phi * len(GRID.psi) + i_psi. ``kbar``
+    (bins x shapes) is the binned noise kernel in double precision, for the refinement. The
+    scan rows (points (q, shape), q in slot order; ``inv_h_t`` points x bins, ``logdet`` and
+    ``a3`` one value per point) are in single precision.
+
+    The scan rows of a q are computed the first time a scan reads them. The arrays are
+    allocated whole by the first scan (about 6 MB for all the rows; the memory pages of rows
+    never built are mostly never touched). ``kbar`` comes from grids_for_lengths, which
+    computes the kernels of many lengths together.
+    """
+
+    def __init__(self, n: int, kbar: np.ndarray):
+        self.n = n
+        self.weights = bin_widths((n - 1) // 2)
+        self.total = self.weights.sum()
+        self.kbar = kbar  # (bins, shapes), from grids_for_lengths
+        self._k32 = np.ascontiguousarray(self.kbar.T, dtype=np.float32)  # (shapes, bins)
+        self._wt = (self.weights / self.total).astype(np.float32)
+        self.inv_h_t = self.logdet = self.a3 = None  # allocated by the first scan
+        self._built = np.zeros(_Q_GRID.size, dtype=bool)  # by slot
+        self._lock = threading.Lock()  # xlwings Server may run two calls at once
+
+    def rows(self, first: int, stop: int) -> slice:
+        """The scan rows of slots first..stop-1, built if they are not yet."""
+        if not self._built[first:stop].all():
+            with self._lock:
+                if self.inv_h_t is None:
+                    points = _Q_GRID.size * self._k32.shape[0]
+                    self.inv_h_t = np.empty((points, self._k32.shape[1]), dtype=np.float32)
+                    self.logdet = np.empty(points, dtype=np.float32)
+                    self.a3 = np.empty(points, dtype=np.float32)
+                # Pages not built yet, in runs of consecutive pages, each run built at once.
+                pages = np.arange(first // _PAGE, (stop - 1) // _PAGE + 1)
+                todo = pages[~self._built[pages * _PAGE]]
+                for run in np.split(todo, np.flatnonzero(np.diff(todo) > 1) + 1):
+                    if run.size:
+                        self._build(run[0] * _PAGE, min((run[-1] + 1) * _PAGE, _Q_GRID.size))
+        n_shapes = self._k32.shape[0]
+        return slice(first * n_shapes, stop * n_shapes)
+
+    def logdet_by_q(self, q_lo: int, q_hi: int) -> np.ndarray:
+        """log-determinant term, (q, shape), for the q of GRID.q from q_lo to q_hi (built)."""
+        return self.logdet.reshape(_Q_GRID.size, -1)[_SLOT_OF_Q[q_lo : q_hi + 1]]
+
+    def _build(self, first: int, stop: int) -> None:
+        """Rows of slots first..stop-1, whole pages."""
+        n_shapes, n_bins = self._k32.shape
+        q = _Q_GRID[_STORED_Q[first:stop]].astype(np.float32)[:, None, None]
+        h = (1.0 - q) * self._k32[None]
+        h += q  # in place: q + (...) broadcasts q through a slow loop, several times longer
+        h = h.reshape(-1, n_bins)
+        rows = slice(first * n_shapes, stop * n_shapes)
+        inv_h_t = np.divide(self._wt, h, out=self.inv_h_t[rows])
+        log_h = np.log(h, out=h)
+        # A3 = mean(w / (n h)) of the end-effect profile, the same for every fund. The sums
+        # are taken a page at a time: how a matrix-vector product splits its rows between
+        # threads, and so how it rounds a row's sum, depends on how many rows it is given.
+        inv_n = np.full(n_bins, 1.0 / self.n, dtype=np.float32)
+        a3, logdet = self.a3[rows], self.logdet[rows]
+        for at in range(0, inv_h_t.shape[0], _PAGE * n_shapes):
+            page = slice(at, at + _PAGE * n_shapes)
+            a3[page] = inv_h_t[page] @ inv_n
+            logdet[page] = log_h[page] @ self._wt
+        self._built[first:stop] = True
+
+
+_GRID_CACHE: OrderedDict[int, ScanGrid] = OrderedDict()
+_GRID_CACHE_SIZE = 16
+_GRID_CACHE_LOCK = threading.Lock()
+
+
+def grids_for_lengths(ns: np.ndarray) -> list[ScanGrid]:
+    """The grid of each length of ``ns``; the kernels of those not cached computed together.
+
+    The last few grids used are cached: the lengths of a workbook's funds are used again and
+    again, while a panel with many launch dates uses each length once per call anyway.
+    """
+    ns = np.asarray(ns).tolist()
+    with _GRID_CACHE_LOCK:
+        grids = [_GRID_CACHE.get(n) for n in ns]
+        for n, g in zip(ns, grids):
+            if g is not None:
+                _GRID_CACHE.move_to_end(n)
+    missing = [n for n, g in zip(ns, grids) if g is None]
+    if missing:
+        shapes = (len(missing), _PHI_GRID.size, _PSI_GRID.size)
+        kbar = binned_kernels(np.array(missing), np.broadcast_to(_PHI_GRID[:, None], shapes[:2] + (1,)),
+                              np.broadcast_to(_PSI_GRID, shapes))
+        made = {}
+        for s, n in enumerate(missing):
+            bins = bin_edges((n - 1) // 2).size - 1
+            made[n] = ScanGrid(n, kbar[s, :bins].reshape(bins, -1).copy())
+        grids = [made[n] if g is None else g for n, g in zip(ns, grids)]
+        with _GRID_CACHE_LOCK:
+            for n, g in made.items():
+                _GRID_CACHE.setdefault(n, g)  # another call may have cached it, with rows built
+            while len(_GRID_CACHE) > _GRID_CACHE_SIZE:
+                _GRID_CACHE.popitem(last=False)
+    return grids
+
+
+def _scan(ordinates: np.ndarray, grid: ScanGrid, rows: slice) -> np.ndarray:
+    """Concentrated objective (float32, k x points) at the scan rows ``rows`` of ``grid``.
+
+    ``ordinates`` (bins, 2, k), float32: the binned periodogram I and real parts C of each
+    fund. The end-effect term, common to all ordinates, is profiled out: for shape h the
+    scale is S = A1 - A2^2 / A3 with A1 = mean(w I / h), A2 = mean(w C / h),
+    A3 = mean(w / (n h)).
+    """
+    a3, logdet = grid.a3[rows], grid.logdet[rows]
+    grid = grid.inv_h_t[rows]
+    kf = ordinates.shape[2]
+    obj = np.empty((kf, grid.shape[0]), dtype=np.float32)
+    chunk = max(1, 2_000_000 // max(grid.shape[0], 1))  # bounds memory on large panels
+    for s in range(0, kf, chunk):
+        both = ordinates[:, :, s : s + chunk].reshape(ordinates.shape[0], -1)  # the I, then the C
+        # A fund or two: one matrix-vector product per column, the fastest pass over the grid
+        # (a matrix product with two columns takes several times longer); a panel: one matrix
+        # product.
+        if both.shape[1] <= 4:
+            prod = np.stack([grid @ both[:, j] for j in range(both.shape[1])])
+        else:
+            prod = both.T @ grid.T
+        w = both.shape[1] // 2
+        sig = prod[:w]
+        sig -= prod[w:] ** 2 / a3
+        np.maximum(sig, np.float32(1e-30), out=sig)
+        obj[s : s + chunk] = np.log(sig, out=sig) + logdet
+    return obj
+
+
+def scan_near_minimum(ordinates: np.ndarray, grid: ScanGrid):
+    """The scan, level by level, over the q still in play, for funds of one length.
+
+    ``ordinates`` as in _scan. Returns the first q index scanned in full, q_lo, and the
+    objective (k, q, shapes) at every q from there to the last, q_hi: the minimum of every
+    fund, and all the q its interval can depend on, lie in that range.
+    """
+    kf = ordinates.shape[2]
+    n_shapes = _PHI_GRID.size * _PSI_GRID.size
+    obj = np.empty((kf, _Q_GRID.size, n_shapes), dtype=np.float32)  # filled where scanned
+    scanned = np.zeros(_Q_GRID.size, dtype=bool)
+    q_lo, q_hi = 0, _Q_GRID.size - 1
+    for level, q_level in enumerate(_LEVELS):
+        i0, i1 = np.searchsorted(q_level, q_lo), np.searchsorted(q_level, q_hi, side="right")
+        rows = grid.rows(_LEVEL_START[level] + i0, _LEVEL_START[level] + i1)
+        obj[:, q_level[i0:i1]] = _scan(ordinates, grid, rows).reshape(kf, i1 - i0, n_shapes)
+        scanned[q_level[i0:i1]] = True
+        if level == len(_LEVELS) - 1:
+            break
+        q_in = np.flatnonzero(scanned[q_lo : q_hi + 1]) + q_lo
+        by_q = obj[:, q_in].min(axis=2)
+        near = (by_q <= by_q.min(axis=1, keepdims=True) + _SCAN_MARGIN / (2.0 * grid.total)).any(axis=0)
+        c0, c1 = np.flatnonzero(near)[[0, -1]]
+        q_lo, q_hi = q_in[max(c0 - 1, 0)], q_in[min(c1 + 1, q_in.size - 1)]  # one step beyond
+    # The last level leaves every q from q_lo to q_hi scanned.
+    return q_lo, obj[:, q_lo : q_hi + 1]
