@@ -57,8 +57,8 @@ class CompareLayout:
     INPUTS = ("COMPARE_A", "COMPARE_B", "COMPARE_SIZE", "COMPARE_CORRELATION")
     FIGURE_HEADER = 8
     BREAKEVEN_ROW = 15
-    PROB_TITLE = 17
-    CURVE_TITLE = 22
+    PROB_TITLE = 17  # a header row below it, then one row per horizon
+    CURVE_TITLE = PROB_TITLE + len(PROB_YEARS) + 3
     CURVE_FIRST = CURVE_TITLE + 2
     MARKER_ROW = CURVE_FIRST + len(CURVE_YEARS) + 1
 
@@ -100,7 +100,7 @@ def compute_compare(F, rows: dict[str, dict[str, object]], inputs: CompareInputs
               spread, spread)
     prob = []
     for k, years in enumerate(PROB_YEARS):
-        years_ref = single(address(lay.PROB_TITLE + 1, 1 + k), float(years))
+        years_ref = single(f"$A{lay.PROB_TITLE + 3 + k}", float(years))
         prob.append(call(F.ETF_PROB_CHEAPER, "ETF_PROB_CHEAPER", size, years_ref, commission_,
                          fund("A", "holding_cost"), fund("A", "holding_cost_se"), fund("A", "tracking_error"),
                          fund("A", "market_impact"), fund("B", "holding_cost"), fund("B", "holding_cost_se"),

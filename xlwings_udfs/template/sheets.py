@@ -322,7 +322,7 @@ _COMPARE_INPUT_LABELS = {"COMPARE_A": "Fund A (choose)", "COMPARE_B": "Fund B (c
 
 
 def compare(wb, ws, book: TemplateBook, fmt) -> None:
-    from .compare import CURVE_YEARS, PROB_YEARS, CompareLayout
+    from .compare import CURVE_YEARS, PROB_YEARS, CompareLayout  # noqa: F401 (PROB_YEARS: the rows)
 
     lay, cmp = CompareLayout(), book.compare
     ws.write_string(0, 0, "Two funds, one trade: which costs less, over which holding period, and how sure is that?",
@@ -345,8 +345,7 @@ def compare(wb, ws, book: TemplateBook, fmt) -> None:
     r, c = lay.input("COMPARE_CORRELATION")
     ws.data_validation(r, c, r, c, {"validate": "decimal", "criteria": "between", "minimum": -1, "maximum": 1,
                                     "error_message": "A correlation, from -1 to 1."})
-    ws.write_string(r, 2, "of the two funds' persistent deviations (0: independent; same index and "
-                          "replication: positive)", fmt.note)
+    ws.write_string(r, 2, "0 = independent; positive if alike", fmt.note)
     # The two funds' figures
     ws.write_string(lay.FIGURE_HEADER, 0, "", fmt.header_left)
     ws.write_string(lay.FIGURE_HEADER, 1, "Fund A", fmt.header)
@@ -360,15 +359,14 @@ def compare(wb, ws, book: TemplateBook, fmt) -> None:
     # The break-even and the odds
     ws.write_string(lay.BREAKEVEN_ROW, 0, FIGURES["breakeven_years"].label, fmt.label)
     S.formula(ws, lay.BREAKEVEN_ROW, 1, cmp.breakeven, fmt.num2)
-    ws.write_string(lay.BREAKEVEN_ROW, 2, "years: the cheaper to trade costs less before it, the cheaper to "
-                                          "hold after it", fmt.note)
+    ws.write_string(lay.BREAKEVEN_ROW, 2, "years (before: cheaper to trade wins)", fmt.note)
     ws.write_string(lay.PROB_TITLE, 0, "Probability that A costs less, by holding period", fmt.h)
+    ws.write_blank(lay.PROB_TITLE, 1, None, fmt.h)
     ws.write_string(lay.PROB_TITLE + 1, 0, "Years held", fmt.header_left)
-    ws.write_string(lay.PROB_TITLE + 2, 0, FIGURES["prob_cheaper"].label, fmt.label)
+    ws.write_string(lay.PROB_TITLE + 1, 1, FIGURES["prob_cheaper"].label, fmt.header)
     for k, (years, cell) in enumerate(zip(PROB_YEARS, cmp.prob)):
-        ws.write_blank(lay.PROB_TITLE, 1 + k, None, fmt.h)
-        ws.write_number(lay.PROB_TITLE + 1, 1 + k, years, fmt.in_years_grid)
-        S.formula(ws, lay.PROB_TITLE + 2, 1 + k, cell, fmt.pct1)
+        ws.write_number(lay.PROB_TITLE + 2 + k, 0, years, fmt.in_years_grid)
+        S.formula(ws, lay.PROB_TITLE + 2 + k, 1, cell, fmt.pct1)
     # The cost curves, and the break-even point, for the chart
     ws.write_string(lay.CURVE_TITLE, 0, "Expected total cost of the trade, by holding period ($)", fmt.h)
     for c in (1, 2):
@@ -385,7 +383,7 @@ def compare(wb, ws, book: TemplateBook, fmt) -> None:
     S.formula(ws, lay.MARKER_ROW, 2, cmp.marker[1], fmt.usd)
     S.text_block(ws, lay.MARKER_ROW + 2, 0, 6, T.COMPARE_FOOTER, fmt.note_wrap, 120)
     ws.set_column(0, 0, 34)
-    ws.set_column(1, 1 + len(PROB_YEARS), 14)
+    ws.set_column(1, 2, 36)  # the funds' names
 
     sheet, last = SHEETS["compare"], lay.CURVE_FIRST + len(CURVE_YEARS) - 1
     chart = wb.add_chart({"type": "scatter", "subtype": "straight"})
@@ -398,11 +396,11 @@ def compare(wb, ws, book: TemplateBook, fmt) -> None:
                       "values": [sheet, lay.MARKER_ROW, 2, lay.MARKER_ROW, 2],
                       "marker": {"type": "diamond", "size": 9, "fill": {"color": "#000000"}}, "line": {"none": True}})
     chart.set_title({"name": "Expected total cost against the holding period", "name_font": {"size": 11, "bold": True}})
-    chart.set_x_axis({"name": "years held", "min": 0, "max": 20, "num_font": {"size": 9},
+    chart.set_x_axis({"name": "years held", "min": 0, "max": 20, "num_font": {"size": 9}, "label_position": "low",
                       "name_font": {"size": 9, "bold": False}, "line": {"color": "#A6A6A6"}})
     chart.set_y_axis({"num_format": '$#,##0;$(#,##0)', "num_font": {"size": 9},
                       "major_gridlines": {"visible": True, "line": {"color": "#E7E6E6"}}})
     chart.set_legend({"position": "bottom", "font": {"size": 9}})
     chart.set_chartarea({"border": {"none": True}})
     chart.set_size({"width": 640, "height": 380})
-    ws.insert_chart(lay.INPUT_FIRST, 4, chart, {"x_offset": 10, "y_offset": 0})
+    ws.insert_chart(lay.INPUT_FIRST, 3, chart, {"x_offset": 20, "y_offset": 0})
