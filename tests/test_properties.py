@@ -1,6 +1,6 @@
 """Every Excel function, fed whatever a spreadsheet can hold, answers with a cell value.
 
-"Answers" means (DESIGN.md, "Excel functions: the rules"): on the classic host a value or a
+"Answers" means (the error policy of ``xlwings_udfs/excel/hosts.py``): on the classic host a value or a
 one-line text starting with ``#VALUE!`` or ``#N/A``; on Office.js a value or an
 ``xlwings.XlwingsError``; never any other exception. Returned cells are plain Python
 numbers, text or None (no NaN, no numpy scalars, no multi-line text, no traceback), and every
