@@ -472,6 +472,7 @@ SIGNATURES = {
     "ETF_TOTAL_COST": ("trade_size, years, commission, holding_cost, market_impact=0, tracking_error=0, "
                        "holding_cost_se=0, impact_model='square_root', half_spread=0, header=False"),
     "ETF_ANALYTICS": "fund, index, dates=None, periods_per_year=None, window=None, labels=True, figures=None",
+    "ETF_HOLDING_COST_HISTORY": "fund, index, dates=None, window=None, periods_per_year=None, header=True",
     "ETF_BREAKEVEN": ("trade_size, commission, holding_cost_a, market_impact_a, holding_cost_b, "
                       "market_impact_b, impact_model='square_root', half_spread_a=0, half_spread_b=0"),
     "ETF_PROB_CHEAPER": ("trade_size, years, commission, holding_cost_a, holding_cost_se_a, tracking_error_a, "

@@ -59,7 +59,7 @@ from xlwings_udfs.analytics.constants import MIN_RETURNS_TRADITIONAL
 
 TRACKING = [F.ETF_HOLDING_COST, F.ETF_TRACKING_ERROR, F.ETF_TRACKING_ERROR_TRADITIONAL,
             F.ETF_TRACKING_DIFFERENCE, F.ETF_BETA, F.ETF_R_SQUARED, F.ETF_ANALYTICS,
-            F.ETF_ROLLING_TD]
+            F.ETF_ROLLING_TD, F.ETF_HOLDING_COST_HISTORY]
 #: The tracking functions that give one number for one fund with enough data.
 SINGLE_FIGURE = TRACKING[:6]
 ALL_FUNCTIONS = [getattr(F, name) for name in F.__all__]

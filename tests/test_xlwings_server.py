@@ -170,6 +170,8 @@ def read_formulas(path: Path, values: bool = True) -> tuple[list[Formula], list[
                     formulas.append(f)
                     continue
                 f.cached = wv[ws.title][c.coordinate].value
+                if isinstance(f.cached, (dt.datetime, dt.date)):
+                    f.cached = serial(f.cached)  # a date cell holds its serial, as Office.js returns it
                 try:
                     if f.guard is not None:
                         guard = _argument(f.guard, ws.title, wv, {**names, **local})[0][0]
@@ -228,6 +230,11 @@ def _argument(text: str, sheet: str, wv, names: dict) -> Any:
         v = float(t)
         return [[int(v) if v.is_integer() and "." not in t and "e" not in t.lower() else v]]
     if t.upper() in names:
+        chosen = split_call(names[t.upper()].attr_text)
+        if chosen is not None and chosen[0].upper() == "CHOOSE":
+            # a name that picks one of several ranges: CHOOSE(SELECTOR, NAME_1, NAME_2, ...)
+            k = _argument(chosen[1][0], sheet, wv, names)[0][0]
+            return _argument(chosen[1][int(k)], sheet, wv, names)
         dests = list(names[t.upper()].destinations)
         if len(dests) != 1:
             raise ValueError(f"name {t} is not one range")

@@ -16,6 +16,7 @@ turns into None, so an omitted ``periods_per_year`` means "infer it" as it does 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any, Iterable
@@ -72,12 +73,22 @@ def _host_arg(a: Any) -> Any:
     return _cell_value(a)
 
 
+_EPOCH = dt.datetime(1899, 12, 30)
+
+
+def _excel_value(v: Any) -> Any:
+    """A result as Excel holds it: a date (classic xlwings writes a datetime) as its serial."""
+    if isinstance(v, dt.datetime):
+        return (v - _EPOCH) / dt.timedelta(days=1)
+    return v
+
+
 def _wrap(fn):
     def f(*args):
         out = fn(*[_host_arg(a) for a in args])
         if isinstance(out, list):
-            return np.asarray(out, dtype=object).view(Array)
-        return out
+            return np.asarray([[_excel_value(v) for v in row] for row in out], dtype=object).view(Array)
+        return _excel_value(out)
 
     f.__name__ = fn.__name__
     return wrap_func(f)

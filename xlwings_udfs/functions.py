@@ -28,6 +28,7 @@ from . import __version__
 from . import excel
 from .analytics.choice import breakeven, prob_cheaper
 from .analytics.cost import total_cost
+from .analytics.history import holding_cost_history
 from .analytics.errors import InputError, NotAvailable
 from .analytics.impact import market_impact_stats
 from .analytics.spread import bid_ask_spread_stats
@@ -44,6 +45,7 @@ __all__ = [
     "ETF_BETA",
     "ETF_R_SQUARED",
     "ETF_ANALYTICS",
+    "ETF_HOLDING_COST_HISTORY",
     "ETF_MARKET_IMPACT",
     "ETF_SPREAD",
     "ETF_TOTAL_COST",
@@ -257,6 +259,24 @@ def _figure_keys(figures):
                                         f"holding_cost_lower or a label of ETF_ANALYTICS")
         keys.append(f.key)
     return keys
+
+
+_HISTORY_COLUMNS = ("holding_cost", "holding_cost_lower", "holding_cost_upper")
+
+
+@_udf(window="Optional: returns in each trailing window; default about 3 years of the data's frequency.",
+      header='TRUE (default): a header row ("End of window", the figures\' labels). FALSE: values only.')
+def ETF_HOLDING_COST_HISTORY(fund, index, dates=None, window=None, periods_per_year=None, header=True):
+    """How the estimated holding cost moved: one row per date, the EHC and its 95% interval over the trailing window of returns ending there. The last row equals ETF_HOLDING_COST with the same window."""
+    series = excel.read_series(("fund", fund, "levels"), ("index", index, "levels"), dates=dates)
+    history = excel.run(holding_cost_history, series["fund"], series["index"], series["dates"],
+                        excel.number(periods_per_year, "periods_per_year"), excel.number(window, "window"),
+                        series=series)
+    rows = [[end, *(getattr(history, key)[i] for key in _HISTORY_COLUMNS)] for i, end in enumerate(history.end)]
+    if excel.flag(header, "header", True):
+        rows.insert(0, ["End of window" if series["dates"] is not None else "Row",
+                        *(FIGURES[key].label for key in _HISTORY_COLUMNS)])
+    return excel.table(rows)
 
 
 # ----------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from .choice import BreakEven, CostComparison, breakeven, prob_cheaper
 from .cost import IMPACT_MODELS, TotalCost, total_cost, total_cost_grid
 from .errors import InputError, NotAvailable, NotEnoughData
 from .figures import FIGURES, TRACKING_FIGURES, Figure
+from .history import HoldingCostHistory, holding_cost_history
 from .impact import MarketImpact, market_impact, market_impact_stats
 from .model import MIN_RETURNS
 from .returns import PerformanceGap, PeriodReturn, performance_gap, period_return
@@ -28,6 +29,8 @@ __all__ = [
     "Note",
     "TrackingStats",
     "tracking_stats",
+    "HoldingCostHistory",
+    "holding_cost_history",
     "MarketImpact",
     "market_impact",
     "market_impact_stats",

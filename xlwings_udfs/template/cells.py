@@ -77,16 +77,20 @@ def call(func: Callable[..., Any], name: str, *args: Arg) -> Cell:
     return Cell("=" + text, func(*[a.value for a in args]))
 
 
-def index_of(cell: Cell, k: int) -> Cell:
-    """``=INDEX(array, k)``: the k-th value of a one-row or one-column result.
+def index_of(cell: Cell, k: int, column: int | None = None) -> Cell:
+    """``=INDEX(array, k)``: the k-th value of a one-row or one-column result; with
+    ``column``, ``=INDEX(array, k, column)`` of a table.
 
     An error (a single value where an array was expected) passes through, as in Excel.
     """
-    if isinstance(cell.value, list):
+    if not isinstance(cell.value, list):
+        value = cell.value
+    elif column is None:
         value = [v for row in cell.value for v in row][k - 1]
     else:
-        value = cell.value
-    return Cell(f"=INDEX({cell.formula[1:]},{k})", value)
+        value = cell.value[k - 1][column - 1]
+    where = f"{k}" if column is None else f"{k},{column}"
+    return Cell(f"=INDEX({cell.formula[1:]},{where})", value)
 
 
 def column_letters(col: int) -> str:

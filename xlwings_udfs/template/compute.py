@@ -325,7 +325,10 @@ def compute_template(
         if t not in block.tickers:
             raise InputError("compare", f"{t!r} is not among {', '.join(block.tickers)}")
     rows = {r.fund.ticker: {"name": r.fund.name, **{k: r.value(k) for k in r.cells}} for r in comp}
-    compare_sheet = compute_compare(F, rows, pair, inputs.commission, inputs.impact_model, inputs.half_spread)
-    names = {**lay.names(block), **CompareLayout().names(SHEETS["compare"])}
+    series = {f.ticker: {p: _column(f.series(p)) for p in ("NAV", "BENCH")} for f in block.funds}
+    compare_sheet = compute_compare(F, rows, pair, inputs.commission, inputs.impact_model, inputs.half_spread,
+                                    series, _column(block.serials))
+    data_names = {p: [f"{p}_{f.key}" for f in block.funds] for p in ("NAV", "BENCH")}
+    names = {**lay.names(block), **CompareLayout().names(SHEETS["compare"], data_names)}
     return TemplateBook(block, inputs, lay, names, comp, total, whatif, chart, compare_sheet,
                         version=__version__)

@@ -307,6 +307,28 @@ def chart_data(wb, ws, book: TemplateBook, fmt) -> None:
     ws.set_column(2, 3, 12)
     ws.set_column(4, 5, 15)
     ws.freeze_panes(lay.CH_FIRST, 1)
+    _history_data(ws, book, fmt)
+
+
+def _history_data(ws, book: TemplateBook, fmt) -> None:
+    """The two compared funds' cost histories, for the Compare sheet's charts."""
+    from .compare import HISTORY_COLUMNS, HISTORY_WINDOW, CompareLayout
+
+    lay, cmp = CompareLayout(), book.compare
+    fmts = (fmt.date, fmt.pct2, fmt.pct2, fmt.pct2)
+    for fund, letter in enumerate("AB"):
+        c0 = lay.history_column(fund)
+        ticker = cmp.inputs.fund_a if letter == "A" else cmp.inputs.fund_b
+        S.formula(ws, lay.HISTORY_TITLE_ROW, c0,
+                  Cell(f'="Holding cost of "&COMPARE_{letter}&" over a trailing year ({HISTORY_WINDOW} returns)"',
+                       f"Holding cost of {ticker} over a trailing year ({HISTORY_WINDOW} returns)"), fmt.label)
+        for c, h in enumerate(HISTORY_COLUMNS):
+            ws.write_string(book.layout.CH_HEADER_ROW, c0 + c, h, fmt.header_left if c == 0 else fmt.header)
+        for i, row in enumerate(cmp.history[letter]):
+            for c, (cell, f) in enumerate(zip(row, fmts)):
+                S.formula(ws, book.layout.CH_FIRST + i, c0 + c, cell, f)
+        ws.set_column(c0, c0, 12)
+        ws.set_column(c0 + 1, c0 + 3, 11)
 
 
 def conf(wb, ws, book: TemplateBook, fmt) -> None:
@@ -345,6 +367,9 @@ def compare(wb, ws, book: TemplateBook, fmt) -> None:
     r, c = lay.input("COMPARE_CORRELATION")
     ws.data_validation(r, c, r, c, {"validate": "decimal", "criteria": "between", "minimum": -1, "maximum": 1,
                                     "error_message": "A correlation, from -1 to 1."})
+    ws.write_string(lay.FUND_NO_ROW, 0, "Position in the fund list", fmt.note)
+    for fund, cell in enumerate(cmp.fund_no):
+        S.formula(ws, lay.FUND_NO_ROW, 1 + fund, cell, fmt.note)
     ws.write_string(r, 2, "0 = independent; positive if alike", fmt.note)
     # The two funds' figures
     ws.write_string(lay.FIGURE_HEADER, 0, "", fmt.header_left)
@@ -381,7 +406,7 @@ def compare(wb, ws, book: TemplateBook, fmt) -> None:
     ws.write_string(lay.MARKER_ROW, 0, "Break-even point (years, $)", fmt.label)
     S.formula(ws, lay.MARKER_ROW, 1, cmp.marker[0], fmt.num2)
     S.formula(ws, lay.MARKER_ROW, 2, cmp.marker[1], fmt.usd)
-    S.text_block(ws, lay.MARKER_ROW + 2, 0, 6, T.COMPARE_FOOTER, fmt.note_wrap, 120)
+    S.text_block(ws, lay.MARKER_ROW + 2, 0, 2, T.COMPARE_FOOTER, fmt.note_wrap, 106)
     ws.set_column(0, 0, 34)
     ws.set_column(1, 2, 36)  # the funds' names
 
@@ -404,3 +429,33 @@ def compare(wb, ws, book: TemplateBook, fmt) -> None:
     chart.set_chartarea({"border": {"none": True}})
     chart.set_size({"width": 640, "height": 380})
     ws.insert_chart(lay.INPUT_FIRST, 3, chart, {"x_offset": 20, "y_offset": 0})
+    for fund, letter in enumerate("AB"):
+        ws.insert_chart(lay.CURVE_TITLE + 21 * fund, 3, _history_chart(wb, book, fund, letter),
+                        {"x_offset": 20, "y_offset": 0})
+
+
+def _history_chart(wb, book: TemplateBook, fund: int, letter: str):
+    """A fund's holding cost over a trailing year, with its 95% interval, date by date."""
+    from .compare import CompareLayout
+
+    lay, ch = CompareLayout(), SHEETS["chart"]
+    c0 = lay.history_column(fund)
+    first, last = book.layout.CH_FIRST, book.layout.CH_FIRST + len(book.compare.history[letter]) - 1
+    chart = wb.add_chart({"type": "line"})
+    for c, name, line in ((1, "EHC", {"color": "#2F5597", "width": 2.0}),
+                          (2, "95% interval", {"color": "#8EA9DB", "width": 1.0, "dash_type": "dash"}),
+                          (3, "", {"color": "#8EA9DB", "width": 1.0, "dash_type": "dash"})):
+        series = {"categories": [ch, first, c0, last, c0], "values": [ch, first, c0 + c, last, c0 + c],
+                  "line": line}
+        if name:
+            series["name"] = name
+        chart.add_series(series)
+    chart.set_title({"name": [ch, lay.HISTORY_TITLE_ROW, c0], "name_font": {"size": 11, "bold": True}})
+    chart.set_x_axis({"date_axis": True, "label_position": "low", "num_format": "mmm yyyy", "major_unit": 3,
+                      "major_unit_type": "months", "num_font": {"size": 9}, "line": {"color": "#A6A6A6"}})
+    chart.set_y_axis({"num_format": "0.0%", "num_font": {"size": 9},
+                      "major_gridlines": {"visible": True, "line": {"color": "#E7E6E6"}}})
+    chart.set_legend({"position": "bottom", "font": {"size": 9}, "delete_series": [2]})
+    chart.set_chartarea({"border": {"none": True}})
+    chart.set_size({"width": 640, "height": 380})
+    return chart

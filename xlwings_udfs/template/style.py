@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import datetime as _dt
 import math
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import xlsxwriter
 
 from ..analytics.figures import FIGURES, excel_format
 from .cells import Cell
 from .naming import DEFAULT_NAMESPACE, check_host, check_namespace, for_host
+from .sample import EXCEL_EPOCH
 
 __all__ = ["FONT", "formats", "figure_formats", "put", "cached", "formula", "merged_text", "text_block",
            "cost_scale", "size_scale", "rows_for", "host_names"]
@@ -90,10 +94,13 @@ def put(ws, r: int, c: int, value: Any, fmt=None) -> None:
 
 
 def cached(value: Any) -> Any:
+    """A formula's result as the file stores it: a date as its Excel serial number."""
     if isinstance(value, bool) or isinstance(value, str):
         return value
     if value is None:
         return ""
+    if isinstance(value, (_dt.date, np.datetime64)):
+        return (pd.Timestamp(value) - EXCEL_EPOCH) / pd.Timedelta(days=1)
     return float(value)
 
 
