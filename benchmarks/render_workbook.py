@@ -138,15 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("workbook", type=Path)
     p.add_argument("--out", type=Path, default=Path("build/render"), help="folder for the PNG pages")
     p.add_argument("--dpi", type=int, default=110)
-    p.add_argument("--picture", nargs=2, metavar=("SHEET", "PNG"),
-                   help="also write one sheet as a picture of at most 300 KB (for the README)")
+    p.add_argument("--picture", nargs=2, metavar=("SHEET", "PNG"), action="append", default=[],
+                   help="also write a sheet as a picture of at most 300 KB (for the README); repeatable")
     p.add_argument("--width", type=int, default=1600, help="width of --picture in pixels")
     args = p.parse_args(argv)
     try:
         for path in render(args.workbook, args.out, args.dpi):
             print(path)
-        if args.picture:
-            sheet, png = args.picture
+        for sheet, png in args.picture:
             path = picture(args.workbook, sheet, png, width=args.width)
             print(f"{path} ({path.stat().st_size // 1024} KB)")
     except (RuntimeError, OSError, ValueError) as err:
