@@ -12,6 +12,7 @@ from pathlib import Path
 
 import xlsxwriter
 
+from . import compare_sheet
 from . import sheets as sheets_
 from . import style as S
 from .compute import TemplateBook
@@ -47,7 +48,7 @@ def _write(book: TemplateBook, path: Path, host: str = "classic", namespace: str
     sheets_.comparison(wb, sheets["comparison"], book, fmt)
     sheets_.total(wb, sheets["total"], book, fmt)
     sheets_.whatif(wb, sheets["whatif"], book, fmt)
-    sheets_.compare(wb, sheets["compare"], book, fmt)
+    compare_sheet.write(wb, sheets["compare"], book, fmt)
     sheets_.data(wb, sheets["data"], book, fmt)
     sheets_.chart_data(wb, sheets["chart"], book, fmt)
     if "conf" in sheets:
