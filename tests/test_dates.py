@@ -50,15 +50,19 @@ def test_the_order_holds_for_every_row():
 
 @pytest.mark.parametrize("texts, message", [
     (["01/02/2024", "03/02/2024"],
-     "dates: '01/02/2024' could be day/month or month/day and no date in the column settles it "
-     "(use --date-format), first at row 1"),
+     "dates: '01/02/2024' could be day/month or month/day and no date in the column settles it; "
+     "use --date-format, first at row 1"),
     (["13/01/2024", "01/13/2024"],
-     "dates: '13/01/2024' and '01/13/2024' (row 2) put day and month in different orders "
-     "(use --date-format), first at row 1"),
-    (["31/01/24"], "dates: '31/01/24' has a two-digit year, which could be of two centuries (use --date-format), "
+     "dates: '01/13/2024' is month/day but '13/01/2024' is day/month: the dates of a column are in one "
+     "order; use --date-format, first at row 2"),
+    (["01/13/2024", "02/01/2024", "13/02/2024"],
+     "dates: '13/02/2024' is day/month but '01/13/2024' is month/day: the dates of a column are in one "
+     "order; use --date-format, first at row 3"),
+    (["13/13/2024"], "dates: not a date ('13/13/2024': no month); use --date-format, first at row 1"),
+    (["31/01/24"], "dates: '31/01/24' has a two-digit year, which could be of two centuries; use --date-format, "
                    "first at row 1"),
     (["31/01/2024", "31/02/2024"], "dates: not a date ('31/02/2024' read as day/month/year), first at row 2"),
-    (["2024-01-31", "yesterday"], "dates: not a date ('yesterday': use --date-format), first at row 2"),
+    (["2024-01-31", "yesterday"], "dates: not a date ('yesterday'); use --date-format, first at row 2"),
     (["2024-13-01"], "dates: not a date ('2024-13-01'), first at row 1"),
 ])
 def test_what_cannot_be_read_for_sure_is_an_error_naming_the_row(texts, message):

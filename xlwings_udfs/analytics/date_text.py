@@ -26,7 +26,7 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["parse_date_texts", "as_strptime_format", "DECLARE_FORMAT"]
+__all__ = ["parse_date_texts", "is_date_text", "as_strptime_format", "DECLARE_FORMAT"]
 
 #: What to tell the user to do about an ambiguous or unreadable date, unless the caller
 #: knows better (the command line names its option).
@@ -62,6 +62,16 @@ def _named(text: str) -> _dt.datetime | None:
         except ValueError:
             continue
     return None
+
+
+def is_date_text(text: object) -> bool:
+    """Whether a text is written as a date in one of the layouts this module reads, whatever
+    its day/month order: ``2024-01-31``, ``01/02/2024``, ``31 Jan 2024``. A first cell that is
+    one is data, not a header."""
+    if not isinstance(text, str):
+        return False
+    text = text.strip()
+    return bool(_ISO.fullmatch(text) or _NUMERIC.fullmatch(text)) or _named(text) is not None
 
 
 def _numeric_date(m: re.Match, order: str) -> _dt.datetime:
@@ -131,7 +141,7 @@ def parse_date_texts(texts: Sequence[object], name: str = "dates", date_format: 
             continue
         named = _named(text)
         if named is None:
-            raise InputError(name, f"not a date ({text!r}: {declare})", row=i + 1)
+            raise InputError(name, f"not a date ({text!r}); {declare}", row=i + 1)
         out[i] = np.datetime64(named, "ns")
     if pending:
         order = _column_order(pending, name, declare)
@@ -156,22 +166,25 @@ def _column_order(pending, name: str, declare: str) -> dict[int, str]:
             order[i] = "ymd"
             continue
         if len(c) != 4:
-            raise InputError(name, f"{text!r} has a two-digit year, which could be of two centuries "
-                                   f"({declare})", row=i + 1)
+            raise InputError(name, f"{text!r} has a two-digit year, which could be of two centuries; "
+                                   f"{declare}", row=i + 1)
+        if int(a) > 12 and int(b) > 12:
+            raise InputError(name, f"not a date ({text!r}: no month); {declare}", row=i + 1)
         if int(a) > 12 and day_first is None:
             day_first = (i, text)
         if int(b) > 12 and month_first is None:
             month_first = (i, text)
         undecided.append(i)
     if day_first and month_first:
-        (i, t1), (j, t2) = sorted([day_first, month_first])
-        raise InputError(name, f"{t1!r} and {t2!r} (row {j + 1}) put day and month in different orders "
-                               f"({declare})", row=i + 1)
+        # at the second of the two: the first one's order is what the column said until then
+        ((_, t1), o1), ((j, t2), o2) = sorted([(day_first, "day/month"), (month_first, "month/day")])
+        raise InputError(name, f"{t2!r} is {o2} but {t1!r} is {o1}: the dates of a column are in one "
+                               f"order; {declare}", row=j + 1)
     if undecided and not (day_first or month_first):
         i = undecided[0]
         text = next(t for k, t, _ in pending if k == i)
         raise InputError(name, f"{text!r} could be day/month or month/day and no date in the column "
-                               f"settles it ({declare})", row=i + 1)
+                               f"settles it; {declare}", row=i + 1)
     for i in undecided:
         order[i] = "dmy" if day_first else "mdy"
     return order
