@@ -26,7 +26,7 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["parse_date_texts", "is_date_text", "as_strptime_format", "DECLARE_FORMAT"]
+__all__ = ["parse_date_texts", "is_date_text", "as_strptime_format", "check_date_format", "DECLARE_FORMAT"]
 
 #: What to tell the user to do about an ambiguous or unreadable date, unless the caller
 #: knows better (the command line names its option).
@@ -48,6 +48,21 @@ def as_strptime_format(date_format: str) -> str:
     for token, directive in _FRIENDLY:
         out = out.replace(token, directive)
     return out
+
+
+def check_date_format(date_format: str, name: str = "date_format") -> str:
+    """A declared format, checked: it must write a day, a month and a year and read them
+    back (``%d/%m/%Y``, ``DD/MM/YYYY``, ``%Y%m%d``)."""
+    fmt = as_strptime_format(date_format)
+    day = _dt.datetime(2024, 1, 31)
+    try:
+        ok = _dt.datetime.strptime(day.strftime(fmt), fmt).date() == day.date()
+    except ValueError:
+        ok = False
+    if not ok:
+        raise InputError(name, f"{date_format!r} is not a date format with a day, a month and a year "
+                               f"(e.g. %d/%m/%Y or DD/MM/YYYY)")
+    return date_format
 
 
 def _iso(text: str) -> _dt.datetime:
