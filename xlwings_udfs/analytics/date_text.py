@@ -129,6 +129,8 @@ def parse_date_texts(texts: Sequence[object], name: str = "dates", date_format: 
         contradictory, or a text that does not match the declared format.
     """
     out = np.full(len(texts), np.datetime64("NaT", "ns"))
+    if _plain_iso(texts, out):
+        return out
     fmt = as_strptime_format(date_format) if date_format else None
     pending: list[tuple[int, str, re.Match]] = []  # numeric texts whose order the column decides
     for i, raw in enumerate(texts):
@@ -139,16 +141,18 @@ def parse_date_texts(texts: Sequence[object], name: str = "dates", date_format: 
             continue
         if _ISO.fullmatch(text):
             try:
-                out[i] = np.datetime64(_iso(text), "ns")
-                continue
+                value = _iso(text)
             except ValueError:
                 raise InputError(name, f"not a date ({text!r})", row=i + 1) from None
+            out[i] = _stamp(value, name, i)
+            continue
         if fmt is not None:
             try:
-                out[i] = np.datetime64(_dt.datetime.strptime(text, fmt), "ns")
+                value = _dt.datetime.strptime(text, fmt)
             except ValueError:
                 raise InputError(name, f"{text!r} does not match the date format {date_format!r}",
                                  row=i + 1) from None
+            out[i] = _stamp(value, name, i)
             continue
         m = _NUMERIC.fullmatch(text)
         if m is not None:
@@ -157,16 +161,54 @@ def parse_date_texts(texts: Sequence[object], name: str = "dates", date_format: 
         named = _named(text)
         if named is None:
             raise InputError(name, f"not a date ({text!r}); {declare}", row=i + 1)
-        out[i] = np.datetime64(named, "ns")
+        out[i] = _stamp(named, name, i)
     if pending:
         order = _column_order(pending, name, declare)
         for i, text, m in pending:
             try:
-                out[i] = np.datetime64(_numeric_date(m, order[i]), "ns")
+                value = _numeric_date(m, order[i])
             except ValueError:
                 raise InputError(name, f"not a date ({text!r} read as {_ORDER_WORDS[order[i]]})",
                                  row=i + 1) from None
+            out[i] = _stamp(value, name, i)
     return out
+
+
+# Dates are held as nanosecond timestamps: these are the first and last days they reach.
+_FIRST_DAY, _LAST_DAY = _dt.datetime(1677, 9, 22), _dt.datetime(2262, 4, 11)
+
+
+def _stamp(value: _dt.datetime, name: str, i: int) -> np.datetime64:
+    """A date as a nanosecond timestamp; one outside what those hold is an error, never a
+    wrapped-around date."""
+    if not _FIRST_DAY <= value <= _LAST_DAY:
+        raise InputError(name, f"{value.date()} is outside the supported dates ({_FIRST_DAY.date()} to "
+                               f"{_LAST_DAY.date()})", row=i + 1)
+    return np.datetime64(value, "ns")
+
+
+_PLAIN_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _plain_iso(texts: Sequence[object], out: np.ndarray) -> bool:
+    """The common case at once: every text ``yyyy-mm-dd`` (or None), every one a real day.
+    Fills ``out`` and returns True; False leaves the texts to be read one by one."""
+    at, days = [], []
+    for i, text in enumerate(texts):
+        if text is None:
+            continue
+        if type(text) is not str or not _PLAIN_ISO.fullmatch(text):
+            return False
+        at.append(i)
+        days.append(text)
+    try:
+        read = np.array(days, dtype="datetime64[D]")
+    except ValueError:  # 2024-02-30: named where it is, one by one
+        return False
+    if read.size and (read.min() < np.datetime64(_FIRST_DAY.date()) or read.max() > np.datetime64(_LAST_DAY.date())):
+        return False  # outside what nanoseconds hold: named one by one
+    out[at] = read
+    return True
 
 
 def _column_order(pending, name: str, declare: str) -> dict[int, str]:
