@@ -260,7 +260,8 @@ _MISSING = frozenset(w.lower() for w in cells.MISSING_WORDS)
 # ----------------------------------------------------------------------------------------
 
 def read_table(path: str | Path, sheet: str | None = None, decimal: str | None = None) -> Table:
-    """Read an input file: a text file (CSV) or an xlsx workbook, by its content.
+    """Read an input file: a text file (CSV) or an xlsx workbook, by its content; ``sheet``
+    names the sheet of a workbook (a text file has none).
 
     A file that cannot be read, has no header or no data rows, or rows whose values do not
     fit the header, is a :class:`FileProblem`.
@@ -275,11 +276,9 @@ def read_table(path: str | Path, sheet: str | None = None, decimal: str | None =
     except OSError as err:
         raise FileProblem(path, f"{err.strerror or err}") from None
     if raw.startswith(b"PK\x03\x04"):
-        return _read_workbook(path, sheet)
+        return _read_workbook(path, raw, sheet)
     if raw.startswith(b"\xd0\xcf\x11\xe0"):
         raise FileProblem(path, "an Excel 97-2003 workbook (.xls): save it as .xlsx or CSV")
-    if sheet is not None:
-        raise FileProblem(path, "--sheet is for an xlsx workbook; this is a text file")
     return _read_text(path, _decode(path, raw), decimal)
 
 
@@ -374,13 +373,13 @@ def _read_text(path: Path, text: str, decimal: str | None) -> Table:
     return Table(path, names, data, np.array(lines, dtype=np.int64), "line", None, decimal)
 
 
-def _read_workbook(path: Path, sheet: str | None) -> Table:
+def _read_workbook(path: Path, raw: bytes, sheet: str | None) -> Table:
     import openpyxl
     from openpyxl.utils import get_column_letter
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)  # whatever its name
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise FileProblem(path, f"not a readable xlsx workbook ({first})") from None
@@ -419,22 +418,22 @@ def _read_workbook(path: Path, sheet: str | None) -> Table:
         names.append(f"column {get_column_letter(j + 1)}" if cells.is_blank(v) else str(v).strip())
     data = [[r[j] for _, r in rows] for j in used]
     lines = np.array([i for i, _ in rows], dtype=np.int64)
-    unsaved = _unsaved_formulas(path, chosen, used, lines)
+    unsaved = _unsaved_formulas(raw, chosen, used, lines)
     return Table(path, names, data, lines, "row", chosen, None, unsaved)
 
 
-def _unsaved_formulas(path: Path, sheet: str, used: list[int], lines: np.ndarray) -> dict[int, int]:
+def _unsaved_formulas(raw: bytes, sheet: str, used: list[int], lines: np.ndarray) -> dict[int, int]:
     """The first row, per column (an index into ``used``), of a formula whose value the
     file does not hold (a workbook written by a program and never opened in Excel): read as
     a blank it would silently become a missing value."""
-    with zipfile.ZipFile(path) as z:
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
         if not any(n.startswith("xl/worksheets/") and n.endswith(".xml") and re.search(rb"<f[ >/]", z.read(n))
                    for n in z.namelist()):
             return {}
     import openpyxl
 
-    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    values = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
+    values = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     try:
         ws, wv = book[sheet], values[sheet]
         ws.reset_dimensions()
