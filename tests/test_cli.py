@@ -124,6 +124,24 @@ def test_demo_prints_the_tables_and_writes_the_workbook(capsys, tmp_path, monkey
     assert ws["A6"].value == "SYN-SP500A" and isinstance(ws["C6"].value, float)
 
 
+def test_demo_run_again_prints_its_tables_and_keeps_the_workbook(capsys, tmp_path, monkeypatch):
+    """The README's main job works every time: a second run prints the tables, exits 0 and
+    keeps the workbook the first wrote (the user may have edited it), saying how to replace
+    it or write another."""
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, "demo")[0] == 0
+    path = tmp_path / DEFAULT_FILENAME
+    before, stamp = path.read_bytes(), path.stat().st_mtime_ns
+    code, out, err = run(capsys, "demo")
+    assert code == 0, err
+    assert "Holding cost (EHC" in out and "Total cost of a round trip" in out
+    assert path.read_bytes() == before and path.stat().st_mtime_ns == stamp
+    assert " ".join(err.split()) == (f"Kept {DEFAULT_FILENAME}, which was there already (it may hold your edits): --force "
+                           f"replaces it, --out PATH writes the workbook elsewhere.")
+    code, _, err = run(capsys, "demo", "--force")
+    assert code == 0 and "Wrote" in err and zipfile.is_zipfile(path)
+
+
 def test_demo_does_not_overwrite_without_force(capsys, tmp_path):
     path = tmp_path / "mine.xlsx"
     path.write_bytes(b"my own work")
