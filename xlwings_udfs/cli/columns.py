@@ -45,7 +45,7 @@ def date_column(table: Table, given: str | None, required: bool = False, why: st
     """The date column: the one given, one of :data:`DATE_NAMES`, or a first column without
     a name whose first value is a date."""
     found = table.find(given, DATE_NAMES, "date", "--dates", required=False)
-    if found is None and table.names[0] in ("column 1", "column A"):
+    if found is None and table.names[0] in table.unnamed:
         first = next((v for v in table.raw(table.names[0]) if not cells.is_blank(v)), None)
         if cells.kind(first) == "date" or cells.is_date_text(first):
             found = table.names[0]

@@ -87,6 +87,7 @@ class Table:
     sheet: str | None = None
     decimal: str | None = None
     unsaved: dict[int, int] = field(default_factory=dict)  # column -> first row of a formula without a value
+    unnamed: frozenset[str] = frozenset()  # the names given to columns without one
 
     @property
     def text_file(self) -> bool:
@@ -370,7 +371,8 @@ def _read_text(path: Path, text: str, decimal: str | None) -> Table:
         raise FileProblem(path, "no data rows")
     names = [n if n else f"column {j + 1}" for j, n in enumerate(header)]
     data = [list(c) for c in zip(*rows)]
-    return Table(path, names, data, np.array(lines, dtype=np.int64), "line", None, decimal)
+    unnamed = frozenset(f"column {j + 1}" for j, n in enumerate(header) if not n)
+    return Table(path, names, data, np.array(lines, dtype=np.int64), "line", None, decimal, unnamed=unnamed)
 
 
 def _read_workbook(path: Path, raw: bytes, sheet: str | None) -> Table:
@@ -419,7 +421,8 @@ def _read_workbook(path: Path, raw: bytes, sheet: str | None) -> Table:
     data = [[r[j] for _, r in rows] for j in used]
     lines = np.array([i for i, _ in rows], dtype=np.int64)
     unsaved = _unsaved_formulas(raw, chosen, used, lines)
-    return Table(path, names, data, lines, "row", chosen, None, unsaved)
+    unnamed = frozenset(n for j, n in zip(used, names) if cells.is_blank(header_cells[j]))
+    return Table(path, names, data, lines, "row", chosen, None, unsaved, unnamed)
 
 
 def _unsaved_formulas(raw: bytes, sheet: str, used: list[int], lines: np.ndarray) -> dict[int, int]:
