@@ -251,7 +251,7 @@ def from_texts(texts: Sequence[str], decimal: str = ".") -> list:
     """A column of fields of a text file as cell values: :func:`from_text` of each, the plain
     numbers read at once."""
     stripped = pd.Series(list(texts), dtype=object).str.strip()
-    plain = stripped.str.fullmatch(_NUMBERS[decimal][0].pattern).fillna(False).to_numpy(dtype=bool)
+    plain = stripped.str.fullmatch(_NUMBERS[decimal][0].pattern, na=False).to_numpy(dtype=bool)
     out = np.array(stripped.tolist(), dtype=object) if len(stripped) else np.array([], dtype=object)
     if plain.any():
         numbers = stripped[plain]
@@ -276,11 +276,11 @@ def decimal_evidence(texts: Sequence[str]) -> dict[str, int | None]:
 
     def reads(mark: str) -> np.ndarray:
         plain, grouped = _NUMBERS[mark]
-        return (stripped.str.fullmatch(plain.pattern).fillna(False).to_numpy(dtype=bool)
-                | stripped.str.fullmatch(grouped.pattern).fillna(False).to_numpy(dtype=bool))
+        return (stripped.str.fullmatch(plain.pattern, na=False).to_numpy(dtype=bool)
+                | stripped.str.fullmatch(grouped.pattern, na=False).to_numpy(dtype=bool))
 
     point, comma = reads("."), reads(",")
-    marked = stripped.str.contains(r"[.,]", regex=True).fillna(False).to_numpy(dtype=bool)
+    marked = stripped.str.contains(r"[.,]", regex=True, na=False).to_numpy(dtype=bool)
 
     def first(hit: np.ndarray) -> int | None:
         return int(np.flatnonzero(hit)[0]) if hit.any() else None
