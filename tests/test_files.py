@@ -161,10 +161,11 @@ def test_a_row_that_does_not_fit_the_header_is_refused(capsys, tmp_path, ema, ro
 
 
 def test_trailing_empty_fields_are_not_values(capsys, tmp_path, ema, reference):
-    lines = [ln + ",," for ln in _text(ema).split("\n") if ln]
+    lines = [ln for ln in _text(ema).split("\n") if ln]
     path = tmp_path / "f.csv"
-    path.write_text("\n".join(lines) + "\n")
-    same_figures(figures(capsys, path)["figures"], reference)
+    for header, rows in ((",,", ",,"), ("", ",,"), (",,", ""), (",,", ",")):
+        path.write_text("\n".join([lines[0] + header] + [ln + rows for ln in lines[1:]]) + "\n")
+        same_figures(figures(capsys, path)["figures"], reference)
 
 
 @pytest.mark.parametrize("content, needle", [

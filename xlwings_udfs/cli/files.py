@@ -351,10 +351,15 @@ def _read_text(path: Path, text: str, decimal: str | None) -> Table:
                 continue
             if header is None:
                 header, header_line = [f.strip() for f in record], start
+                named = len(header)  # a header may end in delimiters its rows leave out
+                while named > 1 and header[named - 1] == "":
+                    named -= 1
                 continue
             if len(record) != len(header):
                 if len(record) > len(header) and not any(f.strip() for f in record[len(header):]):
                     record = record[:len(header)]
+                elif named <= len(record) < len(header):
+                    record = record + [""] * (len(header) - len(record))
                 else:
                     hint = (" (a decimal comma in a comma-separated file? quote such numbers, or separate "
                             "the fields with ;)" if delimiter == "," and len(record) > len(header) else "")
