@@ -78,12 +78,50 @@ def test_show_quotes_a_value_as_a_message_does():
 @pytest.mark.parametrize("text, value", [
     ("", None), ("   ", None), ("101.5", 101.5), (" -1e-3 ", -0.001), (".5", 0.5), ("7", 7.0),
     ("TRUE", True), ("false", False), ("#N/A", "#N/A"), ("#DIV/0!", "#DIV/0!"),
-    ("2024-01-31", "2024-01-31"), ("1,234.5", "1,234.5"), ("nan", "nan"), ("inf", "inf"),
-    ("1_000", "1_000"), ("'101.5", "'101.5"), (" n/a ", "n/a"),
+    ("#N/A N/A", "#N/A N/A"), ("2024-01-31", "2024-01-31"), ("31/01/2024", "31/01/2024"),
+    # the missing-value words, in any case
+    ("NaN", None), ("nan", None), ("null", None), ("NULL", None), ("NA", None),
+    # words people type are text (an error in a number column), as in a cell
+    (" n/a ", "n/a"), ("N/A", "N/A"), ("-", "-"), ("none", "none"),
+    # numbers grouped by threes
+    ("1,234.5", 1234.5), ("1,234,567", 1234567.0), ("1 234 567.5", 1234567.5), ("1'234.5", 1234.5),
+    # not numbers
+    ("inf", "inf"), ("1_000", "1_000"), ("'101.5", "'101.5"), ("12,34.5", "12,34.5"), ("1,5", "1,5"),
+    ("١٢", "١٢"), ("0x10", "0x10"), ("$101.5", "$101.5"), ("5%", "5%"),
 ])
 def test_from_text_reads_a_file_field_as_the_cell_it_stands_for(text, value):
     got = cells.from_text(text)
     assert got == value and type(got) is type(value)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("101,5", 101.5), ("-0,25", -0.25), ("1.234,5", 1234.5), ("1.234.567", 1234567.0),
+    ("1 234,5", 1234.5), ("1\u00a0234,5", 1234.5), ("1,5e-3", 0.0015), ("101.5", "101.5"), ("1.5", "1.5"),
+    ("NaN", None), ("7", 7.0),
+])
+def test_from_text_with_a_decimal_comma(text, value):
+    got = cells.from_text(text, decimal=",")
+    assert got == value and type(got) is type(value)
+
+
+def test_from_texts_reads_a_column_as_from_text_reads_each_field():
+    texts = ["101.5", "", " 7 ", "NaN", "#N/A", "1,234.5", "x", "TRUE", "1e3", "-.5", "5."]
+    for decimal in (".", ","):
+        got = cells.from_texts(texts, decimal)
+        want = [cells.from_text(t, decimal) for t in texts]
+        assert got == want and [type(g) for g in got] == [type(w) for w in want]
+    assert all(type(v) is float for v in cells.from_texts(["1", "2.5", "3"]))  # numbers' fast path
+
+
+@pytest.mark.parametrize("texts, expected", [
+    (["100", "101.5", "1,5"], {".": 1, ",": 2, "either": None}),
+    (["1,234", "101,5"], {".": None, ",": 1, "either": 0}),
+    (["1.234.567", "0,25"], {".": None, ",": 0, "either": None}),
+    (["1,234,567", "0.25"], {".": 0, ",": None, "either": None}),
+    (["100", "1e3", "NaN", "x", "2024-01-31", "31.01.2024"], {".": None, ",": None, "either": None}),
+])
+def test_decimal_evidence_says_where_a_column_shows_its_mark(texts, expected):
+    assert cells.decimal_evidence(texts) == expected
 
 
 # ----------------------------------------------------------------------------------------
@@ -174,6 +212,15 @@ def test_dates_from_datetimes_serials_iso_text_and_blanks():
         np.testing.assert_array_equal(out, want)
 
 
+def test_date_texts_are_read_as_a_column():
+    """31/01/2024 settles day/month for every text of the column, among dates and serials."""
+    out = cells.dates(["31/01/2024", "01/02/2024", dt.datetime(2024, 2, 2), _serial("2024-02-05"), None],
+                      "dates")
+    assert [str(d)[:10] for d in out] == ["2024-01-31", "2024-02-01", "2024-02-02", "2024-02-05", "NaT"]
+    out = cells.dates(["01/02/2024", "03/02/2024"], "dates", date_format="%d/%m/%Y")
+    assert [str(d)[:10] for d in out] == ["2024-02-01", "2024-02-03"]
+
+
 def test_dates_drop_the_time_zone_and_keep_the_wall_time():
     out = cells.dates([pd.Timestamp("2024-01-02 09:30", tz="US/Eastern")], "dates")
     assert pd.Timestamp(out[0]) == pd.Timestamp("2024-01-02 09:30")
@@ -181,9 +228,15 @@ def test_dates_drop_the_time_zone_and_keep_the_wall_time():
 
 @pytest.mark.parametrize("values, expected", [
     (["2024-01-02", "soon"], "dates: not a date ('soon'); enter dates, or text as yyyy-mm-dd, first at row 2"),
-    (["2024-01-02", "31/01/2024", "x"],
-     "dates: 2 cells are not dates; the first: not a date ('31/01/2024'); enter dates, or text as "
-     "yyyy-mm-dd, first at row 2"),
+    (["2024-01-02", "01/02/2024", "03/02/2024"],
+     "dates: '01/02/2024' could be day/month or month/day and no date in the column settles it; enter "
+     "dates, or text as yyyy-mm-dd, first at row 2"),
+    (["13/01/2024", "01/13/2024"],
+     "dates: '01/13/2024' is month/day but '13/01/2024' is day/month: the dates of a column are in one "
+     "order; enter dates, or text as yyyy-mm-dd, first at row 2"),
+    ([dt.datetime(2024, 1, 2), True, "soon"], "dates: not a date (TRUE), first at row 2"),
+    ([dt.datetime(2024, 1, 2), "soon", True],
+     "dates: not a date ('soon'); enter dates, or text as yyyy-mm-dd, first at row 2"),
     ([45292.0, 60.0], "dates: Excel serial 60 is 29 February 1900, a day that does not exist, first at row 2"),
     ([45292.0, 0.0, -3.0], "dates: 2 cells are not dates; the first: not a date (0.0 is not an Excel date "
                            "serial), first at row 2"),
@@ -206,7 +259,13 @@ def test_parse_date_of_one_value(value, expected):
     assert cells.parse_date(value) == (expected, None)
 
 
-@pytest.mark.parametrize("value", [None, "", "31/01/2024", True, 60, "#N/A", 1e9])
+def test_parse_date_reads_a_text_as_a_column_of_one():
+    assert cells.parse_date("31/01/2024") == (pd.Timestamp("2024-01-31"), None)
+    assert cells.parse_date("01/02/2024")[1] == ("'01/02/2024' could be day/month or month/day and no date "
+                                                 "in the column settles it; enter dates, or text as yyyy-mm-dd")
+
+
+@pytest.mark.parametrize("value", [None, "", "01/02/2024", "soon", True, 60, "#N/A", 1e9])
 def test_parse_date_gives_the_reason_instead_of_raising(value):
     stamp, problem = cells.parse_date(value)
     assert stamp is None and problem

@@ -124,6 +124,24 @@ def test_demo_prints_the_tables_and_writes_the_workbook(capsys, tmp_path, monkey
     assert ws["A6"].value == "SYN-SP500A" and isinstance(ws["C6"].value, float)
 
 
+def test_demo_run_again_prints_its_tables_and_keeps_the_workbook(capsys, tmp_path, monkeypatch):
+    """The README's main job works every time: a second run prints the tables, exits 0 and
+    keeps the workbook the first wrote (the user may have edited it), saying how to replace
+    it or write another."""
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, "demo")[0] == 0
+    path = tmp_path / DEFAULT_FILENAME
+    before, stamp = path.read_bytes(), path.stat().st_mtime_ns
+    code, out, err = run(capsys, "demo")
+    assert code == 0, err
+    assert "Holding cost (EHC" in out and "Total cost of a round trip" in out
+    assert path.read_bytes() == before and path.stat().st_mtime_ns == stamp
+    assert " ".join(err.split()) == (f"Kept {DEFAULT_FILENAME}, which was there already (it may hold your edits): --force "
+                           f"replaces it, --out PATH writes the workbook elsewhere.")
+    code, _, err = run(capsys, "demo", "--force")
+    assert code == 0 and "Wrote" in err and zipfile.is_zipfile(path)
+
+
 def test_demo_does_not_overwrite_without_force(capsys, tmp_path):
     path = tmp_path / "mine.xlsx"
     path.write_bytes(b"my own work")
@@ -254,11 +272,18 @@ def test_analyze_with_named_columns_and_no_dates(capsys, tmp_path, universe):
 
 @pytest.mark.parametrize("content, needle", [
     (None, "no such file"),
-    ("date,price\n2024-01-02,1\n", "no fund levels column"),
-    ("date,nav,index\n2024-01-02,1,1\n2024-01-03,abc,1\n", "column 'nav': 1 non-numeric value(s) ('abc'), first at line 3"),
-    ("date,nav,index\n2024-01-02,1,1\nnot a date,1,1\n", "not dates"),
+    ("date,index,volume\n2024-01-02,1,1\n", "no fund levels column"),
+    ("date,price\n2024-01-02,1\n", "no index levels column (looked for index, benchmark, index level, index close, "
+                                    "benchmark level); name it with --index, or give the index's own file: "
+                                    "etf-analytics analyze FUND_FILE INDEX_FILE; columns: date, price"),
+    ("date,nav,index\n2024-01-02,1,1\n2024-01-03,abc,1\n",
+     "column 'nav': 1 non-numeric cell ('abc') (for a missing value: empty, NaN, null or NA), first at line 3"),
+    ("date,nav,index\n2024-01-02,1,1\nnot a date,1,1\n",
+     "column 'date': not a date ('not a date'); give the format with --date-format, e.g. --date-format %d/%m/%Y, "
+     "first at line 3"),
     ("date,nav,index\n2024-01-02,1,1\n2024-01-03,1.01,1\n", "returns"),
-    ("", "not a readable CSV file"),
+    ("", "empty: no header and no data rows"),
+    ("date,nav,index\n", "no data rows"),
 ])
 def test_analyze_bad_input_is_one_line_with_code_1(capsys, tmp_path, content, needle):
     path = tmp_path / "bad.csv"
@@ -283,13 +308,17 @@ def _swap(rows: list, i: int) -> list:
 
 @pytest.mark.parametrize("rows, needle", [
     # found while reading the file
-    ([("2024-01-02", "1", "1"), ("2024-01-03", "x", "1")], "column 'Fund NAV': 1 non-numeric value(s) ('x'), first at line 3"),
+    ([("2024-01-02", "1", "1"), ("2024-01-03", "x", "1")],
+     "column 'Fund NAV': 1 non-numeric cell ('x') (for a missing value: empty, NaN, null or NA), first at line 3"),
     # found by the analytics, said with the file's column and line
     (_swap(_levels(40), 5), "column 'Day': dates in neither ascending nor descending order (2024-01-09 after 2024-01-10), first at line 8"),
-    ([*_levels(40)[:10], ("2024-01-15", "inf", "101")], "column 'Fund NAV': 1 infinite value, first at line 12"),
+    ([*_levels(40)[:10], ("2024-01-15", "-5", "101")],
+     "column 'Fund NAV': 1 zero or negative level (-5); levels must be positive, first at line 12"),
     (_levels(5), "column 'Fund NAV': 4 returns on dates both series have"),
-    ([("2024-01-02T00:00+01:00", 1, 1), ("2024-01-03", 1, 1)],
-     "column 'Day': dates in different time zones ('2024-01-03', after '2024-01-02T00:00+01:00'), first at line 3"),
+    # newest first is put in order, but not a file in neither order
+    (_swap(_levels(40)[::-1], 10),
+     "column 'Day': dates in neither ascending nor descending order (2024-02-12 after 2024-02-09), first at line 13"),
+    ([*_levels(40)[:10], ("2024-01-15", "#N/A", "101")], "column 'Fund NAV': 1 error cell (#N/A), first at line 12"),
 ])
 def test_bad_data_names_the_column_and_the_line(capsys, tmp_path, rows, needle):
     path = tmp_path / "f.csv"

@@ -25,6 +25,12 @@ def test_iso_dates_times_and_offsets():
         "2024-01-31T00:00", "2024-02-29T16:00", "2024-03-01T09:30", "2024-03-04T09:30"]
 
 
+def test_plain_iso_dates_are_read_at_once_as_one_by_one():
+    texts = list(pd.bdate_range("2001-01-01", periods=300).strftime("%Y-%m-%d")) + [None]
+    assert _days(texts) == _days([t + " 00:00" if t else t for t in texts])
+    assert _days(["1677-09-22", "2262-04-11"]) == ["1677-09-22T00:00", "2262-04-11T00:00"]
+
+
 def test_blanks_are_missing():
     assert _days([None, "", "  ", "2024-01-31"]) == ["NaT", "NaT", "NaT", "2024-01-31T00:00"]
 
@@ -50,16 +56,25 @@ def test_the_order_holds_for_every_row():
 
 @pytest.mark.parametrize("texts, message", [
     (["01/02/2024", "03/02/2024"],
-     "dates: '01/02/2024' could be day/month or month/day and no date in the column settles it "
-     "(use --date-format), first at row 1"),
+     "dates: '01/02/2024' could be day/month or month/day and no date in the column settles it; "
+     "use --date-format, first at row 1"),
     (["13/01/2024", "01/13/2024"],
-     "dates: '13/01/2024' and '01/13/2024' (row 2) put day and month in different orders "
-     "(use --date-format), first at row 1"),
-    (["31/01/24"], "dates: '31/01/24' has a two-digit year, which could be of two centuries (use --date-format), "
+     "dates: '01/13/2024' is month/day but '13/01/2024' is day/month: the dates of a column are in one "
+     "order; use --date-format, first at row 2"),
+    (["01/13/2024", "02/01/2024", "13/02/2024"],
+     "dates: '13/02/2024' is day/month but '01/13/2024' is month/day: the dates of a column are in one "
+     "order; use --date-format, first at row 3"),
+    (["13/13/2024"], "dates: not a date ('13/13/2024': no month); use --date-format, first at row 1"),
+    (["31/01/24"], "dates: '31/01/24' has a two-digit year, which could be of two centuries; use --date-format, "
                    "first at row 1"),
     (["31/01/2024", "31/02/2024"], "dates: not a date ('31/02/2024' read as day/month/year), first at row 2"),
-    (["2024-01-31", "yesterday"], "dates: not a date ('yesterday': use --date-format), first at row 2"),
+    (["2024-01-31", "yesterday"], "dates: not a date ('yesterday'); use --date-format, first at row 2"),
     (["2024-13-01"], "dates: not a date ('2024-13-01'), first at row 1"),
+    (["2024-01-31", "2024-02-30"], "dates: not a date ('2024-02-30'), first at row 2"),
+    # beyond what nanosecond timestamps hold: an error, never a date wrapped around
+    (["2024-01-31", "1500-01-01"], "dates: 1500-01-01 is outside the supported dates (1677-09-22 to 2262-04-11), "
+                                   "first at row 2"),
+    (["13/01/2300"], "dates: 2300-01-13 is outside the supported dates (1677-09-22 to 2262-04-11), first at row 1"),
 ])
 def test_what_cannot_be_read_for_sure_is_an_error_naming_the_row(texts, message):
     with pytest.raises(InputError) as e:

@@ -79,8 +79,12 @@ def test_date():
     assert args.date([[45292.0]], "start_date") == pd.Timestamp("2024-01-01")
     assert args.date(dt.datetime(2024, 1, 1), "start_date") == pd.Timestamp("2024-01-01")
     assert args.date("2024-01-31", "start_date") == pd.Timestamp("2024-01-31")
-    with pytest.raises(InputError, match="not a date .*yyyy-mm-dd"):
-        args.date("31/01/2024", "start_date")
+    # a text is read as a column of one: a day over 12 says which number is the day
+    assert args.date("31/01/2024", "start_date") == pd.Timestamp("2024-01-31")
+    with pytest.raises(InputError, match="^start_date: '01/02/2024' could be day/month or month/day .*yyyy-mm-dd$"):
+        args.date("01/02/2024", "start_date")
+    with pytest.raises(InputError, match="^start_date: not a date .*yyyy-mm-dd"):
+        args.date("soon", "start_date")
     with pytest.raises(InputError, match="^end_date: no date"):
         args.date(None, "end_date")
     with pytest.raises(InputError, match="^start_date: error cell \\(#N/A\\)$"):

@@ -39,9 +39,21 @@ line 2 of a file) moves the position with ``err.replace(row=err.row + offset)``,
 name what it counts with ``axis`` (``"row"``, ``"column"``, ``"line"``).
 
 In a date column, numbers are serial numbers of Excel's 1900 date system (how Office.js
-passes dates), including Excel's fictitious 29 February 1900 (serial 60), which is refused;
-text is a date only in ISO form (``2024-01-31``), since ``01/02/2024`` means two different
-days in two locales.
+passes dates), including Excel's fictitious 29 February 1900 (serial 60), which is refused.
+The texts of a date column are read together (:mod:`xlwings_udfs.analytics.date_text`): ISO
+(``2024-01-31``) always; ``31/01/2024``-style text only where the column settles the order of
+day and month (a first number above 12 in some text, and no text saying otherwise), since
+``01/02/2024`` means two different days in two locales; otherwise an error telling the user
+how to make the dates clear (in a cell: enter dates, or ISO text; on the command line: its
+``--date-format`` option).
+
+Files
+-----
+A field of a text file stands for the cell it would be (:func:`from_text`), with the two
+conventions a cell does not need: a missing value may be written as one of the words of
+:data:`MISSING_WORDS`, and numbers are written with the file's decimal mark, point or comma,
+their digits optionally grouped by threes (:func:`decimal_evidence` says which marks a column
+shows). An error code stays an error, text stays text.
 """
 from __future__ import annotations
 
@@ -54,6 +66,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from .analytics.date_text import is_date_text, parse_date_texts
 from .analytics.errors import InputError
 
 __all__ = [
@@ -65,6 +78,12 @@ __all__ = [
     "kind",
     "show",
     "from_text",
+    "from_texts",
+    "decimal_evidence",
+    "MISSING_WORDS",
+    "DECIMAL_MARKS",
+    "ENTER_DATES",
+    "is_date_text",
     "numbers",
     "dates",
     "parse_date",
@@ -168,34 +187,113 @@ def show(value: Any) -> str:
     return s if len(s) <= 40 else s[:37] + "...'"
 
 
-_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+#: The words a text file may write for a missing value, in any case, besides an empty field:
+#: what programs write for "no value" (numpy and pandas ``NaN``, JSON and databases ``null``,
+#: R ``NA``). Words people type (``n/a``, ``-``, ``none``) are text, and an error in a number
+#: column, as in a cell; ``#N/A`` is an error everywhere.
+MISSING_WORDS = ("NaN", "null", "NA")
+_MISSING = frozenset(w.lower() for w in MISSING_WORDS)
+
+#: The decimal marks a text file may use.
+DECIMAL_MARKS = (".", ",")
+_GROUP_MARKS = {".": ",' \u00a0\u202f", ",": ".' \u00a0\u202f"}
 
 
-def from_text(text: str) -> Any:
+def _number_patterns(decimal: str) -> tuple[re.Pattern, re.Pattern]:
+    """A plain number (``-101.5``, ``1e-3``) and a number in groups of three digits
+    (``1,234,567.5``), written with the decimal mark ``decimal``."""
+    d = re.escape(decimal)
+    plain = re.compile(rf"[+-]?(?:[0-9]+(?:{d}[0-9]*)?|{d}[0-9]+)(?:[eE][+-]?[0-9]+)?")
+    grouped = re.compile(rf"[+-]?[1-9][0-9]{{0,2}}([{re.escape(_GROUP_MARKS[decimal])}])[0-9]{{3}}"
+                         rf"(?:\1[0-9]{{3}})*(?:{d}[0-9]*)?")
+    return plain, grouped
+
+
+_NUMBERS = {mark: _number_patterns(mark) for mark in DECIMAL_MARKS}
+
+
+def _as_number(s: str, decimal: str) -> float | None:
+    plain, grouped = _NUMBERS[decimal]
+    if plain.fullmatch(s):
+        return float(s.replace(",", ".") if decimal == "," else s)
+    m = grouped.fullmatch(s)
+    if m:
+        s = s.replace(m.group(1), "")
+        return float(s.replace(",", ".") if decimal == "," else s)
+    return None
+
+
+def from_text(text: str, decimal: str = ".") -> Any:
     """A field of a text (CSV) file as the value it stands for in a cell.
 
-    Blank (or only spaces) -> None; an error code (``#N/A``) stays text, which is an error;
-    ``TRUE``/``FALSE`` in any case -> a boolean; a plain decimal number (``-101.5``,
-    ``1e-3``) -> a float; anything else -> the text without surrounding spaces, which
-    :func:`dates` reads as a date if it is ISO and :func:`numbers` refuses. Thousands
-    separators and words such as ``nan`` or ``inf`` are text, as in a cell.
+    Blank (or only spaces) and the words of :data:`MISSING_WORDS` (any case) -> None, a
+    missing value; an error code (``#N/A``) stays text, which is an error; ``TRUE``/``FALSE``
+    in any case -> a boolean; a number written with the file's decimal mark ``decimal``
+    (``-101.5``, ``1e-3``; with ``","``: ``-101,5``), its digits before the mark optionally
+    in groups of three separated by the other mark, a space or an apostrophe (``1,234,567.5``;
+    with ``","``: ``1.234.567,5``) -> a float; anything else -> the text without surrounding
+    spaces, which :func:`dates` reads as a date and :func:`numbers` refuses. ``inf`` and
+    digits other than 0-9 are text.
     """
     if not isinstance(text, str):
         return text
     s = text.strip()
-    if s == "":
+    if s == "" or s.lower() in _MISSING:
         return None
     upper = s.upper()
     if upper in ("TRUE", "FALSE"):
         return upper == "TRUE"
-    if _DECIMAL.fullmatch(s):
-        return float(s)
-    return s
+    number = _as_number(s, decimal)
+    return s if number is None else number
+
+
+def from_texts(texts: Sequence[str], decimal: str = ".") -> list:
+    """A column of fields of a text file as cell values: :func:`from_text` of each, the plain
+    numbers read at once."""
+    stripped = pd.Series(list(texts), dtype=object).str.strip()
+    plain = stripped.str.fullmatch(_NUMBERS[decimal][0].pattern, na=False).to_numpy(dtype=bool)
+    out = np.array(stripped.tolist(), dtype=object) if len(stripped) else np.array([], dtype=object)
+    if plain.any():
+        numbers = stripped[plain]
+        if decimal == ",":
+            numbers = numbers.str.replace(",", ".", regex=False)
+        out[plain] = numbers.astype(float).tolist()
+    for i in np.flatnonzero(~plain):
+        out[i] = from_text(texts[i], decimal)
+    return out.tolist()
+
+
+def decimal_evidence(texts: Sequence[str]) -> dict[str, int | None]:
+    """Where a column of texts shows its decimal mark, by what :func:`from_text` reads.
+
+    Returns the position (0-based) of the first text that is a number with a decimal point
+    only (``"."``: ``101.5``, ``1,234.5``, ``1,234,567``), of the first that is one with a
+    decimal comma only (``","``: ``101,5``, ``1.234,5``), and of the first that is a number
+    with either mark, a different one (``"either"``: ``1,234`` is 1234 with a decimal point,
+    1.234 with a decimal comma); None where there is none.
+    """
+    stripped = pd.Series(list(texts), dtype=object).str.strip()
+
+    def reads(mark: str) -> np.ndarray:
+        plain, grouped = _NUMBERS[mark]
+        return (stripped.str.fullmatch(plain.pattern, na=False).to_numpy(dtype=bool)
+                | stripped.str.fullmatch(grouped.pattern, na=False).to_numpy(dtype=bool))
+
+    point, comma = reads("."), reads(",")
+    marked = stripped.str.contains(r"[.,]", regex=True, na=False).to_numpy(dtype=bool)
+
+    def first(hit: np.ndarray) -> int | None:
+        return int(np.flatnonzero(hit)[0]) if hit.any() else None
+
+    return {".": first(point & ~comma), ",": first(comma & ~point), "either": first(point & comma & marked)}
 
 
 # ----------------------------------------------------------------------------------------
 # a column of values
 # ----------------------------------------------------------------------------------------
+
+#: What a cell's user is told to do about a date text that is unreadable or ambiguous.
+ENTER_DATES = "enter dates, or text as yyyy-mm-dd"
 
 _FAST_NUMBERS = frozenset({float, int, type(None)})
 _FAST_DATES = frozenset({_dt.datetime, pd.Timestamp, type(None)})
@@ -258,18 +356,28 @@ def numbers(values: Sequence[Any], name: str, *, types: frozenset | None = None)
     return out
 
 
-def dates(values: Sequence[Any], name: str, *, types: frozenset | None = None) -> np.ndarray:
+def dates(values: Sequence[Any], name: str, *, types: frozenset | None = None,
+          date_format: str | None = None, declare: str = ENTER_DATES) -> np.ndarray:
     """A column of values as a ``datetime64[ns]`` vector, NaT where blank.
 
     Dates are taken as they are (a time zone is dropped, the wall time kept); numbers are
-    Excel serial numbers; text is a date in ISO form only.
+    Excel serial numbers; the texts of the column are read together by
+    :func:`~xlwings_udfs.analytics.date_text.parse_date_texts`: ISO always, the declared
+    ``date_format`` if one is given, other layouts where the column settles the order of day
+    and month (``31/01/2024`` fixes day/month/year for every text of the column).
+
+    Parameters
+    ----------
+    declare : str
+        How the user can make an ambiguous or unreadable date text clear, for the message:
+        by default, enter dates or ISO text (a cell); the command line names its option.
 
     Raises
     ------
     InputError
         For a value that is not a date, with the reason (``not a date ('soon'); enter
-        dates, or text as yyyy-mm-dd``); with several, ``4 cells are not dates; the first:
-        ...``; at the first one's position (1-based).
+        dates, or text as yyyy-mm-dd``); with several values that are not dates, ``4 cells
+        are not dates; the first: ...``; at the first one's position (1-based).
     """
     values = _sequence(values)
     if isinstance(values, np.ndarray):
@@ -300,15 +408,32 @@ def dates(values: Sequence[Any], name: str, *, types: frozenset | None = None) -
             pass  # a date nanoseconds cannot hold: the value-by-value pass names it
     out = np.full(len(values), np.datetime64("NaT", "ns"))
     bad: list[tuple[int, str]] = []
+    texts: list[str | None] = [None] * len(values)
+    any_text = False
     for i, v in enumerate(values):
         v = basic_value(v)
         if is_blank(v):
+            continue
+        if isinstance(v, str) and not error_code(v):
+            texts[i] = v
+            any_text = True
             continue
         ts, problem = parse_date(v)
         if problem:
             bad.append((i, problem))
         else:
             out[i] = ts.as_unit("ns").to_datetime64()
+    text_error = None
+    if any_text:
+        try:
+            read = parse_date_texts(texts, name, date_format, declare)
+        except InputError as err:
+            text_error = err
+        else:
+            is_text = np.array([t is not None for t in texts])
+            out[is_text] = read[is_text]
+    if text_error is not None and (not bad or text_error.row is None or text_error.row <= bad[0][0] + 1):
+        raise text_error
     if bad:
         i, problem = bad[0]
         if len(bad) == 1:
@@ -350,10 +475,11 @@ def excel_serial_to_datetime64(serial: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return out, bad
 
 
-def parse_date(value: Any) -> tuple[pd.Timestamp | None, str | None]:
+def parse_date(value: Any, declare: str = ENTER_DATES) -> tuple[pd.Timestamp | None, str | None]:
     """One value as a date: ``(timestamp, None)``, or ``(None, why it is not one)``.
 
-    A date (time zone dropped), an Excel serial number, or ISO text; a blank is
+    A date (time zone dropped), an Excel serial number, or a date text read as a column of
+    one (:func:`dates`: ``31/01/2024`` is a date, ``01/02/2024`` could be two); a blank is
     ``(None, "blank date")``.
     """
     v = basic_value(value)
@@ -385,8 +511,8 @@ def parse_date(value: Any) -> tuple[pd.Timestamp | None, str | None]:
         return None, f"error cell ({code})"
     if isinstance(v, str):
         try:
-            ts = pd.Timestamp(_dt.datetime.fromisoformat(v.strip()))
-        except ValueError:
-            return None, f"not a date ({show(v)}); enter dates, or text as yyyy-mm-dd"
-        return (ts.tz_localize(None) if ts.tz is not None else ts), None
+            out = parse_date_texts([v], declare=declare)[0]
+        except InputError as err:
+            return None, err.problem
+        return (None, "blank date") if np.isnat(out) else (pd.Timestamp(out), None)
     return None, f"not a date ({show(v)})"

@@ -26,7 +26,7 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["parse_date_texts", "as_strptime_format", "DECLARE_FORMAT"]
+__all__ = ["parse_date_texts", "is_date_text", "as_strptime_format", "check_date_format", "DECLARE_FORMAT"]
 
 #: What to tell the user to do about an ambiguous or unreadable date, unless the caller
 #: knows better (the command line names its option).
@@ -50,6 +50,21 @@ def as_strptime_format(date_format: str) -> str:
     return out
 
 
+def check_date_format(date_format: str, name: str = "date_format") -> str:
+    """A declared format, checked: it must write a day, a month and a year and read them
+    back (``%d/%m/%Y``, ``DD/MM/YYYY``, ``%Y%m%d``)."""
+    fmt = as_strptime_format(date_format)
+    day = _dt.datetime(2024, 1, 31)
+    try:
+        ok = _dt.datetime.strptime(day.strftime(fmt), fmt).date() == day.date()
+    except ValueError:
+        ok = False
+    if not ok:
+        raise InputError(name, f"{date_format!r} is not a date format with a day, a month and a year "
+                               f"(e.g. %d/%m/%Y or DD/MM/YYYY)")
+    return date_format
+
+
 def _iso(text: str) -> _dt.datetime:
     value = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     return value.replace(tzinfo=None)
@@ -62,6 +77,16 @@ def _named(text: str) -> _dt.datetime | None:
         except ValueError:
             continue
     return None
+
+
+def is_date_text(text: object) -> bool:
+    """Whether a text is written as a date in one of the layouts this module reads, whatever
+    its day/month order: ``2024-01-31``, ``01/02/2024``, ``31 Jan 2024``. A first cell that is
+    one is data, not a header."""
+    if not isinstance(text, str):
+        return False
+    text = text.strip()
+    return bool(_ISO.fullmatch(text) or _NUMERIC.fullmatch(text)) or _named(text) is not None
 
 
 def _numeric_date(m: re.Match, order: str) -> _dt.datetime:
@@ -104,6 +129,8 @@ def parse_date_texts(texts: Sequence[object], name: str = "dates", date_format: 
         contradictory, or a text that does not match the declared format.
     """
     out = np.full(len(texts), np.datetime64("NaT", "ns"))
+    if _plain_iso(texts, out):
+        return out
     fmt = as_strptime_format(date_format) if date_format else None
     pending: list[tuple[int, str, re.Match]] = []  # numeric texts whose order the column decides
     for i, raw in enumerate(texts):
@@ -114,16 +141,18 @@ def parse_date_texts(texts: Sequence[object], name: str = "dates", date_format: 
             continue
         if _ISO.fullmatch(text):
             try:
-                out[i] = np.datetime64(_iso(text), "ns")
-                continue
+                value = _iso(text)
             except ValueError:
                 raise InputError(name, f"not a date ({text!r})", row=i + 1) from None
+            out[i] = _stamp(value, name, i)
+            continue
         if fmt is not None:
             try:
-                out[i] = np.datetime64(_dt.datetime.strptime(text, fmt), "ns")
+                value = _dt.datetime.strptime(text, fmt)
             except ValueError:
                 raise InputError(name, f"{text!r} does not match the date format {date_format!r}",
                                  row=i + 1) from None
+            out[i] = _stamp(value, name, i)
             continue
         m = _NUMERIC.fullmatch(text)
         if m is not None:
@@ -131,17 +160,55 @@ def parse_date_texts(texts: Sequence[object], name: str = "dates", date_format: 
             continue
         named = _named(text)
         if named is None:
-            raise InputError(name, f"not a date ({text!r}: {declare})", row=i + 1)
-        out[i] = np.datetime64(named, "ns")
+            raise InputError(name, f"not a date ({text!r}); {declare}", row=i + 1)
+        out[i] = _stamp(named, name, i)
     if pending:
         order = _column_order(pending, name, declare)
         for i, text, m in pending:
             try:
-                out[i] = np.datetime64(_numeric_date(m, order[i]), "ns")
+                value = _numeric_date(m, order[i])
             except ValueError:
                 raise InputError(name, f"not a date ({text!r} read as {_ORDER_WORDS[order[i]]})",
                                  row=i + 1) from None
+            out[i] = _stamp(value, name, i)
     return out
+
+
+# Dates are held as nanosecond timestamps: these are the first and last days they reach.
+_FIRST_DAY, _LAST_DAY = _dt.datetime(1677, 9, 22), _dt.datetime(2262, 4, 11)
+
+
+def _stamp(value: _dt.datetime, name: str, i: int) -> np.datetime64:
+    """A date as a nanosecond timestamp; one outside what those hold is an error, never a
+    wrapped-around date."""
+    if not _FIRST_DAY <= value <= _LAST_DAY:
+        raise InputError(name, f"{value.date()} is outside the supported dates ({_FIRST_DAY.date()} to "
+                               f"{_LAST_DAY.date()})", row=i + 1)
+    return np.datetime64(value, "ns")
+
+
+_PLAIN_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _plain_iso(texts: Sequence[object], out: np.ndarray) -> bool:
+    """The common case at once: every text ``yyyy-mm-dd`` (or None), every one a real day.
+    Fills ``out`` and returns True; False leaves the texts to be read one by one."""
+    at, days = [], []
+    for i, text in enumerate(texts):
+        if text is None:
+            continue
+        if type(text) is not str or not _PLAIN_ISO.fullmatch(text):
+            return False
+        at.append(i)
+        days.append(text)
+    try:
+        read = np.array(days, dtype="datetime64[D]")
+    except ValueError:  # 2024-02-30: named where it is, one by one
+        return False
+    if read.size and (read.min() < np.datetime64(_FIRST_DAY.date()) or read.max() > np.datetime64(_LAST_DAY.date())):
+        return False  # outside what nanoseconds hold: named one by one
+    out[at] = read
+    return True
 
 
 def _column_order(pending, name: str, declare: str) -> dict[int, str]:
@@ -156,22 +223,25 @@ def _column_order(pending, name: str, declare: str) -> dict[int, str]:
             order[i] = "ymd"
             continue
         if len(c) != 4:
-            raise InputError(name, f"{text!r} has a two-digit year, which could be of two centuries "
-                                   f"({declare})", row=i + 1)
+            raise InputError(name, f"{text!r} has a two-digit year, which could be of two centuries; "
+                                   f"{declare}", row=i + 1)
+        if int(a) > 12 and int(b) > 12:
+            raise InputError(name, f"not a date ({text!r}: no month); {declare}", row=i + 1)
         if int(a) > 12 and day_first is None:
             day_first = (i, text)
         if int(b) > 12 and month_first is None:
             month_first = (i, text)
         undecided.append(i)
     if day_first and month_first:
-        (i, t1), (j, t2) = sorted([day_first, month_first])
-        raise InputError(name, f"{t1!r} and {t2!r} (row {j + 1}) put day and month in different orders "
-                               f"({declare})", row=i + 1)
+        # at the second of the two: the first one's order is what the column said until then
+        ((_, t1), o1), ((j, t2), o2) = sorted([(day_first, "day/month"), (month_first, "month/day")])
+        raise InputError(name, f"{t2!r} is {o2} but {t1!r} is {o1}: the dates of a column are in one "
+                               f"order; {declare}", row=j + 1)
     if undecided and not (day_first or month_first):
         i = undecided[0]
         text = next(t for k, t, _ in pending if k == i)
         raise InputError(name, f"{text!r} could be day/month or month/day and no date in the column "
-                               f"settles it ({declare})", row=i + 1)
+                               f"settles it; {declare}", row=i + 1)
     for i in undecided:
         order[i] = "dmy" if day_first else "mdy"
     return order

@@ -3,12 +3,18 @@
 Commands
 --------
 ``demo``      the comparison and total-cost tables for the embedded sample, printed, and the
-              template workbook written (``./etf_cost_analytics.xlsx`` by default).
+              template workbook written (``./etf_cost_analytics.xlsx`` by default; one
+              already there is kept).
 ``template``  rebuild the template workbook at ``--out``.
-``analyze``   every figure for one fund from a CSV file (fund and index columns, optional
-              dates, price and volume), printed or written as CSV or JSON.
-``universe``  every figure for many funds from a long panel CSV (one row per fund and date),
-              written to CSV or .xlsx.
+``analyze``   every figure for one fund from a CSV or xlsx file (fund and index columns), or
+              from the fund's file and the index's, put together on their dates; printed, or
+              written as CSV or JSON.
+``universe``  every figure for many funds from a long panel file (one row per fund and
+              date), printed as a summary or written to CSV or .xlsx.
+
+Input files are read by :mod:`.files` and the cell layer (:mod:`xlwings_udfs.cells`): a
+value means in a file what it means in a cell, and every error names the column and the
+line of the file.
 
 Exit codes: 0 success; 1 bad input data (the message says which column and line); 2 a usage
 error (unknown option, missing argument); 3 the output file exists (add ``--force``); 4 the
@@ -16,10 +22,10 @@ output could not be written; 5 an internal error, that is a bug (``ETF_ANALYTICS
 shows its traceback); 6 a library of the ``cli`` extra is not installed; 130 interrupted.
 Errors are one line on stderr, never a traceback.
 
-Modules: :mod:`.parser` (the options), :mod:`.files` (reading input files), :mod:`.fund`
-(a fund's figures), :mod:`.render` (terminal tables), :mod:`.output` (files written),
-:mod:`.errors` (the failures and their exit codes), and one module per command or pair of
-commands (:mod:`.sample`, :mod:`.analyze`, :mod:`.universe`), imported only when it runs.
+Modules: :mod:`.parser` (the options), :mod:`.files` (reading input files), :mod:`.columns`
+(which column is what), :mod:`.fund` (a fund's values and figures), :mod:`.render` (terminal
+tables), :mod:`.output` (files written), :mod:`.errors` (the failures and their exit codes),
+and one module per command or pair of commands (:mod:`.sample`, :mod:`.analyze`, :mod:`.universe`), imported only when it runs.
 """
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The ``analyze`` command: every figure for one fund from the columns of an input file,
-printed as a table or written as CSV or JSON.
+"""The ``analyze`` command: every figure for one fund, from a file with the fund and its
+index, or from the fund's file and the index's (put on their dates), printed as a table or
+written as CSV or JSON.
 """
 from __future__ import annotations
 
@@ -7,13 +8,42 @@ import argparse
 import sys
 from pathlib import Path
 
+from .columns import LEVEL_NAMES, date_column, fund_columns, refuse_panel
 from .errors import EXIT_OK, UsageError
-from .files import read_table
-from .fund import fund_figures, in_file_terms
+from .files import Table, read_table
+from .fund import FundData, file_values, fund_figures, two_files
 from .output import check_out, figures_csv, figures_json, write_text
 from .render import consoles, figures_table
 
-__all__ = ["analyze"]
+__all__ = ["analyze", "read_fund"]
+
+
+def _table(path: str, args: argparse.Namespace) -> Table:
+    return read_table(path, sheet=args.sheet, decimal=args.decimal)
+
+
+def read_fund(args: argparse.Namespace) -> tuple[FundData, str, str]:
+    """The fund's values from ``args.fund_file`` (and ``args.index_file``), and the columns
+    of the fund's and the index's levels."""
+    fund_t = _table(args.fund_file, args)
+    refuse_panel(fund_t)
+    if args.index_file is None:
+        cols = fund_columns(fund_t, args, index_in_file=True, fund_given=args.fund)
+        data = file_values(fund_t, cols.dates, cols.fund, cols.index, cols.price, cols.volume, args.date_format)
+        data.notes.extend(cols.notes)
+        return data, cols.fund, cols.index
+    index_t = _table(args.index_file, args)
+    refuse_panel(index_t)
+    why = "; two files are put together on their dates"
+    fund_dates = date_column(fund_t, args.dates, required=True, why=why)
+    index_dates = date_column(index_t, args.dates, required=True, why=why)
+    cols = fund_columns(fund_t, args, index_in_file=False, fund_given=args.fund)
+    index_col = index_t.find(args.index, LEVEL_NAMES, "index levels", "--index", exclude=(index_dates,))
+    fund = file_values(fund_t, fund_dates, cols.fund, None, cols.price, cols.volume, args.date_format)
+    fund.notes.extend(cols.notes)
+    index = file_values(index_t, index_dates, None, index_col, None, None, args.date_format)
+    data = two_files(fund, index)
+    return data, cols.fund, index_col
 
 
 def analyze(args: argparse.Namespace) -> int:
@@ -26,35 +56,24 @@ def analyze(args: argparse.Namespace) -> int:
     if args.out and fmt == "table":
         raise UsageError("--format table prints to the terminal; give --out a .csv or .json name")
     path = check_out(Path(args.out), args.force) if args.out else None
-    csv = Path(args.csv)
-    table = read_table(csv)
-    fund_col = table.column(args.fund, ("nav", "fund", "fund_nav"), "fund levels")
-    index_col = table.column(args.index, ("index", "benchmark", "index_level"), "index levels")
-    date_col = table.column(args.dates, ("date", "dates"), "dates", required=False)
-    price_col = table.column(args.price, ("price", "close"), "price", required=False)
-    volume_col = table.column(args.volume, ("volume",), "volume", required=False)
-    if (price_col is None) != (volume_col is None) and (args.price or args.volume):
-        raise UsageError("market impact needs both --price and --volume")
-    with_mi = price_col is not None and volume_col is not None
-    dates = table.dates(date_col) if date_col else None
-    nav, index = table.numbers(fund_col), table.numbers(index_col)
-    price = table.numbers(price_col) if with_mi else None
-    volume = table.numbers(volume_col) if with_mi else None
+    data, fund_name, index_name = read_fund(args)
     try:
-        figures, notes = fund_figures(nav, index, dates, price, volume, args.periods_per_year,
-                                      args.window, args.trade_size)
+        figures, notes = fund_figures(data, args.periods_per_year, args.window, args.trade_size)
     except InputError as e:
-        columns = {"fund": fund_col, "nav": fund_col, "index": index_col, "dates": date_col,
-                   "price": price_col if with_mi else None, "volume": volume_col if with_mi else None}
-        raise in_file_terms(e, table, columns) from None
+        raise data.error(e) from None
     if fmt == "table":
-        out.print(figures_table(f"{csv.name}: {fund_col} against {index_col}", figures))
+        title = (f"{Path(args.fund_file).name}: {fund_name} against {index_name}" if args.index_file is None
+                 else f"{Path(args.fund_file).name}: {fund_name} against {Path(args.index_file).name}: "
+                      f"{index_name}")
+        out.print(figures_table(title, figures))
         for note in notes:
             err.print(f"note: {note}")
         return EXIT_OK
     if fmt == "json":
-        text = figures_json({"file": str(csv), "fund": fund_col, "index": index_col,
-                             "figures": figures, "notes": notes})
+        payload = {"file": str(args.fund_file), "fund": fund_name, "index": index_name}
+        if args.index_file is not None:
+            payload["index_file"] = str(args.index_file)
+        text = figures_json({**payload, "figures": figures, "notes": notes})
     else:
         text = figures_csv(figures)
     if path is None:

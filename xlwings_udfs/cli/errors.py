@@ -3,9 +3,9 @@ says in one line what went wrong.
 
 A bad value is an :class:`~xlwings_udfs.analytics.errors.InputError`, whoever finds it:
 found in an input file it travels as :class:`BadValues`, the file and the InputError in the
-file's own terms (a column of the file, a line of it); a bad option value is an InputError
-naming the option. An input file that cannot be used as a whole (missing, unreadable,
-without a column) is a :class:`FileProblem`; an output that exists or cannot be written,
+file's own terms (a column of the file, a line of it or a row of its sheet); a bad option
+value is an InputError naming the option. An input file that cannot be used as a whole
+(missing, unreadable, without a column) is a :class:`FileProblem`; an output that exists or cannot be written,
 :class:`OutputExists` or :class:`WriteFailed`; a command line that cannot be run, a
 :class:`UsageError`. Any other exception that escapes a command is a bug, and is reported
 as one with :data:`EXIT_INTERNAL`.
@@ -72,7 +72,7 @@ class FileProblem(CliError):
 
 class BadValues(CliError):
     """Bad values in an input file: the InputError, its argument a column of the file and
-    its position a line of the file (``axis="line"``)."""
+    its position a line of a text file (``axis="line"``) or a row of a sheet (``"row"``)."""
 
     def __init__(self, path: str | PathLike, error: InputError) -> None:
         super().__init__(f"{path}: {error.replace(argument=f'column {error.argument!r}')}")

@@ -61,6 +61,22 @@ def _workbook_path(text: str) -> str:
     return text
 
 
+def _date_text_check():
+    from ..analytics.date_text import check_date_format
+
+    return check_date_format
+
+
+def _file_options(p: argparse.ArgumentParser) -> None:
+    """The options of reading input files, the same for every command that reads them."""
+    p.add_argument("--date-format", type=_checked_by(_date_text_check), metavar="FORMAT",
+                   help="how date texts are written, e.g. %%d/%%m/%%Y or DD/MM/YYYY (default: ISO, or another "
+                        "layout where the file settles the order of day and month)")
+    p.add_argument("--decimal", choices=(".", ","),
+                   help="the decimal mark of a CSV file's numbers (default: found from the numbers)")
+    p.add_argument("--sheet", metavar="NAME", help="the sheet of an .xlsx file (default: the first)")
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors as one line and exit code 2, like every other error."""
 
@@ -145,17 +161,26 @@ def build_parser() -> argparse.ArgumentParser:
                        help="with --host server: the server's namespace (default XLWINGS; XLWINGS_DEV "
                             "for XLWINGS_ENVIRONMENT=dev)")
 
-    a = sub.add_parser("analyze", formatter_class=fmt, epilog=_EPILOG, help="figures for one fund from a CSV file",
-                       description=_d("Every figure for one fund from a CSV file with a column of fund "
-                                   "levels (NAV) and one of index levels; optional dates, and price and "
-                                   "volume for the market impact. Columns are found by name (nav, index, "
-                                   "date, price, volume; any case) unless given."))
-    a.add_argument("csv", help="CSV file, one row per date, with a header row")
-    a.add_argument("--fund", metavar="COLUMN", help="column of fund levels (default: nav or fund)")
-    a.add_argument("--index", metavar="COLUMN", help="column of index levels (default: index or benchmark)")
-    a.add_argument("--dates", metavar="COLUMN", help="column of dates (default: date, if present)")
-    a.add_argument("--price", metavar="COLUMN", help="column of market prices (default: price, if present)")
-    a.add_argument("--volume", metavar="COLUMN", help="column of shares traded (default: volume, if present)")
+    a = sub.add_parser("analyze", formatter_class=fmt, epilog=_EPILOG,
+                       help="figures for one fund from its file (and its index's)",
+                       description=_d("Every figure for one fund: from one file with the fund's levels and "
+                                   "the index's, or from the fund's file and the index's file, put together "
+                                   "on their dates. A file is CSV (delimiter and decimal comma found from "
+                                   "the file) or .xlsx. Columns are found by name, any case: dates (date, "
+                                   "datum, ...), the fund's levels (Adj Close before Close, then nav, price, "
+                                   "level, value), the index's (index or benchmark; in its own file, as "
+                                   "the fund's), price and volume for the market impact (with a NAV); "
+                                   "options name them."))
+    a.add_argument("fund_file", metavar="FUND_FILE", help="CSV or .xlsx file, one row per date, with a header row")
+    a.add_argument("index_file", metavar="INDEX_FILE", nargs="?",
+                   help="the index's file, if the fund's file has no index column")
+    a.add_argument("--fund", metavar="COLUMN", help="column of fund levels (default: Adj Close, Close, nav, ...)")
+    a.add_argument("--index", metavar="COLUMN",
+                   help="column of index levels (default: index or benchmark; in INDEX_FILE as --fund)")
+    a.add_argument("--dates", metavar="COLUMN", help="column of dates, in each file (default: date, if present)")
+    a.add_argument("--price", metavar="COLUMN", help="column of market prices (default: price, if there is a NAV)")
+    a.add_argument("--volume", metavar="COLUMN", help="column of shares traded (default: volume, if there is a NAV)")
+    _file_options(a)
     a.add_argument("--periods-per-year", type=_positive(float), metavar="N",
                    help="periods a year (default: inferred from the dates, else 252)")
     a.add_argument("--window", type=_positive(int), metavar="N", help="use only the last N returns")
@@ -166,20 +191,21 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", metavar="PATH", help="write CSV or JSON to this file instead of printing")
     a.add_argument("--force", action="store_true", help="overwrite an existing output file")
 
-    u = sub.add_parser("universe", formatter_class=fmt, epilog=_EPILOG, help="figures for many funds from a panel CSV",
-                       description=_d("Every figure for each fund of a long panel CSV: one row per fund "
-                                   "and date, with columns fund, date, nav, index and optionally price "
-                                   "and volume (found by name, any case, unless given). A fund that "
-                                   "cannot be analysed gets a note instead of figures."))
-    u.add_argument("csv", help="panel CSV file with a header row")
+    u = sub.add_parser("universe", formatter_class=fmt, epilog=_EPILOG, help="figures for many funds from a panel file",
+                       description=_d("Every figure for each fund of a long panel file (CSV or .xlsx): one "
+                                   "row per fund and date, with columns fund, date, nav, index and "
+                                   "optionally price and volume (found by name, any case, unless given). "
+                                   "A fund that cannot be analysed gets a note instead of figures."))
+    u.add_argument("csv", metavar="FILE", help="panel file (CSV or .xlsx) with a header row")
     u.add_argument("--out", metavar="PATH", help="write all figures to a .csv or .xlsx file (default: print a summary)")
     u.add_argument("--force", action="store_true", help="overwrite an existing output file")
-    u.add_argument("--id", metavar="COLUMN", help="column naming the fund (default: fund or ticker)")
-    u.add_argument("--nav", metavar="COLUMN", help="column of fund levels (default: nav)")
+    u.add_argument("--id", metavar="COLUMN", help="column naming the fund (default: fund, ticker or symbol)")
+    u.add_argument("--nav", metavar="COLUMN", help="column of fund levels (default: Adj Close, Close, nav, ...)")
     u.add_argument("--index", metavar="COLUMN", help="column of index levels (default: index or benchmark)")
     u.add_argument("--dates", metavar="COLUMN", help="column of dates (default: date, if present)")
-    u.add_argument("--price", metavar="COLUMN", help="column of market prices (default: price, if present)")
-    u.add_argument("--volume", metavar="COLUMN", help="column of shares traded (default: volume, if present)")
+    u.add_argument("--price", metavar="COLUMN", help="column of market prices (default: price, if there is a NAV)")
+    u.add_argument("--volume", metavar="COLUMN", help="column of shares traded (default: volume, if there is a NAV)")
+    _file_options(u)
     u.add_argument("--periods-per-year", type=_positive(float), metavar="N",
                    help="periods a year (default: inferred from the dates)")
     u.add_argument("--window", type=_positive(int), metavar="N", help="use only the last N returns of each fund")

@@ -1,5 +1,10 @@
 """The commands on the embedded sample: ``demo`` prints the fund comparison and total-cost
 tables and writes the template workbook; ``template`` only writes the workbook.
+
+``demo`` is run again and again: without ``--out``, a workbook already at the default path
+(its own from an earlier run, perhaps edited since) is kept, and the run says how to
+replace it or write elsewhere. A path named with ``--out`` is refused if it exists, as for
+every command that writes.
 """
 from __future__ import annotations
 
@@ -48,7 +53,12 @@ def demo(args: argparse.Namespace) -> int:
 
     _host(args)
     out, err = consoles()
-    path = None if args.no_workbook else check_out(Path(args.out or DEFAULT_FILENAME), args.force)
+    path = kept = None
+    if not args.no_workbook:
+        if args.out is None and Path(DEFAULT_FILENAME).exists() and not args.force:
+            kept = Path(DEFAULT_FILENAME)  # written by an earlier run, perhaps edited since: kept
+        else:
+            path = check_out(Path(args.out or DEFAULT_FILENAME), args.force)
     inputs = CostInputs(trade_size=args.trade_size, years=args.years, commission=args.commission,
                         impact_model=args.impact_model, half_spread=args.half_spread)
     _check(inputs)
@@ -67,6 +77,9 @@ def demo(args: argparse.Namespace) -> int:
     if path is not None:
         write_book(book, path, args.force, args.host, args.namespace)
         err.print(f"Wrote {path} (opens with these numbers; connect the add-in to recalculate).")
+    elif kept is not None:
+        err.print(f"Kept {kept}, which was there already (it may hold your edits): --force replaces it, "
+                  f"--out PATH writes the workbook elsewhere.")
     return EXIT_OK
 
 

@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .columns import fund_columns, id_column
 from .errors import EXIT_OK, FileProblem, UsageError
 from .files import Table, read_table
-from .fund import FUND_COLUMNS, fund_figures
+from .fund import FUND_COLUMNS, FundData, file_values, fund_figures
 from .output import check_out, plain, write_universe_csv, write_universe_xlsx
 from .parser import PROGRESS_FROM
 from .render import consoles, frame_table
@@ -25,35 +26,32 @@ SUMMARY_COLUMNS = ("holding_cost", "tracking_error", "tracking_error_traditional
                    "tracking_difference", "market_impact", "r_squared")
 
 
-def _rows(table: Table, cols: dict[str, str | None], args, progress: bool) -> pd.DataFrame:
-    """One row per fund, in the order of their first appearance: figures and a note."""
+def _funds(table: Table, column: str) -> dict[str, np.ndarray]:
+    """The rows of each fund, in the order of their first appearance, each fund's rows in
+    the file's order; a row without a fund name is an error naming its line."""
+    ids = table.text(column)
+    blank = [i for i, t in enumerate(ids) if not t]
+    if blank:
+        raise table.bad(column, f"{len(blank)} row(s) without a fund name", blank[0])
+    positions = pd.Series(np.arange(len(ids))).groupby(np.asarray(ids, dtype=object), sort=False).indices
+    return {fund: np.asarray(positions[fund]) for fund in dict.fromkeys(ids)}
+
+
+def _rows(data: FundData, funds: dict[str, np.ndarray], args, progress: bool) -> pd.DataFrame:
+    """One row per fund, in the order of their first appearance: figures and a note. A
+    fund's rows go to the analytics in the file's order (dates newest first are put in
+    order there; dates in neither order are that fund's error), and its errors come back
+    in the file's columns and lines."""
     from ..analytics import InputError
 
-    ids = table.text(cols["id"])
-    order = list(dict.fromkeys(ids))
-    dates = table.dates(cols["date"]) if cols["date"] else None
-    nav, index = table.numbers(cols["nav"]), table.numbers(cols["index"])
-    with_mi = cols["price"] is not None and cols["volume"] is not None
-    price = table.numbers(cols["price"]) if with_mi else None
-    volume = table.numbers(cols["volume"]) if with_mi else None
-    positions = pd.Series(np.arange(len(table))).groupby(ids.to_numpy()).indices
     records = []
 
     def one(fund: str) -> dict[str, Any]:
-        rows = np.asarray(positions[fund])
-        if dates is not None:
-            rows = rows[np.argsort(dates[rows].to_numpy(), kind="stable")]
-            d = dates[rows]
-            if d.has_duplicates:
-                return {"fund": fund, "note": f"{int(d.duplicated().sum())} repeated date(s)"}
-        else:
-            d = None
+        part = data.take(funds[fund])
         try:
-            figures, notes = fund_figures(
-                nav[rows], index[rows], d, price[rows] if with_mi else None,
-                volume[rows] if with_mi else None, args.periods_per_year, args.window, args.trade_size)
+            figures, notes = fund_figures(part, args.periods_per_year, args.window, args.trade_size)
         except InputError as e:
-            return {"fund": fund, "note": str(e)}
+            return {"fund": fund, "note": part.note(e)}
         return {"fund": fund, **{k: plain(v) for k, v in figures.items()}, "note": "; ".join(notes)}
 
     if progress:
@@ -62,15 +60,15 @@ def _rows(table: Table, cols: dict[str, str | None], args, progress: bool) -> pd
         _, err = consoles()
         with Progress(TextColumn("[bold]Funds"), BarColumn(), MofNCompleteColumn(),
                       TimeRemainingColumn(), console=err, transient=True) as bar:
-            task = bar.add_task("funds", total=len(order))
-            for fund in order:
+            task = bar.add_task("funds", total=len(funds))
+            for fund in funds:
                 records.append(one(fund))
                 bar.advance(task)
     else:
-        records = [one(f) for f in order]
+        records = [one(f) for f in funds]
     result = pd.DataFrame.from_records(records).set_index("fund")
     keys = [k for k in FUND_COLUMNS if k in result.columns]
-    return result[keys + ["note"]]
+    return result.reindex(columns=keys + ["note"])
 
 
 def universe(args: argparse.Namespace) -> int:
@@ -80,23 +78,19 @@ def universe(args: argparse.Namespace) -> int:
         raise UsageError(f"--out: use a .csv or .xlsx file, got {args.out}")
     path = check_out(Path(args.out), args.force) if args.out else None
     csv = Path(args.csv)
-    table = read_table(csv)
-    cols = {
-        "id": table.column(args.id, ("fund", "ticker", "symbol", "id"), "id (fund name)"),
-        "nav": table.column(args.nav, ("nav", "fund_nav"), "nav levels"),
-        "index": table.column(args.index, ("index", "benchmark"), "index levels"),
-        "date": table.column(args.dates, ("date", "dates"), "dates", required=False),
-        "price": table.column(args.price, ("price", "close"), "price", required=False),
-        "volume": table.column(args.volume, ("volume",), "volume", required=False),
-    }
-    n_funds = table.text(cols["id"]).nunique()
-    progress = not args.no_progress and n_funds >= PROGRESS_FROM and err.is_terminal
-    result = _rows(table, cols, args, progress)
+    table = read_table(csv, sheet=args.sheet, decimal=args.decimal)
+    ids = id_column(table, args.id, required=True)
+    cols = fund_columns(table, args, index_in_file=True, fund_option="--nav", fund_given=args.nav)
+    data = file_values(table, cols.dates, cols.fund, cols.index, cols.price, cols.volume, args.date_format)
+    data.notes.extend(cols.notes)
+    funds = _funds(table, ids)
+    progress = not args.no_progress and len(funds) >= PROGRESS_FROM and err.is_terminal
+    result = _rows(data, funds, args, progress)
     no_figures = result.drop(columns="note").isna().all(axis=1)
     failed = int(no_figures.sum())
     if failed == len(result):
         first = result["note"].iloc[0]
-        raise FileProblem(csv, f"no fund could be analysed (first, {result.index[0]}: {first})")
+        raise FileProblem(table.where, f"no fund could be analysed (first, {result.index[0]}: {first})")
     if path is None:
         show = [k for k in SUMMARY_COLUMNS if k in result.columns]
         out.print(frame_table(f"{csv.name}: {len(result)} funds (--out writes every figure)", result[show]))

@@ -12,7 +12,8 @@ before any cell is read as a number or a date (that is :mod:`xlwings_udfs.cells`
   by comparing 4,096-row slices with a blank template, at C speed (~15 ms a column where
   row-by-row Python would take ten times longer).
 * a **header**: a first cell that is text (not an error code and, in a date argument, not
-  an ISO date) is a header, not data; in a panel, the first row of text names the funds.
+  a date written as text, ``2024-01-31`` or ``31/01/2024``) is a header, not data; in a
+  panel, the first row of text names the funds.
   :attr:`Columns.offset` keeps the rows it took, so that positions still count from the
   top of the selection.
 
@@ -30,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..analytics.errors import InputError
-from ..cells import error_code, is_blank, parse_date
+from ..cells import error_code, is_blank, is_date_text
 
 __all__ = ["rows_of", "used_rows", "used_length", "Range", "read_range", "one_reading",
            "Columns", "shape", "strip_header"]
@@ -243,8 +244,8 @@ def strip_header(raw: Columns) -> None:
     def is_header(v: Any) -> bool:
         if not isinstance(v, str) or v == "" or error_code(v):
             return False
-        if raw.kind == "dates":
-            return parse_date(v)[1] is not None
+        if raw.kind == "dates":  # a date written as text (31/01/2024) is data
+            return not is_date_text(v)
         return True
 
     if raw.kind == "panel" and len(raw.columns) > 1:
