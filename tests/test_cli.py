@@ -64,7 +64,7 @@ def assert_one_line_error(err: str) -> None:
 # help, usage
 # ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["template"], ["analyze"], ["universe"]])
+@pytest.mark.parametrize("command", [[], ["demo"], ["template"], ["analyze"], ["universe"], ["compare"]])
 def test_help_exits_zero_and_explains(capsys, command):
     code, out, _ = run(capsys, *command, "--help")
     assert code == 0

@@ -11,6 +11,9 @@ Commands
               written as CSV or JSON.
 ``universe``  every figure for many funds from a long panel file (one row per fund and
               date), printed as a summary or written to CSV or .xlsx.
+``compare``   two funds of the sample or of a panel file for one trade: each fund's figures,
+              the expected total cost of each and the probability that the first costs
+              less at several holding periods, and the break-even holding period.
 
 Input files are read by :mod:`.files` and the cell layer (:mod:`xlwings_udfs.cells`): a
 value means in a file what it means in a cell, and every error names the column and the
@@ -25,7 +28,8 @@ Errors are one line on stderr, never a traceback.
 Modules: :mod:`.parser` (the options), :mod:`.files` (reading input files), :mod:`.columns`
 (which column is what), :mod:`.fund` (a fund's values and figures), :mod:`.render` (terminal
 tables), :mod:`.output` (files written), :mod:`.errors` (the failures and their exit codes),
-and one module per command or pair of commands (:mod:`.sample`, :mod:`.analyze`, :mod:`.universe`), imported only when it runs.
+and one module per command or pair of commands (:mod:`.sample`, :mod:`.analyze`,
+:mod:`.universe`, :mod:`.compare`), imported only when it runs.
 """
 from __future__ import annotations
 
@@ -46,7 +50,8 @@ TRACEBACK_VARIABLE = "ETF_ANALYTICS_TRACEBACK"
 
 #: The module and function that run each command.
 _COMMANDS = {"demo": ("sample", "demo"), "template": ("sample", "template"),
-             "analyze": ("analyze", "analyze"), "universe": ("universe", "universe")}
+             "analyze": ("analyze", "analyze"), "universe": ("universe", "universe"),
+             "compare": ("compare", "compare")}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

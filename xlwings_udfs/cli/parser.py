@@ -107,6 +107,16 @@ def _non_negative(text: str) -> float:
     return v
 
 
+def _correlation(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not -1.0 <= v <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be from -1 to 1: {text!r}")
+    return v
+
+
 _EPILOG = """exit codes: 0 ok; 1 bad input data; 2 usage error; 3 output exists (use --force);
 4 output not written; 5 internal error (a bug; ETF_ANALYTICS_TRACEBACK=1 shows where);
 6 a library of the cli extra is missing; 130 interrupted.
@@ -199,18 +209,51 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("csv", metavar="FILE", help="panel file (CSV or .xlsx) with a header row")
     u.add_argument("--out", metavar="PATH", help="write all figures to a .csv or .xlsx file (default: print a summary)")
     u.add_argument("--force", action="store_true", help="overwrite an existing output file")
-    u.add_argument("--id", metavar="COLUMN", help="column naming the fund (default: fund, ticker or symbol)")
-    u.add_argument("--nav", metavar="COLUMN", help="column of fund levels (default: Adj Close, Close, nav, ...)")
-    u.add_argument("--index", metavar="COLUMN", help="column of index levels (default: index or benchmark)")
-    u.add_argument("--dates", metavar="COLUMN", help="column of dates (default: date, if present)")
-    u.add_argument("--price", metavar="COLUMN", help="column of market prices (default: price, if there is a NAV)")
-    u.add_argument("--volume", metavar="COLUMN", help="column of shares traded (default: volume, if there is a NAV)")
-    _file_options(u)
-    u.add_argument("--periods-per-year", type=_positive(float), metavar="N",
-                   help="periods a year (default: inferred from the dates)")
-    u.add_argument("--window", type=_positive(int), metavar="N", help="use only the last N returns of each fund")
+    _panel_options(u)
     u.add_argument("--trade-size", type=_positive(float), default=100_000, metavar="DOLLARS",
                    help="trade size for the market impact (default 100,000)")
     u.add_argument("--no-progress", action="store_true",
                    help=f"no progress bar (shown on a terminal from {PROGRESS_FROM} funds)")
+
+    c = sub.add_parser("compare", formatter_class=fmt, epilog=_EPILOG,
+                       help="which of two funds costs less for a trade and a holding period",
+                       description=_d("Two funds for one trade, as the workbook's Compare sheet shows them: "
+                                   "each fund's holding cost (EHC) and its standard error, tracking error "
+                                   "and market impact; the expected total cost of each and the probability "
+                                   "that A costs less at several holding periods; and the holding period "
+                                   "at which the two cost the same. The funds are tickers of the embedded "
+                                   "sample (SYN-EMA, SYN-EMB, ...), or of a panel file given with --universe "
+                                   "(read as the universe command reads it, with prices and volumes)."))
+    c.add_argument("fund_a", metavar="FUND_A", help="the first fund (A)")
+    c.add_argument("fund_b", metavar="FUND_B", help="the second fund (B)")
+    c.add_argument("--universe", metavar="FILE",
+                   help="panel file (CSV or .xlsx) holding both funds (default: the embedded sample)")
+    c.add_argument("--trade-size", type=_positive(float), default=5_000_000, metavar="DOLLARS",
+                   help="dollars bought, held and sold (default 5,000,000)")
+    c.add_argument("--years", type=_positive(float), nargs="+", default=[1.0, 2.0, 3.0, 5.0, 10.0],
+                   metavar="YEARS", help="holding periods of the table (default 1 2 3 5 10)")
+    c.add_argument("--commission", type=_non_negative, default=10.0, metavar="DOLLARS",
+                   help="commission per trade (default 10)")
+    c.add_argument("--impact-model", choices=("square_root", "morningstar"), default="square_root",
+                   help="how market impact scales with size (default square_root)")
+    c.add_argument("--half-spread", type=_non_negative, default=0.0, metavar="FRACTION",
+                   help="half the bid-ask spread, paid on each trade of either fund (default 0)")
+    c.add_argument("--correlation", type=_correlation, default=0.0, metavar="RHO",
+                   help="correlation of the two funds' deviations from their indices, -1 to 1 (default 0; "
+                        "funds on the same index, replicated alike, move together)")
+    _panel_options(c, "--universe file")
     return p
+
+
+def _panel_options(p: argparse.ArgumentParser, file: str = "file") -> None:
+    """The columns of a panel file (one row per fund and date) and how to read it."""
+    p.add_argument("--id", metavar="COLUMN", help=f"column of the {file} naming the fund (default: fund, ticker or symbol)")
+    p.add_argument("--nav", metavar="COLUMN", help="column of fund levels (default: Adj Close, Close, nav, ...)")
+    p.add_argument("--index", metavar="COLUMN", help="column of index levels (default: index or benchmark)")
+    p.add_argument("--dates", metavar="COLUMN", help="column of dates (default: date, if present)")
+    p.add_argument("--price", metavar="COLUMN", help="column of market prices (default: price, if there is a NAV)")
+    p.add_argument("--volume", metavar="COLUMN", help="column of shares traded (default: volume, if there is a NAV)")
+    _file_options(p)
+    p.add_argument("--periods-per-year", type=_positive(float), metavar="N",
+                   help="periods a year (default: inferred from the dates)")
+    p.add_argument("--window", type=_positive(int), metavar="N", help="use only the last N returns of each fund")

@@ -72,20 +72,27 @@ def _table(title: str):
                  box=box.SIMPLE_HEAD, pad_edge=False)
 
 
-def frame_table(title: str, frame: pd.DataFrame, index_label: str = "Fund"):
-    """A table of ``frame``, one row per fund, whose columns are figure keys (or text columns)."""
-    texts = {col: [_text(col, v) for v in frame[col]] for col in frame.columns}
+def frame_table(title: str, frame: pd.DataFrame, index_label: str = "Fund",
+                kinds: Mapping[str, str] | None = None, headers: Mapping[str, str] | None = None):
+    """A table of ``frame``, one row per fund, whose columns are figure keys (or text columns).
+
+    A column that is not named by its figure's key (two funds' total costs side by side)
+    gets the figure from ``kinds`` (column -> key) and its header from ``headers``.
+    """
+    kinds, headers = dict(kinds or {}), dict(headers or {})
+    key = {col: kinds.get(col, col) for col in frame.columns}
+    texts = {col: [_text(key[col], v) for v in frame[col]] for col in frame.columns}
     names = [str(i) for i in frame.index]
     table = _table(title)
     # A column is never narrower than its widest value: on a narrow terminal the headers
     # wrap, the numbers stay whole.
     table.add_column(index_label, style="bold", min_width=max(map(len, names), default=4))
     for col in frame.columns:
-        numeric = col not in TEXT_COLUMNS
-        table.add_column(_header(col), justify="right" if numeric else "left",
+        numeric = key[col] not in TEXT_COLUMNS
+        table.add_column(headers.get(col, _header(key[col])), justify="right" if numeric else "left",
                          min_width=max(map(len, texts[col]), default=1) if numeric else None)
     for i, name in enumerate(names):
-        table.add_row(name, *(_cell(col, frame[col].iloc[i]) for col in frame.columns))
+        table.add_row(name, *(_cell(key[col], frame[col].iloc[i]) for col in frame.columns))
     return table
 
 

@@ -19,14 +19,14 @@ from .output import check_out, plain, write_universe_csv, write_universe_xlsx
 from .parser import PROGRESS_FROM
 from .render import consoles, frame_table
 
-__all__ = ["universe"]
+__all__ = ["fund_rows", "universe"]
 
 #: The figures of the summary printed without ``--out``.
 SUMMARY_COLUMNS = ("holding_cost", "tracking_error", "tracking_error_traditional", "noise_share",
                    "tracking_difference", "market_impact", "r_squared")
 
 
-def _funds(table: Table, column: str) -> dict[str, np.ndarray]:
+def fund_rows(table: Table, column: str) -> dict[str, np.ndarray]:
     """The rows of each fund, in the order of their first appearance, each fund's rows in
     the file's order; a row without a fund name is an error naming its line."""
     ids = table.text(column)
@@ -83,7 +83,7 @@ def universe(args: argparse.Namespace) -> int:
     cols = fund_columns(table, args, index_in_file=True, fund_option="--nav", fund_given=args.nav)
     data = file_values(table, cols.dates, cols.fund, cols.index, cols.price, cols.volume, args.date_format)
     data.notes.extend(cols.notes)
-    funds = _funds(table, ids)
+    funds = fund_rows(table, ids)
     progress = not args.no_progress and len(funds) >= PROGRESS_FROM and err.is_terminal
     result = _rows(data, funds, args, progress)
     no_figures = result.drop(columns="note").isna().all(axis=1)
