@@ -8,7 +8,6 @@ import xlwings as xw
 
 from xlwings_udfs import excel
 from xlwings_udfs.analytics.errors import InputError, NotEnoughData
-from xlwings_udfs.data import sample_panel
 from xlwings_udfs.excel import CLASSIC, OFFICE_JS, use_host
 
 
@@ -17,15 +16,6 @@ def _fresh_cache():
     excel.cache.clear()
     yield
     excel.cache.clear()
-
-
-@pytest.fixture(scope="module")
-def fund_index():
-    """One synthetic fund and its index, as a column of cells each, with datetime dates."""
-    nav, idx = sample_panel("nav"), sample_panel("index")
-    fund = nav.iloc[:, 0]
-    return ([[v] for v in fund.tolist()], [[v] for v in idx.iloc[:, 0].tolist()],
-            [[d.to_pydatetime()] for d in fund.index], fund.index)
 
 
 # ----------------------------------------------------------------------------------------

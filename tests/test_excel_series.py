@@ -17,15 +17,6 @@ from xlwings_udfs.excel import read_series, run
 EXCEL_ROWS = 1_048_576
 
 
-@pytest.fixture(scope="module")
-def fund_index():
-    """One synthetic fund and its index, as a column of cells each, with datetime dates."""
-    nav, idx = sample_panel("nav"), sample_panel("index")
-    fund = nav.iloc[:, 0]
-    return ([[v] for v in fund.tolist()], [[v] for v in idx.iloc[:, 0].tolist()],
-            [[d.to_pydatetime()] for d in fund.index], fund.index)
-
-
 def _serial(d) -> float:
     return float((pd.Timestamp(d) - pd.Timestamp("1899-12-30")).days)
 

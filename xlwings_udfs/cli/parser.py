@@ -84,37 +84,27 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see {self.prog} --help)", prog=self.prog)
 
 
-def _positive(kind):
+def _number(kind, allowed, what: str):
+    """An option type: a number of ``kind`` (float or int) for which ``allowed`` holds,
+    else a usage error saying what it ``must be``."""
     def parse(text: str):
         try:
             v = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if not (v > 0) or (isinstance(v, float) and not math.isfinite(v)):
-            raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+        if not (math.isfinite(v) and allowed(v)):
+            raise argparse.ArgumentTypeError(f"must be {what}: {text!r}")
         return v
 
     return parse
 
 
-def _non_negative(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (v >= 0) or not math.isfinite(v):
-        raise argparse.ArgumentTypeError(f"must be zero or more: {text!r}")
-    return v
+def _positive(kind):
+    return _number(kind, lambda v: v > 0, "positive")
 
 
-def _correlation(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not -1.0 <= v <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be from -1 to 1: {text!r}")
-    return v
+_non_negative = _number(float, lambda v: v >= 0, "zero or more")
+_correlation = _number(float, lambda v: -1 <= v <= 1, "from -1 to 1")
 
 
 _EPILOG = """exit codes: 0 ok; 1 bad input data; 2 usage error; 3 output exists (use --force);

@@ -1,0 +1,15 @@
+"""Fixtures shared by several test modules."""
+from __future__ import annotations
+
+import pytest
+
+from xlwings_udfs.data import sample_panel
+
+
+@pytest.fixture(scope="module")
+def fund_index():
+    """One synthetic fund and its index, as a column of cells each, with datetime dates."""
+    nav, idx = sample_panel("nav"), sample_panel("index")
+    fund = nav.iloc[:, 0]
+    return ([[v] for v in fund.tolist()], [[v] for v in idx.iloc[:, 0].tolist()],
+            [[d.to_pydatetime()] for d in fund.index], fund.index)
