@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from xlwings_udfs import cli
-from xlwings_udfs.cli.files import key, read_table
+from xlwings_udfs.cli.files import read_table
+from xlwings_udfs.cli.table import key
 from xlwings_udfs.data import load_sample_universe
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")

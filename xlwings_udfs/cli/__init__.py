@@ -25,11 +25,12 @@ output could not be written; 5 an internal error, that is a bug (``ETF_ANALYTICS
 shows its traceback); 6 a library of the ``cli`` extra is not installed; 130 interrupted.
 Errors are one line on stderr, never a traceback.
 
-Modules: :mod:`.parser` (the options), :mod:`.files` (reading input files), :mod:`.columns`
-(which column is what), :mod:`.fund` (a fund's values and figures), :mod:`.render` (terminal
-tables), :mod:`.output` (files written), :mod:`.errors` (the failures and their exit codes),
-and one module per command or pair of commands (:mod:`.sample`, :mod:`.analyze`,
-:mod:`.universe`, :mod:`.compare`), imported only when it runs.
+Modules: :mod:`.parser` (the options), :mod:`.files` (reading input files) and :mod:`.table`
+(their values by column), :mod:`.columns` (which column is what), :mod:`.fund` (a fund's
+values and figures), :mod:`.render` (terminal tables), :mod:`.output` (files written),
+:mod:`.errors` (the failures and their exit codes), and one module per command or pair of
+commands (:mod:`.sample`, :mod:`.analyze`, :mod:`.universe`, :mod:`.compare`), imported only
+when it runs.
 """
 from __future__ import annotations
 

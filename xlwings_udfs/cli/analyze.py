@@ -10,7 +10,8 @@ from pathlib import Path
 
 from .columns import LEVEL_NAMES, date_column, fund_columns, refuse_panel
 from .errors import EXIT_OK, UsageError
-from .files import Table, read_table
+from .files import read_table
+from .table import Table
 from .fund import FundData, file_values, fund_figures, two_files
 from .output import check_out, figures_csv, figures_json, write_text
 from .render import consoles, figures_table

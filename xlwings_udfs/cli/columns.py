@@ -1,7 +1,7 @@
 """Which column of an input file is what: found by name, the same way in every file, unless
 an option names it.
 
-Names are compared without case or punctuation (:func:`.files.key`: ``Adj. Close*`` is
+Names are compared without case or punctuation (:func:`.table.key`: ``Adj. Close*`` is
 ``adj close``), in the order of the lists below, the first present winning:
 
 * **dates**: :data:`DATE_NAMES`; else a first column without a name whose first value is a
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from .. import cells
 from .errors import FileProblem
-from .files import Table, key
+from .table import Table, key
 
 __all__ = ["DATE_NAMES", "LEVEL_NAMES", "INDEX_NAMES", "PRICE_NAMES", "VOLUME_NAMES", "ID_NAMES",
            "FundColumns", "fund_columns", "date_column", "id_column", "refuse_panel"]

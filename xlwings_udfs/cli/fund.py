@@ -20,7 +20,7 @@ import pandas as pd
 from ..analytics.errors import InputError
 from ..analytics.figures import TRACKING_FIGURES
 from .errors import BadValues, CliError, FileProblem
-from .files import Table
+from .table import Table
 from .parser import OPTIONS, naming_the_option
 
 __all__ = ["FUND_COLUMNS", "FundData", "Source", "file_values", "fund_figures", "two_files"]

@@ -13,7 +13,8 @@ import pandas as pd
 
 from .columns import fund_columns, id_column
 from .errors import EXIT_OK, FileProblem, UsageError
-from .files import Table, read_table
+from .files import read_table
+from .table import Table
 from .fund import FUND_COLUMNS, FundData, file_values, fund_figures
 from .output import check_out, plain, write_universe_csv, write_universe_xlsx
 from .parser import PROGRESS_FROM
