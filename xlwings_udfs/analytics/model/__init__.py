@@ -13,14 +13,30 @@ so :math:`d_t = \\mu + u_t + (1-B) e_t`. The drift :math:`\\mu` is the holding c
 the random walk :math:`w` the persistent mis-tracking, and :math:`e` the stationary timing
 noise (stale and fair-value prices, different cut-off times). ARMA(1,1) noise covers a
 stale price that catches up gradually (:math:`\\phi>0`) or within a few days (:math:`\\psi>0`,
-as in a shock absorbed over three days); :math:`\\phi=\\psi=0` is white noise, such as
-bid-ask bounce in the levels. Both coefficients are kept non-negative: with opposite signs
+as in a shock absorbed over three days), and a price that overshoots and comes back
+(:math:`\\phi<0` or :math:`\\psi<0`: a fair-value correction that goes too far, a close
+that bounces; the daily differences then have a lag-1 autocorrelation below -0.5, which no
+catching-up noise gives); :math:`\\phi=\\psi=0` is white noise, such as bid-ask bounce in
+the levels. The two coefficients have the same sign (or one is zero): with opposite signs
 the two factors can cancel (:math:`\\psi=-\\phi` is white noise again), a ridge along which the
 likelihood is flat, and over which the profile likelihood of the tracking error becomes
-overconfident (its 95% interval covered 75-80% over ten years). :math:`\\phi` is bounded by 0.8
-(a half-life of about three periods): noise that reverts more slowly than that cannot be
-told apart from persistent deviations in a few years of data, and is counted as persistent
-(a quarterly dividend sawtooth in a price-return comparison, for instance).
+overconfident (its 95% interval covered 75-80% over ten years). With both negative the
+factors :math:`1-\\phi B` and :math:`1+\\psi B` have their roots on opposite sides and cannot
+cancel. :math:`\\phi` is bounded by 0.8 (a half-life of about three periods): noise that
+reverts more slowly than that cannot be told apart from persistent deviations in a few years
+of data, and is counted as persistent (a quarterly dividend sawtooth in a price-return
+comparison, for instance); below by -0.6, :math:`\\psi` by -0.8.
+
+*Returns across gaps.* Where a fund's data have gaps (a missing NAV), a return spans
+:math:`k_t \\ge 1` periods of the index's calendar: it carries :math:`k_t` periods of drift
+and of persistent deviations, :math:`d_t = k_t\\mu + u_t + (1-B)e_t` with
+:math:`\\mathrm{Var}\\,u_t = k_t s_u^2`, while the timing noise, a property of the two
+levels compared, does not accumulate. The model is fitted to the returns as they come, one a
+step: the persistent variance it finds per step is :math:`\\bar k s_u^2` (the mean span
+times the variance per period, the spans taken as unrelated to the deviations), so the
+persistent variances are divided by :math:`\\bar k`; the drift is the GLS with the
+regressor :math:`k_t` instead of the constant, so that it is per period. A full series
+(every span 1) is estimated exactly as without spans.
 
 Estimation
 ----------
@@ -88,11 +104,25 @@ Estimation
    of the refined minimum and :math:`\\min P - 1`. The interval runs from the first to the
    last v with LR at most 3.84, each end where LR crosses 3.84 by linear interpolation in
    log v, and always contains the estimate. Zero, a boundary value, is tested against the
-   50:50 chi2(0)/chi2(1) mixture: the interval starts at zero when LR at q = 0 is at most
-   2.71 (or LR is within 3.84 at the lowest v). Read off the grid points alone, the profile
+   50:50 chi2(0)/chi2(1) mixture: the interval starts at zero when LR/c at q = 0 is at most
+   2.71 (or LR/c is within 3.84 at the lowest v). Read off the grid points alone, the profile
    would be inflated by the grid spacing by about one unit of LR, enough to make a 95%
    interval cover 85%; the parabolas remove that. Unlike a Wald interval it is skewed like
    the estimate and reaches zero when the data allow it.
+
+   *A changing variance.* Whittle's likelihood takes the Fourier ordinates as independent,
+   which they are for any stationary series, fat-tailed or not. When the variance changes
+   over time (a crisis: the deviations and the noise several times as volatile for weeks),
+   ordinates at nearby frequencies move together: the score of the likelihood varies
+   :math:`c = E[\\sigma_t^4]/E[\\sigma_t^2]^2` times as much as its curvature says (the
+   sandwich of a quasi-likelihood whose weights change slowly across frequencies), and a
+   likelihood ratio is c times too large; read as it is, the 95% interval covered 70% through
+   a crisis. :math:`c - 1 = \\mathrm{Var}(\\sigma_t^2)/E[\\sigma_t^2]^2` is read off the
+   autocovariance of the squared demeaned returns at lags 4 to 20 (weighted 21 - h), which a
+   variance that changes over weeks keeps and timing noise does not (it correlates the
+   squares over three lags at most), over their squared mean; c is at least 1
+   (``reference.dispersion``). The likelihood ratio is divided by c for the interval; the
+   estimate, and the mean of :math:`s_u^2` below, are left as they are.
 3. *Drift: GLS.* :math:`(1-\\phi B)(d_t-\\mu) = (1-\\phi B)u_t + (1-B)(1+\\psi B)\\eta_t` is a
    moving average of order 2: :math:`y_t = d_{t+1}-\\phi d_t = (1-\\phi)\\mu + x_t`,
    :math:`t=0..n-2`, where :math:`x` has autocovariances
@@ -116,6 +146,19 @@ Estimation
    :math:`e^{-LR(v)/2}\\sqrt v` on the log-spaced v. With no persistent deviation at all, this
    makes the interval conservative.
 
+5. *A test of the fit.* Under the model, the GLS residuals whitened by the MA(2) form,
+   :math:`r = \\Theta^{-1}(y - X\\hat\\beta)`, are uncorrelated. The test statistic is
+   :math:`Q=\\sum_{h=1}^{H}(\\sum_t r_t r_{t+h})^2/\\sum_t r_t^2 r_{t+h}^2`, each lag's
+   autocovariance over its own standard error (a Ljung-Box statistic that a changing
+   variance or fat tails do not inflate), H = ``FIT_TEST_LAGS`` = 3, against chi2 with H
+   less the parameters of the dynamics fitted (1 for white noise, 3 otherwise; at least 1)
+   degrees of freedom. Three lags because what the model cannot describe and that matters
+   for its figures, persistent deviations with momentum (increments that continue, their
+   long-run volatility above their one-period one), shows in the first few lags: against
+   momentum of 0.5 over three years the test rejects at 1% in 61% of funds with three lags,
+   36% with ten (the further lags add chi2 noise, not signal). At 1% it rejects 0.5-2.5% of
+   funds where the model holds.
+
 A fund whose returns are all equal tracks exactly: every figure of its fit is zero, and its
 drift is that return, with a standard error of zero.
 
@@ -134,8 +177,9 @@ Layout
   equivalent is.
 
 ``fit_noise_model`` and ``gls_drift`` take one column per fund, columns of different lengths
-each filling its column from the top; ``reference.fit_noise_model`` and
-``reference.gls_drift`` take one fund.
+each filling its column from the top, and the spans of the returns; ``gls_drift`` also
+gives the fit test's p-values (``fit_test=True``). ``reference.fit_noise_model``,
+``reference.gls_drift`` and ``reference.fit_test`` take one fund.
 """
 from __future__ import annotations
 

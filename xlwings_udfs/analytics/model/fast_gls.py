@@ -18,6 +18,12 @@ covariance of ``spectrum.ma_autocovariances`` (package docstring, step 3). Solve
   FFT, over all the funds at once.
 * *Funds of different lengths together*: each column zero beyond its fund's data, which the
   causal filter leaves as the fund's own regression.
+* *Spans*: a fund whose returns span several periods has the regressor k_{t+1} - phi k_t
+  instead of the constant 1 - phi; its whitened form is one more convolution by FFT. Funds
+  whose spans are all 1 keep the running sum of the impulse response, to the bit.
+* *The fit test* (``fit_test=True``): the data are then filtered too (one more convolution
+  by FFT), the whitened regression's residuals formed, and the statistic summed over the
+  few lags at once for all the funds.
 
 Why it is exact. The whitened regression is the same GLS problem: the truncated filter is
 the inverse of the lower-triangular banded matrix Theta of the MA polynomial, and the
@@ -29,7 +35,12 @@ keeps the 3 x 3 solve defined where an initial-state response vanishes: where th
 dominates, the whitened constant's norm, and so the trace, grows like n^3, and the ridge moves
 the drift by up to 1e-4 of its standard error at n = 3000 (the standard error by 2e-6).
 
-Plain equivalent: ``reference.gls_drift`` (one fund, the banded covariance, a dense solve).
+The residuals of the fit test are those of ``reference.whitened_residuals`` (the same
+filter), up to the ridge: where a fund has no persistent deviation at all the filter has a
+unit root, and the ridge moves the p-value by up to about 1e-4.
+
+Plain equivalent: ``reference.gls_drift`` (one fund, the banded covariance, a dense solve) and
+``reference.fit_test``.
 """
 from __future__ import annotations
 
@@ -37,32 +48,38 @@ from functools import lru_cache
 
 import numpy as np
 
-from .definition import NoiseModelFit, check_lengths
-from .spectrum import ma_autocovariances
+from .definition import FIT_TEST_LAGS, NoiseModelFit, check_lengths, check_spans
+from .spectrum import chi2_sf, fit_test_df, ma_autocovariances
 
 __all__ = ["gls_drift"]
 
 
-def gls_drift(d: np.ndarray, fit: NoiseModelFit, lengths: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def gls_drift(d: np.ndarray, fit: NoiseModelFit, lengths: np.ndarray | None = None, spans: np.ndarray | None = None,
+              fit_test: bool = False):
     """GLS drift mu per period and its standard error, for each column of ``d`` (n, k).
 
     ``lengths`` (k,): the number of returns of each column, which fill it from the top (what
     lies below them is ignored), so that funds of different lengths are estimated together.
-    None: every column is complete.
+    None: every column is complete. ``spans`` (n, k): the periods each return spans, or None:
+    one each (``reference.gls_drift``). ``fit_test``: also return the p-value of the
+    portmanteau test of the whitened residuals (``reference.fit_test``), a third array.
     """
     d = np.asarray(d, dtype=float)
     if d.ndim == 1:
         d = d[:, None]
     check_lengths(lengths, d.shape)
+    spans = check_spans(spans, d.shape, lengths)
     a1, a2, sigma_a2 = _ma_factors(fit)
     c1, c2 = (a1 + a2).real, -(a1 * a2).real  # 1 / ((1 - a1 B)(1 - a2 B)), a real recursion
-    mu, inv11, norm2 = _gls(d, c1, c2, fit.noise_phi, None if lengths is None else np.asarray(lengths))
+    mu, inv11, norm2, p = _gls(d, c1, c2, np.asarray(fit.noise_phi, dtype=float).reshape(-1),
+                               None if lengths is None else np.asarray(lengths), spans, fit if fit_test else None)
     # The model's variance takes s_u^2 as known; a fund whose estimate sits at or near zero
     # would get a far too small standard error. The variance is linear in s_u^2 (the
     # persistent part of d is white): averaged over the uncertainty of s_u^2 it grows by
-    # (E[s_u^2] - s_u^2) |a|^2, E under the profile likelihood.
-    extra = np.maximum(fit.persistent_var_mean - fit.persistent_var, 0.0) * norm2
-    return mu, np.sqrt(np.maximum(sigma_a2 * inv11 + extra, 0.0))
+    # (E[s_u^2] - s_u^2) |a|^2 per return, E under the profile likelihood.
+    extra = np.maximum(fit.persistent_var_mean - fit.persistent_var, 0.0) * fit.span * norm2
+    se = np.sqrt(np.maximum(sigma_a2 * inv11 + extra, 0.0))
+    return (mu, se, p) if fit_test else (mu, se)
 
 
 def _ma_factors(fit: NoiseModelFit):
@@ -75,7 +92,7 @@ def _ma_factors(fit: NoiseModelFit):
     # Degenerate funds (no noise, no deviation) make some branches below divide by zero;
     # np.where discards those branches, so their warnings mean nothing.
     with np.errstate(all="ignore"):
-        s2, e2, phi, psi = fit.persistent_var, fit.noise_var, fit.noise_phi, fit.noise_psi
+        s2, e2, phi, psi = fit.persistent_var * fit.span, fit.noise_var, fit.noise_phi, fit.noise_psi
         c0, c1, c2 = ma_autocovariances(s2, e2, phi, psi)
         tiny = np.abs(c2) <= 1e-12 * np.maximum(c0, 1e-300)
         c2s = np.where(tiny, 1.0, c2).astype(complex)
@@ -137,10 +154,12 @@ def _impulse_response(c1: np.ndarray, c2: np.ndarray, m: int) -> np.ndarray:
     return h[:, :m]
 
 
-def _gls(d, c1, c2, phi, lengths):
-    """GLS drift, [(Z'Z)^{-1}]_11 and |a|^2 (a: the drift's weights on d) for columns of ``d``.
+def _gls(d, c1, c2, phi, lengths, spans=None, fit=None):
+    """GLS drift, [(Z'Z)^{-1}]_11 and |a|^2 (a: the drift's weights on d) for columns of ``d``,
+    and the fit test's p-values where ``fit`` is given (None otherwise).
 
-    ``c1``, ``c2``: the whitening recursion of each fund; ``lengths`` as in gls_drift.
+    ``c1``, ``c2``: the whitening recursion of each fund; ``lengths`` and ``spans`` as in
+    gls_drift.
     """
     phi = phi[:, None]
     # Funds as rows from here on: the transforms run along contiguous memory.
@@ -148,11 +167,21 @@ def _gls(d, c1, c2, phi, lengths):
     y = d[:, 1:] - phi * d[:, :-1]  # the AR part, conditional on the first observation
     k, m = y.shape
     h = _impulse_response(c1, c2, m)
-    # Regressors: the whitened constant, and the responses to the two unknown initial
-    # innovations (the impulse response, and the same one period later).
+    size = _fast_length(2 * m - 1)
+    spec_h = np.fft.rfft(h, size, axis=1)
+    # Regressors: the whitened constant (with spans: the whitened k_{t+1} - phi k_t), and the
+    # responses to the two unknown initial innovations (the impulse response, and the same
+    # one period later).
     z = np.empty((k, 3, m))
     np.cumsum(h, axis=1, out=z[:, 0])
     z[:, 0] *= 1.0 - phi
+    if spans is not None:
+        sp = np.ascontiguousarray(spans.T)
+        uneven = np.flatnonzero(np.any((sp != 1.0) & (np.arange(sp.shape[1]) < (m + 1 if lengths is None else
+                                                                                    lengths[:, None])), axis=1))
+        if uneven.size:
+            x = sp[uneven, 1:] - phi[uneven] * sp[uneven, :-1]
+            z[uneven, 0] = np.fft.irfft(np.fft.rfft(x, size, axis=1) * spec_h[uneven], size, axis=1)[:, :m]
     z[:, 1] = h
     z[:, 2, 0], z[:, 2, 1:] = 0.0, h[:, :-1]
     if lengths is not None:
@@ -169,17 +198,48 @@ def _gls(d, c1, c2, phi, lengths):
     # mu = e_1'(Z'Z)^{-1} Z' x = u'x with u = Z (Z'Z)^{-1} e_1 and x = H y the whitened data,
     # so mu = (H'u)'y: the weights u taken back through the filter (its transpose, the same
     # convolution run backwards in time) and through y_t = d_{t+1} - phi d_t. The data are
-    # never filtered themselves.
+    # never filtered themselves (except for the fit test).
     u = (inv[:, :1, :] @ z)[:, 0]
-    # The filter is a convolution with its impulse response h: by FFT.
-    size = _fast_length(2 * m - 1)
-    spec = np.fft.rfft(u[:, ::-1], size, axis=1)
-    spec *= np.fft.rfft(h, size, axis=1)
-    w = np.fft.irfft(spec, size, axis=1)[:, m - 1 :: -1]
+    # The filter is a convolution with its impulse response h: by FFT (the weights run
+    # backwards in time; for the fit test the data are filtered too, in the same transforms).
+    if fit is None:
+        spec = np.fft.rfft(u[:, ::-1], size, axis=1)
+    else:
+        spec = np.fft.rfft(np.stack([u[:, ::-1], y]), size, axis=2)
+    spec *= spec_h
+    filtered = np.fft.irfft(spec, size, axis=-1)
+    w = (filtered if fit is None else filtered[0])[:, m - 1 :: -1]
     if lengths is not None:
         w[beyond] = 0.0  # the FFT's rounding, where the weights are exactly zero
     # The weights on d are a_t = w_{t-1} - phi w_t (w_{-1} = w_m = 0): the inner ones, then
     # the two ends.
     inner = w[:, :-1] - phi * w[:, 1:]
     norm2 = (inner * inner).sum(axis=1) + (phi[:, 0] * w[:, 0]) ** 2 + w[:, -1] ** 2
-    return np.einsum("ki,ki->k", w, y), inv[:, 0, 0], norm2
+    mu = np.einsum("ki,ki->k", w, y)
+    if fit is None:
+        return mu, inv[:, 0, 0], norm2, None
+    # The whitened data x = H y, their least-squares fit on Z, and the residuals.
+    x = filtered[1][:, :m]
+    if lengths is not None:
+        x[beyond] = 0.0
+    beta = inv @ (z @ x[:, :, None])
+    r = x - (beta.transpose(0, 2, 1) @ z)[:, 0]
+    return mu, inv[:, 0, 0], norm2, _portmanteau(r, fit)
+
+
+def _portmanteau(r: np.ndarray, fit: NoiseModelFit) -> np.ndarray:
+    """p-values of reference.fit_test's statistic from residuals ``r`` (k, m), zero beyond each
+    fund's; NaN where a fund tracks exactly (no variance at all).
+
+    For each lag, the products r_t r_{t+h}: their sum, and the sum of their squares
+    (r_t^2 r_{t+h}^2).
+    """
+    q = np.zeros(r.shape[0])
+    for lag in range(1, FIT_TEST_LAGS + 1):
+        prod = r[:, :-lag] * r[:, lag:]
+        num = prod.sum(axis=1)
+        den = np.einsum("ki,ki->k", prod, prod)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            q += np.where(den > 0.0, num * num / den, 0.0)
+    exact = (np.asarray(fit.persistent_var) == 0.0) & (np.asarray(fit.noise_var) == 0.0)
+    return np.where(exact, np.nan, chi2_sf(q, fit_test_df(fit)))

@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .definition import CHI2_95, CHI2_95_BOUNDARY, GRID, MIN_RETURNS, Grid, NoiseModelFit
-from .spectrum import bin_edges, bin_widths, binned_ordinates, ma_autocovariances, noise_autocovariance
+from .definition import (CHI2_95, CHI2_95_BOUNDARY, CHI2_SELECT, DISPERSION_LAGS, FIT_TEST_LAGS, GRID, MIN_RETURNS,
+                         Grid, NoiseModelFit, check_spans)
+from .spectrum import (bin_edges, bin_widths, binned_ordinates, chi2_sf, fit_test_df, ma_autocovariances,
+                       noise_autocovariance)
 
-__all__ = ["binned_kernel", "objective", "profile", "fit_noise_model", "likelihood_ratio", "gls_weights", "gls_drift"]
+__all__ = ["binned_kernel", "objective", "profile", "dispersion", "fit_noise_model", "likelihood_ratio",
+           "gls_weights", "gls_drift", "ma_factors", "whitened_residuals", "fit_test"]
 
 
 def binned_kernel(n: int, phi, psi) -> np.ndarray:
@@ -107,20 +110,38 @@ def _interpolate(table: np.ndarray, at: np.ndarray) -> np.ndarray:
     return lo * (1.0 - t) + hi * t
 
 
-def profile(table: np.ndarray, logdet: np.ndarray, q: np.ndarray, v: np.ndarray):
-    """Profile objective P(v) of s_u^2 = v (relative to the mean periodogram), and the ridge at q = 0.
-
-    ``table`` and ``logdet``: the concentrated objective l and the term LD at every point of
-    the grid, (q, phi, psi), at the grid values ``q``. The ridge: for each q, l minimized over
-    psi (at each phi) and then over phi by parabolas, LD read at the same places,
-    S(q) = exp(l - LD). For s_u^2 = v, P(v) = log v + min over q > 0 of
-    [-log q + LD(q) + S(q) q / v], the minimum refined by a parabola in the q index. Its
-    minimum over v is min l + 1 (the objective before sigma^2 is concentrated out).
-    """
+def _ridge(table: np.ndarray, logdet: np.ndarray):
+    """l minimized over psi (at each phi) and then over phi by parabolas, per q, and LD read at
+    the same places, for one block of shapes: (q, phi, psi) -> (q,), (q,); and the least
+    grid value over phi of the minima over psi, before the parabola over phi (q,)."""
     ridge, at_psi = _parabolic_min(table)  # (q, phi)
     ridge_logdet = _interpolate(logdet, at_psi)
+    least = ridge.min(axis=-1)
     ridge, at_phi = _parabolic_min(ridge)  # (q,)
-    ridge_logdet = _interpolate(ridge_logdet, at_phi)
+    return ridge, _interpolate(ridge_logdet, at_phi), least
+
+
+def profile(tables, logdets, q: np.ndarray, v: np.ndarray):
+    """Profile objective P(v) of s_u^2 = v (relative to the mean periodogram), and the ridge at q = 0.
+
+    ``tables`` and ``logdets``: the concentrated objective l and the term LD at every point of
+    each block of shapes, (q, phi, psi), at the grid values ``q`` (one array: one block). The
+    ridge: for each q and block, l minimized over psi (at each phi) and then over phi by
+    parabolas, LD read at the same places; at each q, that of the block whose least value
+    before the parabola over phi is the lower (the first block on a tie), as the parabola is
+    drawn about the least point of all; and S(q) = exp(l - LD). For s_u^2 = v,
+    P(v) = log v + min over q > 0 of [-log q + LD(q) + S(q) q / v], the minimum refined by a
+    parabola in the q index. Its minimum over v is min l + 1 (the objective before sigma^2 is
+    concentrated out).
+    """
+    if isinstance(tables, np.ndarray):
+        tables, logdets = [tables], [logdets]
+    ridges = [_ridge(t, ld) for t, ld in zip(tables, logdets)]
+    ridge, ridge_logdet, least = ridges[0]
+    for other, other_logdet, other_least in ridges[1:]:
+        lower = other_least < least
+        ridge, ridge_logdet = np.where(lower, other, ridge), np.where(lower, other_logdet, ridge_logdet)
+        least = np.minimum(least, other_least)
     s = np.exp(ridge - ridge_logdet)
     with np.errstate(divide="ignore"):
         terms = np.where(q > 0, ridge_logdet - np.log(q) + (s * q) / v[:, None], np.inf)  # (v, q)
@@ -158,23 +179,16 @@ def _check(d: np.ndarray) -> np.ndarray:
     return d
 
 
-def _estimate(d: np.ndarray, grid: Grid):
-    """The point estimate, and what the profile needs: a dict.
-
-    The objective at every point of the grid; its minimum refined, along each axis, by the
-    vertex of the parabola through the grid minimum and its two neighbours on that axis (an
-    inner minimum, curving upward; at most half a step away), the point read off the grid
-    values by linear interpolation in the index, and kept unless its objective is higher.
-    """
-    n = d.size
-    ibar, cbar, scale = _ordinates(d)
-    kernel = binned_kernel(n, grid.phi[:, None], grid.psi[None, :])  # (phi, psi, bins)
-    q = grid.q[:, None, None, None]
-    table, s_table, logdet = _objective(ibar, cbar, n, q + (1.0 - q) * kernel)  # (q, phi, psi)
+def _refined_minimum(ibar, cbar, n: int, axes, table: np.ndarray, s_table: np.ndarray) -> dict:
+    """The minimum of one block's ``table`` (q, phi, psi) on its ``axes`` (their grid values),
+    refined along each axis by the vertex of the parabola through the grid minimum and its two
+    neighbours on that axis (an inner minimum, curving upward; at most half a step away), the
+    point read off the grid values by linear interpolation in the index, and kept unless its
+    objective is higher."""
     at = np.unravel_index(table.argmin(), table.shape)
     grid_best = table[at]
     point = []
-    for axis, values in enumerate((grid.q, grid.phi, grid.psi)):
+    for axis, values in enumerate(axes):
         i, step = at[axis], 0.0
         if 0 < i < values.size - 1:
             lo, hi = (table[tuple(j + s if a == axis else j for a, j in enumerate(at))] for s in (-1, 1))
@@ -185,54 +199,128 @@ def _estimate(d: np.ndarray, grid: Grid):
     q, phi, psi = point
     value, s, _ = _objective(ibar, cbar, n, q + (1.0 - q) * binned_kernel(n, phi, psi))
     if value > grid_best:  # the parabolas overshot: the grid point
-        (q, phi, psi), value, s = (grid.q[at[0]], grid.phi[at[1]], grid.psi[at[2]]), grid_best, s_table[at]
-    return dict(scale=scale, n_freq=(n - 1) // 2, table=table, logdet=logdet, q=q, phi=phi, psi=psi, s=s,
-                best=min(value, grid_best))
+        (q, phi, psi), value, s = tuple(v[i] for v, i in zip(axes, at)), grid_best, s_table[at]
+    return dict(q=q, phi=phi, psi=psi, s=s, best=min(value, grid_best), grid_best=grid_best)
+
+
+def _estimate(d: np.ndarray, grid: Grid):
+    """The point estimate, the model it is in, and what the profile needs: a dict.
+
+    The objective at every point of the grid, block by block of noise shapes. The full model's
+    estimate is the least grid value, refined within its block (``_refined_minimum``; the
+    first block where two tie). White noise is the column phi = psi = 0 of the first block,
+    its minimum refined along q. White noise is kept unless the full model's likelihood ratio
+    against it exceeds ``CHI2_SELECT``; the profile is then traced in the model kept.
+    """
+    n = d.size
+    m = (n - 1) // 2
+    ibar, cbar, scale = _ordinates(d)
+    q = grid.q[:, None, None, None]
+    blocks = []
+    for phi, psi in grid.blocks:
+        kernel = binned_kernel(n, phi[:, None], psi[None, :])  # (phi, psi, bins)
+        table, s_table, logdet = _objective(ibar, cbar, n, q + (1.0 - q) * kernel)  # (q, phi, psi)
+        blocks.append(((grid.q, phi, psi), table, s_table, logdet))
+    first = int(np.argmin([b[1].min() for b in blocks]))
+    full = _refined_minimum(ibar, cbar, n, blocks[first][0], blocks[first][1], blocks[first][2])
+    (q_axis, phi, psi), table, s_table, logdet = blocks[0]
+    if phi[0] != 0.0 or psi[0] != 0.0:
+        raise ValueError("the grid's phi and psi must start at 0 (white noise)")
+    white = _refined_minimum(ibar, cbar, n, (q_axis, phi[:1], psi[:1]), table[:, :1, :1], s_table[:, :1, :1])
+    select = 2.0 * m * (white["best"] - full["best"])
+    if select <= CHI2_SELECT:
+        est, tables, logdets = white, [table[:, :1, :1]], [logdet[:, :1, :1]]
+    else:
+        est, tables, logdets = full, [b[1] for b in blocks], [b[3] for b in blocks]
+    return dict(est, scale=scale, n_freq=m, tables=tables, logdets=logdets, white=select <= CHI2_SELECT,
+                select=select)
 
 
 def _likelihood_ratio(est: dict, grid: Grid, v: np.ndarray):
     """LR at ``v`` and at s_u^2 = 0: 2 n_freq (P(v) - 1 - min l), min l the lower of the refined
     minimum and min P - 1 over the grid's v."""
-    prof, ridge_zero = profile(est["table"], est["logdet"], grid.q, grid.v)
+    prof, ridge_zero = profile(est["tables"], est["logdets"], grid.q, grid.v)
     best = min(est["best"], prof.min() - 1.0)
     if v is not grid.v:
-        prof = profile(est["table"], est["logdet"], grid.q, v)[0]
+        prof = profile(est["tables"], est["logdets"], grid.q, v)[0]
     return 2.0 * est["n_freq"] * (prof - 1.0 - best), 2.0 * est["n_freq"] * (ridge_zero - best)
 
 
-def fit_noise_model(d: np.ndarray, grid: Grid = GRID) -> NoiseModelFit:
+def dispersion(d: np.ndarray) -> float:
+    """The factor c >= 1 by which a changing variance inflates the likelihood ratio.
+
+    Whittle's likelihood takes the Fourier ordinates as independent. When the variance of
+    the returns changes over time (a crisis), ordinates at nearby frequencies move together,
+    the score of the likelihood varies c = E[sigma_t^4] / E[sigma_t^2]^2 times as much as the
+    likelihood's curvature says, and a likelihood ratio is c times too large. Var(sigma_t^2)
+    is read off the autocovariance of the squared returns (demeaned) at lags 4 to 20, which
+    timing noise leaves alone (it correlates squares over three lags at most) and a variance
+    that changes over weeks does not: their mean weighted 21 - h, divided by the squared mean
+    square, plus 1; never below 1.
+    """
+    x = (d - d.mean()) ** 2
+    s2 = x.mean()
+    if s2 == 0.0:
+        return 1.0
+    x = x - s2
+    lo, hi = DISPERSION_LAGS
+    lags = np.arange(lo, min(hi, d.size - 1) + 1)
+    w = (hi + 1 - lags).astype(float)
+    acov = np.array([x[:-h] @ x[h:] for h in lags]) / d.size
+    return float(max(1.0, 1.0 + (w @ acov) / w.sum() / (s2 * s2)))
+
+
+def _span_of(spans, n: int) -> float:
+    """Mean periods a return spans (1 without spans)."""
+    return 1.0 if spans is None else float(np.mean(spans))
+
+
+def fit_noise_model(d: np.ndarray, grid: Grid = GRID, spans=None) -> NoiseModelFit:
     """Whittle estimate of (s_u^2, sigma_eta^2, phi, psi) of one fund's returns ``d`` (n,).
+
+    ``spans`` (n,): the periods each return spans (a return across a gap in the fund's data
+    spans several), or None: one each. The model is fitted to the returns as they come, one a
+    step; a return across k periods carries k periods of persistent deviations and one step
+    of the timing noise, so the persistent variance found per step is the mean span times
+    the variance per period: it (with its interval and mean) is divided by the mean span.
 
     Returns a NoiseModelFit of floats. A fund whose returns are all equal (it tracks exactly)
     has every figure zero.
     """
     d = _check(d)
-    if np.all(d == d[0]):
-        return NoiseModelFit(*[0.0] * 7)
+    spans = check_spans(spans, d.shape)
+    if np.all(d == d[0]) if spans is None else np.all(d / spans == d[0] / spans[0]):
+        return NoiseModelFit(*[0.0] * 7, span=_span_of(spans, d.size))
     est = _estimate(d, grid)
     lr, lr_zero = _likelihood_ratio(est, grid, grid.v)
-    lower, upper = _interval(lr, lr_zero, grid.v)
+    c = dispersion(d)
+    lower, upper = _interval(lr / c, lr_zero / c, grid.v)
     # Mean of s_u^2 under exp(-LR/2) with a flat prior on s_u: ds_u ~ sqrt(v) dlog v.
     weight = np.exp(-0.5 * (lr - lr.min())) * np.sqrt(grid.v)
     mean = (weight * grid.v).sum() / weight.sum()
+    span = _span_of(spans, d.size)
     scale, s, q = est["scale"], est["s"], est["q"]
     s_u2 = float(s * q * scale)
     return NoiseModelFit(
-        persistent_var=s_u2,
-        persistent_var_lower=float(min(lower * scale, s_u2)),
-        persistent_var_upper=float(max(upper * scale, s_u2)),
-        persistent_var_mean=float(mean * scale),
+        persistent_var=s_u2 / span,
+        persistent_var_lower=float(min(lower * scale, s_u2)) / span,
+        persistent_var_upper=float(max(upper * scale, s_u2)) / span,
+        persistent_var_mean=float(mean * scale) / span,
         noise_var=float(s * (1.0 - q) * scale),
         noise_phi=float(est["phi"]),
         noise_psi=float(est["psi"]),
+        dispersion=c,
+        span=span,
     )
 
 
 def likelihood_ratio(d: np.ndarray, s_u2, grid: Grid = GRID) -> np.ndarray:
     """Profile likelihood ratio of values ``s_u2`` of s_u^2 (units of d squared), as the fit reads it.
 
-    Zero is the boundary, the likelihood ratio at q = 0. The interval of fit_noise_model is
-    where this is at most 3.84, read off the grid's v with its end points interpolated.
+    Zero is the boundary, the likelihood ratio at q = 0. In the model the fit keeps (white
+    noise, or the full one). The interval of fit_noise_model is where this, divided by the
+    fit's ``dispersion``, is at most 3.84, read off the grid's v with its end points
+    interpolated.
     """
     d = _check(d)
     est = _estimate(d, grid)
@@ -242,28 +330,43 @@ def likelihood_ratio(d: np.ndarray, s_u2, grid: Grid = GRID) -> np.ndarray:
     return np.where(v > 0, lr, lr_zero)
 
 
-def gls_weights(n: int, fit: NoiseModelFit):
-    """Weights a (n,) of the GLS drift on the returns d, and its variance given the spectrum.
+def _regression(n: int, fit: NoiseModelFit, spans=None):
+    """The drift's regression: y's covariance C (m x m, m = n - 1) and regressors X (m x 3).
 
-    y_t = d_{t+1} - phi d_t (t = 0..n-2) is (1 - phi) mu plus an MA(2) error with the banded
-    covariance C (c0 on the diagonal, c1 and c2 beside it: spectrum.ma_autocovariances). The
-    two pre-sample innovations, which enter y_0 and y_1 only, are left free: regressors X =
-    [(1 - phi) 1, indicator of t = 0, indicator of t = 1]. GLS: beta = (X'C^-1 X)^-1 X'C^-1 y,
-    mu = beta_0, var = [(X'C^-1 X)^-1]_00. ``fit``: one fund's (floats).
-
-    (The indicators take y_0 and y_1 out of the estimate: the same drift is the GLS of y_2..
-    on the constant alone, with their own covariance, and the first two returns get no
-    weight.)
+    y_t = d_{t+1} - phi d_t (t = 0..n-2) is mu (k_{t+1} - phi k_t) plus an MA(2) error with the
+    banded covariance C (c0 on the diagonal, c1 and c2 beside it: spectrum.ma_autocovariances),
+    k_t the span of return t (1 without spans). The persistent variance in C is the fit's per
+    period times its mean span: the variance per return. The two pre-sample innovations,
+    which enter y_0 and y_1 only, are left free: regressors X = [k_{t+1} - phi k_t, indicator
+    of t = 0, indicator of t = 1].
     """
     phi = float(fit.noise_phi)
-    c0, c1, c2 = ma_autocovariances(float(fit.persistent_var), float(fit.noise_var), phi, float(fit.noise_psi))
+    per_return = float(fit.persistent_var) * float(fit.span)
+    c0, c1, c2 = ma_autocovariances(per_return, float(fit.noise_var), phi, float(fit.noise_psi))
     m = n - 1
     lag = np.abs(np.subtract.outer(np.arange(m), np.arange(m)))
     cov = np.array([c0, c1, c2, 0.0])[np.minimum(lag, 3)]  # C_st = c_|s-t|
     if c0 == 0.0:  # no variance at all (a fund that tracks exactly): every weighting is exact
         cov = np.eye(m)
+    k = np.ones(n) if spans is None else np.asarray(spans, dtype=float)
     x = np.zeros((m, 3))
-    x[:, 0], x[0, 1], x[1, 2] = 1.0 - phi, 1.0, 1.0
+    x[:, 0], x[0, 1], x[1, 2] = k[1:] - phi * k[:-1], 1.0, 1.0
+    return cov, x, c0
+
+
+def gls_weights(n: int, fit: NoiseModelFit, spans=None):
+    """Weights a (n,) of the GLS drift on the returns d, and its variance given the spectrum.
+
+    GLS in the regression of ``_regression``: beta = (X'C^-1 X)^-1 X'C^-1 y, mu = beta_0,
+    var = [(X'C^-1 X)^-1]_00. ``fit``: one fund's (floats). With spans, mu is per period: a
+    return across k periods has mean k mu.
+
+    (The indicators take y_0 and y_1 out of the estimate: the same drift is the GLS of y_2..
+    on the first regressor alone, with their own covariance, and the first two returns get no
+    weight.)
+    """
+    phi = float(fit.noise_phi)
+    cov, x, c0 = _regression(n, fit, spans)
     cinv_x = np.linalg.solve(cov, x)
     inv = np.linalg.inv(x.T @ cinv_x)
     on_y = cinv_x @ inv[:, 0]  # mu = on_y' y
@@ -273,15 +376,77 @@ def gls_weights(n: int, fit: NoiseModelFit):
     return a, (inv[0, 0] if c0 > 0.0 else 0.0)
 
 
-def gls_drift(d: np.ndarray, fit: NoiseModelFit):
+def gls_drift(d: np.ndarray, fit: NoiseModelFit, spans=None):
     """GLS drift mu per period and its standard error, for one fund's returns ``d`` (n,).
 
-    The variance given the spectrum takes s_u^2 as known; it is linear in s_u^2 (the
-    persistent part of d is white), so averaged over the uncertainty of s_u^2 it adds
-    (E[s_u^2] - s_u^2) |a|^2, E the mean under the profile likelihood
-    (``persistent_var_mean``), a the weights on d; never less than the variance itself.
+    ``spans``: as in fit_noise_model. The variance given the spectrum takes s_u^2 as known; it
+    is linear in s_u^2 (the persistent part of d is white), so averaged over the uncertainty
+    of s_u^2 it adds (E[s_u^2] - s_u^2) |a|^2 per return (times the mean span), E the mean
+    under the profile likelihood (``persistent_var_mean``), a the weights on d; never less
+    than the variance itself.
     """
     d = np.asarray(d, dtype=float)
-    a, var = gls_weights(d.size, fit)
-    extra = max(float(fit.persistent_var_mean) - float(fit.persistent_var), 0.0) * (a @ a)
+    spans = check_spans(spans, d.shape)
+    a, var = gls_weights(d.size, fit, spans)
+    extra = max(float(fit.persistent_var_mean) - float(fit.persistent_var), 0.0) * float(fit.span) * (a @ a)
     return float(a @ d), float(np.sqrt(max(var + extra, 0.0)))
+
+
+def ma_factors(fit: NoiseModelFit):
+    """theta_1, theta_2 and sigma_a^2 of the MA(2) form of y: x_t = (1 + theta_1 B + theta_2 B^2) a_t.
+
+    From the autocovariances c0, c1, c2 of ``_regression``: the four roots of
+    c2 z^4 + c1 z^3 + c0 z^2 + c1 z + c2 come in pairs z, 1/z; the two inside (or on) the unit
+    circle, a1 and a2, give 1 + theta_1 B + theta_2 B^2 = (1 - a1 B)(1 - a2 B), and
+    sigma_a^2 = c0 / (1 + theta_1^2 + theta_2^2). Found numerically (``np.roots``).
+    """
+    per_return = float(fit.persistent_var) * float(fit.span)
+    c0, c1, c2 = ma_autocovariances(per_return, float(fit.noise_var), float(fit.noise_phi), float(fit.noise_psi))
+    roots = np.roots([c2, c1, c0, c1, c2]) if c2 != 0.0 else np.roots([c1, c0, c1]) if c1 != 0.0 else np.zeros(0)
+    inside = np.sort_complex(roots[np.argsort(np.abs(roots))][: roots.size // 2])
+    a1, a2 = (list(inside) + [0.0, 0.0])[:2]
+    theta1, theta2 = float(-(a1 + a2).real), float((a1 * a2).real)
+    return theta1, theta2, c0 / (1.0 + theta1 * theta1 + theta2 * theta2)
+
+
+def whitened_residuals(d: np.ndarray, fit: NoiseModelFit, spans=None) -> np.ndarray:
+    """The one-step prediction errors of y under the fitted model, in units of their sd (n - 1,).
+
+    With Theta the lower-triangular banded matrix of 1 + theta_1 B + theta_2 B^2 (``ma_factors``),
+    Theta^-1 whitens the regression of ``_regression``: its errors are uncorrelated with
+    variance sigma_a^2, up to the pre-sample innovations, which the two indicator regressors
+    absorb. Residuals: Theta^-1 (y - X beta), beta the least squares fit of Theta^-1 y on
+    Theta^-1 X (which gives the GLS drift), over sigma_a.
+    """
+    d = np.asarray(d, dtype=float)
+    spans = check_spans(spans, d.shape)
+    theta1, theta2, sigma2 = ma_factors(fit)
+    phi = float(fit.noise_phi)
+    y = d[1:] - phi * d[:-1]
+    _, x, _ = _regression(d.size, fit, spans)
+    m = y.size
+    theta = np.eye(m) + theta1 * np.eye(m, k=-1) + theta2 * np.eye(m, k=-2)
+    wy, wx = np.linalg.solve(theta, y), np.linalg.solve(theta, x)
+    beta = np.linalg.lstsq(wx, wy, rcond=None)[0]
+    return (wy - wx @ beta) / np.sqrt(sigma2) if sigma2 > 0.0 else np.zeros(m)
+
+
+def fit_test(d: np.ndarray, fit: NoiseModelFit, spans=None) -> float:
+    """p-value of the portmanteau test of the whitened residuals (``whitened_residuals``).
+
+    Q = sum over lags h = 1..H of (sum_t r_t r_{t+h})^2 / sum_t r_t^2 r_{t+h}^2, H =
+    ``FIT_TEST_LAGS``: each lag's autocovariance over its own standard error, which a
+    changing variance or fat tails would not make too small (the plain Ljung-Box statistic's
+    would). Under the model Q is about chi2 with H - p degrees of freedom, p the parameters of
+    the returns' dynamics that were fitted: the persistent share, and phi and psi unless the
+    noise was taken as white. NaN for a fund that tracks exactly.
+    """
+    r = whitened_residuals(d, fit, spans)
+    if not np.any(r):
+        return float("nan")
+    q = 0.0
+    for h in range(1, FIT_TEST_LAGS + 1):
+        num = float(r[:-h] @ r[h:]) ** 2
+        den = float((r[:-h] ** 2) @ (r[h:] ** 2))
+        q += num / den if den > 0.0 else 0.0
+    return float(chi2_sf(q, fit_test_df(fit)))

@@ -18,13 +18,16 @@ cached (it is used for every fund of that length).
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
 
+from .definition import FIT_TEST_LAGS
+
 __all__ = ["SINGLE_FREQUENCIES", "GEOMETRIC_BINS", "MAX_BINS", "bin_edges", "bin_widths", "frequencies",
            "binned_ordinates", "noise_autocovariance", "kernel_coefficients", "binned_kernel",
-           "ma_autocovariances"]
+           "ma_autocovariances", "fit_test_df", "chi2_sf"]
 
 #: Lowest frequencies binned one by one.
 SINGLE_FREQUENCIES = 48
@@ -176,3 +179,35 @@ def ma_autocovariances(s2, e2, phi, psi):
     c1 = -phi * s2 - e2 * (1.0 - psi) ** 2
     c2 = -psi * e2
     return c0, c1, c2
+
+
+def fit_test_df(fit) -> np.ndarray:
+    """Degrees of freedom of the fit test: its lags less the parameters of the returns'
+    dynamics the fit estimated (the persistent share, and phi and psi unless the noise is
+    white, phi = psi = 0), at least 1. Per fund."""
+    fitted = np.where((np.asarray(fit.noise_phi) == 0.0) & (np.asarray(fit.noise_psi) == 0.0), 1, 3)
+    return np.maximum(FIT_TEST_LAGS - fitted, 1)
+
+
+_ERFC = np.frompyfunc(math.erfc, 1, 1)
+
+
+def chi2_sf(x, df) -> np.ndarray:
+    """P(chi2(df) > x) for whole ``df`` >= 1, elementwise: the regularized upper incomplete
+    gamma function Q(df / 2, x / 2) by its finite sums (with erfc for odd df)."""
+    x, df = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(df))
+    half = np.maximum(x, 0.0) / 2.0
+    top = int(np.max(df, initial=0))
+    if top <= 2:  # one or two degrees of freedom: erfc(sqrt(x / 2)) and exp(-x / 2)
+        two = np.exp(-half)
+        if not np.any(df == 1):
+            return two
+        return np.where(df == 1, np.asarray(_ERFC(np.sqrt(half)), dtype=float), two)
+    odd = df % 2 == 1
+    total = np.where(odd, np.asarray(_ERFC(np.sqrt(half)), dtype=float), 0.0)
+    term = np.where(odd, np.sqrt(half) / math.gamma(1.5), 1.0)  # (x/2)^a / Gamma(a + 1), a = 0 or 1/2
+    a = np.where(odd, 0.5, 0.0)
+    for i in range(top // 2):
+        total = total + np.where(i < df // 2, term * np.exp(-half), 0.0)
+        term = term * half / (a + i + 1.0)
+    return np.minimum(total, 1.0)
