@@ -484,31 +484,29 @@ def test_spans_of_one_period_change_nothing_to_the_bit():
 
 
 def test_drift_with_spans_is_the_textbook_gls():
-    """With spans k_t, y_t = d_{t+1} - phi d_t has mean mu (k_{t+1} - phi k_t): the drift is
-    per period, the GLS with that regressor and the covariance of the per-return variances;
-    the persistent variances of the fit are per period (the per-return ones over the mean
-    span)."""
+    """With spans k_t, a return has mean k_t mu and persistent variance k_t s_u^2. The drift is
+    a'd / a'k with a the weights of the GLS whose covariance takes the persistent variance per
+    return as the same for all (unbiased for mu, per period, whatever a), its variance
+    a'Sa / (a'k)^2 with S the covariance of the returns built from the definitions; the
+    persistent variances of the fit are per period (the per-return ones over the mean span),
+    the fit run on the returns less k_t times their drift per period."""
     rng = np.random.default_rng(8)
     L = simulate_panel(ALL["a_white"], 1, 41, n_returns=500).L[:, 0]
     d, spans = with_gaps(L, 0.3, rng)
     fit = reference.fit_noise_model(d, spans=spans)
-    plain = reference.fit_noise_model(d)
+    plain = reference.fit_noise_model(d - spans * d.sum() / spans.sum())
     assert fit.span == pytest.approx(500 / d.size, rel=1e-12)
     assert fit.persistent_var == pytest.approx(plain.persistent_var / fit.span, rel=1e-12)
     assert fit.persistent_var_upper == pytest.approx(plain.persistent_var_upper / fit.span, rel=1e-12)
     assert (fit.noise_var, fit.noise_phi) == (plain.noise_var, plain.noise_phi)
-    n, phi = d.size, fit.noise_phi
-    c0, c1, c2 = ma_autocovariances(fit.persistent_var * fit.span, fit.noise_var, phi, fit.noise_psi)
-    lag = np.abs(np.subtract.outer(np.arange(n - 1), np.arange(n - 1)))
-    cov = np.where(lag == 0, c0, np.where(lag == 1, c1, np.where(lag == 2, c2, 0.0)))
-    x = np.zeros((n - 1, 3))
-    x[:, 0], x[0, 1], x[1, 2] = spans[1:] - phi * spans[:-1], 1.0, 1.0
-    y = d[1:] - phi * d[:-1]
-    s_inv_x = np.linalg.solve(cov, x)
-    beta = np.linalg.solve(x.T @ s_inv_x, s_inv_x.T @ y)
+    n, s2, e2 = d.size, fit.persistent_var, fit.noise_var
+    a, _ = reference.gls_weights(n, fit)
+    per_return = NoiseModelFit(s2 * fit.span, 0.0, 0.0, s2 * fit.span, e2, fit.noise_phi, fit.noise_psi)
+    a_check, _ = reference.gls_weights(n, per_return)  # the same weights, from the per-return variance
+    np.testing.assert_allclose(a, a_check, rtol=1e-9, atol=1e-12)
+    cov = _covariance_of_returns(n, 0.0, e2, fit.noise_phi, fit.noise_psi) + np.diag(spans * s2)
     mu, se = reference.gls_drift(d, fit, spans)
-    assert mu == pytest.approx(beta[0], rel=1e-9)
-    weights, var = reference.gls_weights(n, fit, spans)
-    assert weights @ spans == pytest.approx(1.0, rel=1e-10)  # unbiased for a drift per period
-    extra = max(fit.persistent_var_mean - fit.persistent_var, 0.0) * fit.span * (weights @ weights)
-    assert se**2 == pytest.approx(var + extra, rel=1e-10)
+    assert mu == pytest.approx((a @ d) / (a @ spans), rel=1e-12)
+    mean = max(fit.persistent_var_mean, s2)
+    expected = (a @ cov @ a + (mean - s2) * (a * a) @ spans) / (a @ spans) ** 2
+    assert se**2 == pytest.approx(expected, rel=1e-8)

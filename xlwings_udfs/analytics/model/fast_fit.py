@@ -94,6 +94,16 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
     n, kf = d.shape
     check_lengths(lengths, d.shape)
     spans = check_spans(spans, d.shape, lengths)
+    raw = d
+    if spans is not None:
+        # Funds whose returns span several periods: fitted less k_t times their drift per period.
+        inside = np.arange(n)[:, None] < (n if lengths is None else np.asarray(lengths)[None, :])
+        k_in = np.where(inside, spans, 0.0)
+        uneven = np.flatnonzero(np.any(k_in != inside, axis=0))
+        if uneven.size:
+            d_in = np.where(inside[:, uneven], d[:, uneven], 0.0)
+            d = d.copy()
+            d[:, uneven] = d_in - k_in[:, uneven] * (d_in.sum(axis=0) / k_in[:, uneven].sum(axis=0))
     if lengths is None or np.all(lengths == lengths[0]):
         ns, group, members = np.array([n if lengths is None else lengths[0]]), np.zeros(kf, dtype=np.intp), [slice(None)]
     else:
@@ -120,7 +130,7 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
         if spans is None:
             exact[cols] = ~np.any(dg != dg[:1], axis=0)
         else:
-            per = dg / spans[: grid.n, cols]
+            per = raw[: grid.n, cols] / spans[: grid.n, cols]
             exact[cols] = ~np.any(per != per[:1], axis=0)
         first, window = scan_near_minimum(binned.astype(np.float32), grid)
         q_lo[cols], nq[cols] = first, window.shape[1]

@@ -71,14 +71,24 @@ def gls_drift(d: np.ndarray, fit: NoiseModelFit, lengths: np.ndarray | None = No
     spans = check_spans(spans, d.shape, lengths)
     a1, a2, sigma_a2 = _ma_factors(fit)
     c1, c2 = (a1 + a2).real, -(a1 * a2).real  # 1 / ((1 - a1 B)(1 - a2 B)), a real recursion
-    mu, inv11, norm2, p = _gls(d, c1, c2, np.asarray(fit.noise_phi, dtype=float).reshape(-1),
-                               None if lengths is None else np.asarray(lengths), spans, fit if fit_test else None)
+    mu, inv11, norm2, on_k, norm2_k, p = _gls(d, c1, c2, np.asarray(fit.noise_phi, dtype=float).reshape(-1),
+                                              None if lengths is None else np.asarray(lengths), spans,
+                                              fit if fit_test else None)
     # The model's variance takes s_u^2 as known; a fund whose estimate sits at or near zero
     # would get a far too small standard error. The variance is linear in s_u^2 (the
     # persistent part of d is white): averaged over the uncertainty of s_u^2 it grows by
-    # (E[s_u^2] - s_u^2) |a|^2 per return, E under the profile likelihood.
-    extra = np.maximum(fit.persistent_var_mean - fit.persistent_var, 0.0) * fit.span * norm2
-    se = np.sqrt(np.maximum(sigma_a2 * inv11 + extra, 0.0))
+    # (E[s_u^2] - s_u^2) |a|^2, E under the profile likelihood.
+    s_u2 = np.asarray(fit.persistent_var, dtype=float)
+    mean = np.maximum(fit.persistent_var_mean, s_u2)
+    var = sigma_a2 * inv11 + (mean - s_u2) * norm2
+    if on_k is not None:
+        # Returns across gaps: the drift per period a'd / a'k, the persistent variance of each
+        # return k_t s_u^2 (reference.gls_drift).
+        uneven = np.isfinite(on_k)
+        var_k = sigma_a2 * inv11 - s_u2 * fit.span * norm2 + mean * norm2_k
+        mu = np.where(uneven, mu / np.where(uneven, on_k, 1.0), mu)
+        var = np.where(uneven, var_k / np.where(uneven, on_k * on_k, 1.0), var)
+    se = np.sqrt(np.maximum(var, 0.0))
     return (mu, se, p) if fit_test else (mu, se)
 
 
@@ -155,7 +165,8 @@ def _impulse_response(c1: np.ndarray, c2: np.ndarray, m: int) -> np.ndarray:
 
 
 def _gls(d, c1, c2, phi, lengths, spans=None, fit=None):
-    """GLS drift, [(Z'Z)^{-1}]_11 and |a|^2 (a: the drift's weights on d) for columns of ``d``,
+    """GLS drift, [(Z'Z)^{-1}]_11 and |a|^2 (a: the drift's weights on d) for columns of ``d``;
+    with spans, a'k and sum a_t^2 k_t (NaN for the funds whose spans are all 1), else None;
     and the fit test's p-values where ``fit`` is given (None otherwise).
 
     ``c1``, ``c2``: the whitening recursion of each fund; ``lengths`` and ``spans`` as in
@@ -164,24 +175,24 @@ def _gls(d, c1, c2, phi, lengths, spans=None, fit=None):
     phi = phi[:, None]
     # Funds as rows from here on: the transforms run along contiguous memory.
     d = np.ascontiguousarray(d.T)
+    uneven = sp = None
+    if spans is not None:
+        sp = np.ascontiguousarray(spans.T)
+        inside = np.arange(sp.shape[1]) < (sp.shape[1] if lengths is None else lengths[:, None])
+        sp = np.where(inside, sp, 0.0)
+        uneven = np.flatnonzero(np.any(sp != inside, axis=1))
+        if not uneven.size:
+            uneven = sp = None
     y = d[:, 1:] - phi * d[:, :-1]  # the AR part, conditional on the first observation
     k, m = y.shape
     h = _impulse_response(c1, c2, m)
     size = _fast_length(2 * m - 1)
     spec_h = np.fft.rfft(h, size, axis=1)
-    # Regressors: the whitened constant (with spans: the whitened k_{t+1} - phi k_t), and the
-    # responses to the two unknown initial innovations (the impulse response, and the same
-    # one period later).
+    # Regressors: the whitened constant, and the responses to the two unknown initial
+    # innovations (the impulse response, and the same one period later).
     z = np.empty((k, 3, m))
     np.cumsum(h, axis=1, out=z[:, 0])
     z[:, 0] *= 1.0 - phi
-    if spans is not None:
-        sp = np.ascontiguousarray(spans.T)
-        uneven = np.flatnonzero(np.any((sp != 1.0) & (np.arange(sp.shape[1]) < (m + 1 if lengths is None else
-                                                                                    lengths[:, None])), axis=1))
-        if uneven.size:
-            x = sp[uneven, 1:] - phi[uneven] * sp[uneven, :-1]
-            z[uneven, 0] = np.fft.irfft(np.fft.rfft(x, size, axis=1) * spec_h[uneven], size, axis=1)[:, :m]
     z[:, 1] = h
     z[:, 2, 0], z[:, 2, 1:] = 0.0, h[:, :-1]
     if lengths is not None:
@@ -205,7 +216,15 @@ def _gls(d, c1, c2, phi, lengths, spans=None, fit=None):
     if fit is None:
         spec = np.fft.rfft(u[:, ::-1], size, axis=1)
     else:
-        spec = np.fft.rfft(np.stack([u[:, ::-1], y]), size, axis=2)
+        y_fit = y
+        if uneven is not None:
+            y_fit = y.copy()
+            ku = sp[uneven]
+            drift = np.where(ku > 0.0, d[uneven], 0.0).sum(axis=1) / ku.sum(axis=1)
+            y_fit[uneven] -= drift[:, None] * (ku[:, 1:] - phi[uneven] * ku[:, :-1])
+            if lengths is not None:
+                y_fit[beyond] = 0.0
+        spec = np.fft.rfft(np.stack([u[:, ::-1], y_fit]), size, axis=2)
     spec *= spec_h
     filtered = np.fft.irfft(spec, size, axis=-1)
     w = (filtered if fit is None else filtered[0])[:, m - 1 :: -1]
@@ -216,15 +235,25 @@ def _gls(d, c1, c2, phi, lengths, spans=None, fit=None):
     inner = w[:, :-1] - phi * w[:, 1:]
     norm2 = (inner * inner).sum(axis=1) + (phi[:, 0] * w[:, 0]) ** 2 + w[:, -1] ** 2
     mu = np.einsum("ki,ki->k", w, y)
+    on_k = norm2_k = None
+    if uneven is not None:
+        # a'k = w'(k_{t+1} - phi k_t), and sum a_t^2 k_t as |a|^2 above.
+        on_k, norm2_k = np.full(k, np.nan), np.full(k, np.nan)
+        ks, wu, pu = sp[uneven], w[uneven], phi[uneven]
+        on_k[uneven] = np.einsum("ki,ki->k", wu, ks[:, 1:] - pu * ks[:, :-1])
+        inner_u = inner[uneven]
+        norm2_k[uneven] = ((inner_u * inner_u) * ks[:, 1:-1]).sum(axis=1) + (pu[:, 0] * wu[:, 0]) ** 2 * ks[:, 0] \
+            + wu[:, -1] ** 2 * ks[:, -1]
     if fit is None:
-        return mu, inv[:, 0, 0], norm2, None
-    # The whitened data x = H y, their least-squares fit on Z, and the residuals.
+        return mu, inv[:, 0, 0], norm2, on_k, norm2_k, None
+    # The whitened data x = H y, their least-squares fit on Z, and the residuals (with spans,
+    # of the returns less k_t times their drift per period, as fitted).
     x = filtered[1][:, :m]
     if lengths is not None:
         x[beyond] = 0.0
     beta = inv @ (z @ x[:, :, None])
     r = x - (beta.transpose(0, 2, 1) @ z)[:, 0]
-    return mu, inv[:, 0, 0], norm2, _portmanteau(r, fit)
+    return mu, inv[:, 0, 0], norm2, on_k, norm2_k, _portmanteau(r, fit)
 
 
 def _portmanteau(r: np.ndarray, fit: NoiseModelFit) -> np.ndarray:

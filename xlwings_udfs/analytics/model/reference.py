@@ -280,9 +280,11 @@ def fit_noise_model(d: np.ndarray, grid: Grid = GRID, spans=None) -> NoiseModelF
 
     ``spans`` (n,): the periods each return spans (a return across a gap in the fund's data
     spans several), or None: one each. The model is fitted to the returns as they come, one a
-    step; a return across k periods carries k periods of persistent deviations and one step
-    of the timing noise, so the persistent variance found per step is the mean span times
-    the variance per period: it (with its interval and mean) is divided by the mean span.
+    step, less k_t times their drift per period (sum d / sum k: the mean of a return varies
+    with its span, which would otherwise add a white term to the persistent part); a return
+    across k periods carries k periods of persistent deviations and one step of the timing
+    noise, so the persistent variance found per step is the mean span times the variance per
+    period: it (with its interval and mean) is divided by the mean span.
 
     Returns a NoiseModelFit of floats. A fund whose returns are all equal (it tracks exactly)
     has every figure zero.
@@ -291,6 +293,8 @@ def fit_noise_model(d: np.ndarray, grid: Grid = GRID, spans=None) -> NoiseModelF
     spans = check_spans(spans, d.shape)
     if np.all(d == d[0]) if spans is None else np.all(d / spans == d[0] / spans[0]):
         return NoiseModelFit(*[0.0] * 7, span=_span_of(spans, d.size))
+    if spans is not None:
+        d = d - spans * (d.sum() / spans.sum())
     est = _estimate(d, grid)
     lr, lr_zero = _likelihood_ratio(est, grid, grid.v)
     c = dispersion(d)
@@ -330,15 +334,14 @@ def likelihood_ratio(d: np.ndarray, s_u2, grid: Grid = GRID) -> np.ndarray:
     return np.where(v > 0, lr, lr_zero)
 
 
-def _regression(n: int, fit: NoiseModelFit, spans=None):
+def _regression(n: int, fit: NoiseModelFit):
     """The drift's regression: y's covariance C (m x m, m = n - 1) and regressors X (m x 3).
 
-    y_t = d_{t+1} - phi d_t (t = 0..n-2) is mu (k_{t+1} - phi k_t) plus an MA(2) error with the
-    banded covariance C (c0 on the diagonal, c1 and c2 beside it: spectrum.ma_autocovariances),
-    k_t the span of return t (1 without spans). The persistent variance in C is the fit's per
-    period times its mean span: the variance per return. The two pre-sample innovations,
-    which enter y_0 and y_1 only, are left free: regressors X = [k_{t+1} - phi k_t, indicator
-    of t = 0, indicator of t = 1].
+    y_t = d_{t+1} - phi d_t (t = 0..n-2) is (1 - phi) mu plus an MA(2) error with the banded
+    covariance C (c0 on the diagonal, c1 and c2 beside it: spectrum.ma_autocovariances). The
+    persistent variance in C is the fit's per period times its mean span: the variance per
+    return. The two pre-sample innovations, which enter y_0 and y_1 only, are left free:
+    regressors X = [1 - phi, indicator of t = 0, indicator of t = 1].
     """
     phi = float(fit.noise_phi)
     per_return = float(fit.persistent_var) * float(fit.span)
@@ -348,25 +351,23 @@ def _regression(n: int, fit: NoiseModelFit, spans=None):
     cov = np.array([c0, c1, c2, 0.0])[np.minimum(lag, 3)]  # C_st = c_|s-t|
     if c0 == 0.0:  # no variance at all (a fund that tracks exactly): every weighting is exact
         cov = np.eye(m)
-    k = np.ones(n) if spans is None else np.asarray(spans, dtype=float)
     x = np.zeros((m, 3))
-    x[:, 0], x[0, 1], x[1, 2] = k[1:] - phi * k[:-1], 1.0, 1.0
+    x[:, 0], x[0, 1], x[1, 2] = 1.0 - phi, 1.0, 1.0
     return cov, x, c0
 
 
-def gls_weights(n: int, fit: NoiseModelFit, spans=None):
+def gls_weights(n: int, fit: NoiseModelFit):
     """Weights a (n,) of the GLS drift on the returns d, and its variance given the spectrum.
 
     GLS in the regression of ``_regression``: beta = (X'C^-1 X)^-1 X'C^-1 y, mu = beta_0,
-    var = [(X'C^-1 X)^-1]_00. ``fit``: one fund's (floats). With spans, mu is per period: a
-    return across k periods has mean k mu.
+    var = [(X'C^-1 X)^-1]_00. ``fit``: one fund's (floats); the drift per return.
 
     (The indicators take y_0 and y_1 out of the estimate: the same drift is the GLS of y_2..
-    on the first regressor alone, with their own covariance, and the first two returns get no
+    on the constant alone, with their own covariance, and the first two returns get no
     weight.)
     """
     phi = float(fit.noise_phi)
-    cov, x, c0 = _regression(n, fit, spans)
+    cov, x, c0 = _regression(n, fit)
     cinv_x = np.linalg.solve(cov, x)
     inv = np.linalg.inv(x.T @ cinv_x)
     on_y = cinv_x @ inv[:, 0]  # mu = on_y' y
@@ -379,17 +380,31 @@ def gls_weights(n: int, fit: NoiseModelFit, spans=None):
 def gls_drift(d: np.ndarray, fit: NoiseModelFit, spans=None):
     """GLS drift mu per period and its standard error, for one fund's returns ``d`` (n,).
 
-    ``spans``: as in fit_noise_model. The variance given the spectrum takes s_u^2 as known; it
-    is linear in s_u^2 (the persistent part of d is white), so averaged over the uncertainty
-    of s_u^2 it adds (E[s_u^2] - s_u^2) |a|^2 per return (times the mean span), E the mean
-    under the profile likelihood (``persistent_var_mean``), a the weights on d; never less
-    than the variance itself.
+    The variance given the spectrum takes s_u^2 as known; it is linear in s_u^2 (the
+    persistent part of d is white), so averaged over the uncertainty of s_u^2 it adds
+    (E[s_u^2] - s_u^2) |a|^2, E the mean under the profile likelihood
+    (``persistent_var_mean``), a the weights on d; never less than the variance itself.
+
+    ``spans`` (as in fit_noise_model): a return across k_t periods has mean k_t mu and k_t
+    periods of persistent deviations. The weights a of the GLS above (the returns' covariance
+    taken as stationary, with the persistent variance per return) then give the drift per
+    period a'd / a'k, unbiased whatever the weights; its variance is a'Sa / (a'k)^2 with S
+    the returns' covariance with the persistent variance k_t s_u^2 of each return: the
+    variance above less its persistent part s_u^2 kbar |a|^2, plus s_u^2 sum a_t^2 k_t (and
+    the same for the uncertainty of s_u^2). (The GLS with k as regressor would weigh long
+    returns more where the persistent deviations dominate, against the efficient
+    point-to-point weighting, and understate its variance.)
     """
     d = np.asarray(d, dtype=float)
     spans = check_spans(spans, d.shape)
-    a, var = gls_weights(d.size, fit, spans)
-    extra = max(float(fit.persistent_var_mean) - float(fit.persistent_var), 0.0) * float(fit.span) * (a @ a)
-    return float(a @ d), float(np.sqrt(max(var + extra, 0.0)))
+    a, var = gls_weights(d.size, fit)
+    s_u2, mean = float(fit.persistent_var), max(float(fit.persistent_var_mean), float(fit.persistent_var))
+    if spans is None:
+        extra = (mean - s_u2) * (a @ a)
+        return float(a @ d), float(np.sqrt(max(var + extra, 0.0)))
+    on_k = a @ spans
+    var = var - s_u2 * float(fit.span) * (a @ a) + mean * ((a * a) @ spans)
+    return float(a @ d / on_k), float(np.sqrt(max(var, 0.0)) / abs(on_k))
 
 
 def ma_factors(fit: NoiseModelFit):
@@ -416,14 +431,17 @@ def whitened_residuals(d: np.ndarray, fit: NoiseModelFit, spans=None) -> np.ndar
     Theta^-1 whitens the regression of ``_regression``: its errors are uncorrelated with
     variance sigma_a^2, up to the pre-sample innovations, which the two indicator regressors
     absorb. Residuals: Theta^-1 (y - X beta), beta the least squares fit of Theta^-1 y on
-    Theta^-1 X (which gives the GLS drift), over sigma_a.
+    Theta^-1 X (which gives the GLS drift), over sigma_a. With spans, those of the returns
+    less k_t times their drift per period, as fitted.
     """
     d = np.asarray(d, dtype=float)
     spans = check_spans(spans, d.shape)
+    if spans is not None:
+        d = d - spans * (d.sum() / spans.sum())  # the returns less their drift, as the fit
     theta1, theta2, sigma2 = ma_factors(fit)
     phi = float(fit.noise_phi)
     y = d[1:] - phi * d[:-1]
-    _, x, _ = _regression(d.size, fit, spans)
+    _, x, _ = _regression(d.size, fit)
     m = y.size
     theta = np.eye(m) + theta1 * np.eye(m, k=-1) + theta2 * np.eye(m, k=-2)
     wy, wx = np.linalg.solve(theta, y), np.linalg.solve(theta, x)
