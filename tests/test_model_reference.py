@@ -389,17 +389,18 @@ def test_the_grid_is_a_parameter_of_the_reference():
 
 def test_white_noise_is_kept_unless_the_full_model_is_significantly_better():
     """The fit is white noise (phi = psi = 0) exactly where the full model's likelihood ratio
-    against white noise is at most CHI2_SELECT: white noise's minimum is the fit on a grid of
+    against white noise, over the dispersion, is at most CHI2_SELECT: white noise's minimum is the fit on a grid of
     white noise alone, the full model's is at least as good as every grid point; noise that
     catches up or overshoots is found as such."""
     white_grid = Grid(GRID.q, GRID.phi[:1], GRID.psi[:1], GRID.v)
     seen = set()
     for name, n in (("a_white", 130), ("a_white", 756), ("b_ar1", 756), ("f_ma1_neg", 756), ("f_ar1_neg", 300)):
         for d in simulate_panel(ALL[name], 4, 13, n_returns=n).d.T:
-            est, white = reference._estimate(d, GRID), reference._estimate(d, white_grid)
+            c = reference.dispersion(d)
+            est, white = reference._estimate(d, GRID, c), reference._estimate(d, white_grid, c)
             fit = reference.fit_noise_model(d)
             m = (n - 1) // 2
-            full_best = white["best"] - est["select"] / (2 * m)
+            full_best = white["best"] - est["select"] * c / (2 * m)
             assert full_best <= min(reference.objective(d, q, phi, psi) for q, phi, psi in
                                     [(0.3, 0.0, 0.0), (0.1, 0.5, 0.3), (0.2, -0.3, -0.4)]) + 1e-12
             assert est["white"] == (est["select"] <= CHI2_SELECT)

@@ -32,10 +32,14 @@ comparison, for instance); below by -0.6, :math:`\\psi` by -0.8.
 and of persistent deviations, :math:`d_t = k_t\\mu + u_t + (1-B)e_t` with
 :math:`\\mathrm{Var}\\,u_t = k_t s_u^2`, while the timing noise, a property of the two
 levels compared, does not accumulate. The model is fitted to the returns as they come, one a
-step: the persistent variance it finds per step is :math:`\\bar k s_u^2` (the mean span
-times the variance per period, the spans taken as unrelated to the deviations), so the
-persistent variances are divided by :math:`\\bar k`; the drift is the GLS with the
-regressor :math:`k_t` instead of the constant, so that it is per period. A full series
+step, less :math:`k_t` times their drift per period (:math:`\\sum d/\\sum k`; the mean of a
+return varies with its span): the persistent variance it finds per step is
+:math:`\\bar k s_u^2` (the mean span times the variance per period, the spans taken as
+unrelated to the deviations), so the persistent variances are divided by :math:`\\bar k`.
+The drift is :math:`a'd/a'k`, a the weights of the GLS below (its covariance taking the
+persistent variance per return as the same for every return): unbiased for the drift per
+period whatever the weights; its variance is :math:`a'Sa/(a'k)^2` with S the returns'
+covariance in which return t has the persistent variance :math:`k_t s_u^2`. A full series
 (every span 1) is estimated exactly as without spans.
 
 Estimation
@@ -86,12 +90,30 @@ Estimation
    difference of :math:`\\ell` is a likelihood ratio.
 
    *Grid and refinement.* :math:`\\ell` is evaluated on a fixed grid (``definition.GRID``):
-   195 values of q (193 uniform in logit q from -14 to 10, and 0 and 1), :math:`\\phi` from 0
-   to 0.8 in steps of 0.1, :math:`\\psi` from 0 to 0.9 in steps of 0.15. Along each axis
-   separately, the vertex of the parabola through the grid minimum and its two neighbours on
-   that axis refines the minimum (where it is inside the grid and the three values curve
-   upward), the point read off the grid values by linear interpolation in the index; the
-   refined point is kept unless its objective is higher than the grid minimum's.
+   195 values of q (193 uniform in logit q from -14 to 10, and 0 and 1) times two blocks of
+   noise shapes, noise that catches up (:math:`\\phi` from 0 to 0.8 in steps of 0.1,
+   :math:`\\psi` from 0 to 0.9 in steps of 0.15) and noise that overshoots (:math:`\\phi` from
+   -0.6 to 0 in steps of 0.15, :math:`\\psi` from -0.8 to 0 in steps of 0.2). Within the block
+   of the grid minimum, along each axis separately, the vertex of the parabola through the
+   grid minimum and its two neighbours on that axis refines the minimum (where it is inside
+   the block and the three values curve upward), the point read off the grid values by
+   linear interpolation in the index; the refined point is kept unless its objective is
+   higher than the grid minimum's.
+
+   *White noise unless the data say otherwise.* The noise shape costs two parameters, as
+   many on sixty returns as on three thousand. On a short history the full model spends the
+   data on a shape it cannot pin down: it can put the noise's power at low frequencies
+   (:math:`\\phi` near 0.8) and read persistent deviations as noise, which made the tracking
+   error exactly zero in 11% of funds with a true 2% at 60 returns, its RMSE 1.5 times that
+   of the true model's exact likelihood. So white noise (the column :math:`\\phi=\\psi=0` of
+   the grid, its minimum refined along q) is the model unless the full model beats it by a
+   likelihood ratio :math:`2m(\\ell_{white}-\\ell_{full})/c` (c the dispersion below) above
+   ``CHI2_SELECT`` = 9.21, the 99% point of chi2(2): a test of white noise at 1%. It keeps
+   white noise in about 99% of funds whose noise is white, whatever the length, and rejects
+   it in every fund of the scenarios whose noise catches up or overshoots over three years.
+   A fixed level rather than an information criterion (BIC's penalty grows with log m): on a
+   long history a mild noise shape is still found, and the choice is the same test at every
+   length. The estimate, the profile and the interval are then those of the model kept.
 2. *Interval for* :math:`s_u^2`: the 95% likelihood-ratio (profile) interval, from the same
    grid. For :math:`s_u^2=v` (so :math:`\\sigma^2=v/q`) the objective before :math:`\\sigma^2`
    is concentrated out is :math:`\\log v-\\log q+LD(q)+S(q)q/v`, :math:`LD=\\sum_b w_b\\log h_b`,
@@ -101,9 +123,11 @@ Estimation
    minimum over q > 0 (a parabola in the q index) is the profile :math:`P(v)`, at 151
    log-spaced v from :math:`10^{-7}` to :math:`10^{0.5}` times the mean periodogram; the
    likelihood ratio is :math:`LR(v) = 2m(P(v) - 1 - \\ell_{min})`, :math:`\\ell_{min}` the lower
-   of the refined minimum and :math:`\\min P - 1`. The interval runs from the first to the
-   last v with LR at most 3.84, each end where LR crosses 3.84 by linear interpolation in
-   log v, and always contains the estimate. Zero, a boundary value, is tested against the
+   of the refined minimum and :math:`\\min P - 1`. (With two blocks of shapes, the ridge at
+   each q is that of the block whose least grid value, before the parabola over
+   :math:`\\phi`, is the lower.) The interval runs from the first to the last v with LR/c at
+   most 3.84 (c the dispersion below), each end where LR/c crosses 3.84 by linear
+   interpolation in log v, and always contains the estimate. Zero, a boundary value, is tested against the
    50:50 chi2(0)/chi2(1) mixture: the interval starts at zero when LR/c at q = 0 is at most
    2.71 (or LR/c is within 3.84 at the lowest v). Read off the grid points alone, the profile
    would be inflated by the grid spacing by about one unit of LR, enough to make a 95%
@@ -121,8 +145,10 @@ Estimation
    autocovariance of the squared demeaned returns at lags 4 to 20 (weighted 21 - h), which a
    variance that changes over weeks keeps and timing noise does not (it correlates the
    squares over three lags at most), over their squared mean; c is at least 1
-   (``reference.dispersion``). The likelihood ratio is divided by c for the interval; the
-   estimate, and the mean of :math:`s_u^2` below, are left as they are.
+   (``reference.dispersion``). The likelihood ratios are divided by c, for the interval and
+   for the choice of white noise (read as they are, a crisis made the full noise model look
+   better than it is, and its tracking error was the worse for it, RMSE 9% above); the
+   estimate within a model, and the mean of :math:`s_u^2` below, are left as they are.
 3. *Drift: GLS.* :math:`(1-\\phi B)(d_t-\\mu) = (1-\\phi B)u_t + (1-B)(1+\\psi B)\\eta_t` is a
    moving average of order 2: :math:`y_t = d_{t+1}-\\phi d_t = (1-\\phi)\\mu + x_t`,
    :math:`t=0..n-2`, where :math:`x` has autocovariances

@@ -199,11 +199,12 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
         val[rows], sigma2[rows] = _concentrated(ibar[rows], cbar[rows], w_total[rows], n_fund[rows],
                                                 q[rows], phi[rows], psi[rows])
     best = np.minimum(val, grid_best)
-    # White noise unless the full model's likelihood ratio against it is above CHI2_SELECT.
-    white = 2.0 * total * (best[:, 1] - best[:, 0]) <= CHI2_SELECT
+    # White noise unless the full model's likelihood ratio against it, over the dispersion,
+    # is above CHI2_SELECT.
+    c = _dispersion(d, lengths)
+    white = 2.0 * total * (best[:, 1] - best[:, 0]) / c <= CHI2_SELECT
     pick = lambda x: np.where(white, x[:, 1], x[:, 0])  # noqa: E731
     q, phi, psi, sigma2, best = pick(q), pick(phi), pick(psi), pick(sigma2), pick(best)
-    c = _dispersion(d, lengths)
     lower, upper, mean = _profile_interval(obj, logdet, best, total, q_lo, nq, white, c)
     span = np.ones(kf) if spans is None else _mean_span(spans, lengths, n)
     s_u2 = sigma2 * q * scale

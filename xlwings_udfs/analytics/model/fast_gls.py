@@ -18,9 +18,9 @@ covariance of ``spectrum.ma_autocovariances`` (package docstring, step 3). Solve
   FFT, over all the funds at once.
 * *Funds of different lengths together*: each column zero beyond its fund's data, which the
   causal filter leaves as the fund's own regression.
-* *Spans*: a fund whose returns span several periods has the regressor k_{t+1} - phi k_t
-  instead of the constant 1 - phi; its whitened form is one more convolution by FFT. Funds
-  whose spans are all 1 keep the running sum of the impulse response, to the bit.
+* *Spans*: a fund whose returns span several periods gets its drift per period as a'd / a'k
+  and the variance of reference.gls_drift, from the same weights (a'k and sum a_t^2 k_t are
+  two more sums); funds whose spans are all 1 are left as they are, to the bit.
 * *The fit test* (``fit_test=True``): the data are then filtered too (one more convolution
   by FFT), the whitened regression's residuals formed, and the statistic summed over the
   few lags at once for all the funds.

@@ -203,14 +203,15 @@ def _refined_minimum(ibar, cbar, n: int, axes, table: np.ndarray, s_table: np.nd
     return dict(q=q, phi=phi, psi=psi, s=s, best=min(value, grid_best), grid_best=grid_best)
 
 
-def _estimate(d: np.ndarray, grid: Grid):
+def _estimate(d: np.ndarray, grid: Grid, c: float = 1.0):
     """The point estimate, the model it is in, and what the profile needs: a dict.
 
     The objective at every point of the grid, block by block of noise shapes. The full model's
     estimate is the least grid value, refined within its block (``_refined_minimum``; the
     first block where two tie). White noise is the column phi = psi = 0 of the first block,
     its minimum refined along q. White noise is kept unless the full model's likelihood ratio
-    against it exceeds ``CHI2_SELECT``; the profile is then traced in the model kept.
+    against it, over the dispersion ``c``, exceeds ``CHI2_SELECT``; the profile is then traced
+    in the model kept.
     """
     n = d.size
     m = (n - 1) // 2
@@ -227,7 +228,7 @@ def _estimate(d: np.ndarray, grid: Grid):
     if phi[0] != 0.0 or psi[0] != 0.0:
         raise ValueError("the grid's phi and psi must start at 0 (white noise)")
     white = _refined_minimum(ibar, cbar, n, (q_axis, phi[:1], psi[:1]), table[:, :1, :1], s_table[:, :1, :1])
-    select = 2.0 * m * (white["best"] - full["best"])
+    select = 2.0 * m * (white["best"] - full["best"]) / c
     if select <= CHI2_SELECT:
         est, tables, logdets = white, [table[:, :1, :1]], [logdet[:, :1, :1]]
     else:
@@ -295,9 +296,9 @@ def fit_noise_model(d: np.ndarray, grid: Grid = GRID, spans=None) -> NoiseModelF
         return NoiseModelFit(*[0.0] * 7, span=_span_of(spans, d.size))
     if spans is not None:
         d = d - spans * (d.sum() / spans.sum())
-    est = _estimate(d, grid)
-    lr, lr_zero = _likelihood_ratio(est, grid, grid.v)
     c = dispersion(d)
+    est = _estimate(d, grid, c)
+    lr, lr_zero = _likelihood_ratio(est, grid, grid.v)
     lower, upper = _interval(lr / c, lr_zero / c, grid.v)
     # Mean of s_u^2 under exp(-LR/2) with a flat prior on s_u: ds_u ~ sqrt(v) dlog v.
     weight = np.exp(-0.5 * (lr - lr.min())) * np.sqrt(grid.v)
@@ -327,7 +328,7 @@ def likelihood_ratio(d: np.ndarray, s_u2, grid: Grid = GRID) -> np.ndarray:
     interpolated.
     """
     d = _check(d)
-    est = _estimate(d, grid)
+    est = _estimate(d, grid, dispersion(d))
     s_u2 = np.atleast_1d(np.asarray(s_u2, dtype=float))
     v = s_u2 / est["scale"]
     lr, lr_zero = _likelihood_ratio(est, grid, np.where(v > 0, v, 1.0))
