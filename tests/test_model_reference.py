@@ -180,7 +180,8 @@ def _check_against_reference(draws, ref, fast):
                 problems.append(f"{label}: an exact fund's fit is not zero")
             continue
         if abs(ff.dispersion - rf.dispersion) > 1e-9 * rf.dispersion or ff.span != rf.span:
-            problems.append(f"{label}: dispersion {ff.dispersion} and span {ff.span} against {rf.dispersion}, {rf.span}")
+            problems.append(f"{label}: dispersion {ff.dispersion} and span {ff.span} "
+                            f"against {rf.dispersion}, {rf.span}")
         gap = _likelihood_gap(d, ff, rf)
         if abs(gap) > LR_GAP:
             problems.append(f"{label}: the fast estimate is {gap:.2e} of likelihood ratio off the reference's")
@@ -430,8 +431,8 @@ def test_dispersion_is_the_autocovariance_of_the_squares():
     lo, hi = DISPERSION_LAGS
     acov = np.correlate(x, x, "full")[x.size - 1 :][lo : hi + 1] / x.size
     w = hi + 1 - np.arange(lo, hi + 1)
-    assert reference.dispersion(d) == pytest.approx(max(1.0, 1.0 + (w @ acov) / w.sum() / np.mean((d - d.mean()) ** 2) ** 2),
-                                                    rel=1e-12)
+    expected = max(1.0, 1.0 + (w @ acov) / w.sum() / np.mean((d - d.mean()) ** 2) ** 2)
+    assert reference.dispersion(d) == pytest.approx(expected, rel=1e-12)
     constant = [reference.dispersion(rng.standard_t(5, 3000)) for _ in range(20)]
     assert np.median(constant) < 1.05
     sd = np.where(np.arange(3000) % 500 < 250, 1.0, 3.0)  # a variance that changes every 250 periods

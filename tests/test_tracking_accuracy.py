@@ -13,6 +13,11 @@ estimated in one ``tracking_stats(panel, index, periods_per_year=252)`` call:
 (d) a domestic fund: true TE 0.05% a year, noise variance a quarter of the persistent one;
 (e) no persistent deviation (true TE 0): white noise of 5 bp a day, all of the traditional TE.
 
+Beyond them (marked slow): the stress scenarios of ``simulate.STRESS`` (noise that
+overshoots, short histories, a crisis, deviations with momentum), the model's fit test where
+the model holds and where it does not, and the same draws of (a)-(e) with 10% and 30% of the
+fund's days left blank (the index complete), against the full series' figures.
+
 Monte Carlo error. ``SEEDS`` x ``DRAWS_PER_SEED`` = 600 draws a scenario. A coverage
 estimate then has a standard error of sqrt(0.95 * 0.05 / 600) = 0.9 percentage points; the
 median of the tracking error estimates (sampling sd 7-15% of the truth) about 0.4-0.8% of the
@@ -296,7 +301,8 @@ def test_noise_that_overshoots(stress_results, name):
     cov = _coverage(r["tracking_error_lower"], r["tracking_error_upper"], truth)
     ehc_cov = _coverage(r["holding_cost_lower"], r["holding_cost_upper"], r["sc"].holding_cost)
     err = r["holding_cost"] - r["sc"].holding_cost
-    assert abs(med - 1.0) <= 0.10 and 0.85 <= cov <= 0.98, f"{name}: TE median / truth {med:.3f}, interval covers {cov:.1%}"
+    assert abs(med - 1.0) <= 0.10 and 0.85 <= cov <= 0.98, (
+        f"{name}: TE median / truth {med:.3f}, interval covers {cov:.1%}")
     assert 0.90 <= ehc_cov <= 0.98 and abs(err.mean()) < 3.0 * err.std(ddof=1) / np.sqrt(err.size), (name, ehc_cov)
 
 

@@ -204,7 +204,8 @@ def test_short_history_tracking_error_rmse_within_1_3x_of_the_true_model(stress_
     # model (the true one here); white noise unless the data reject it: measured 1.02-1.11x.
     r = stress_oracle_results[name]
     ours, theirs = _rmse(r["ours"].tracking_error, r["truth"]), _rmse(r["uc"][:, 1], r["truth"])
-    assert ours <= 1.3 * theirs, f"{name}: TE RMSE ours {ours:.3e} vs UnobservedComponents {theirs:.3e} ({ours / theirs:.2f})"
+    assert ours <= 1.3 * theirs, (
+        f"{name}: TE RMSE ours {ours:.3e} vs UnobservedComponents {theirs:.3e} ({ours / theirs:.2f})")
 
 
 @pytest.mark.slow

@@ -456,9 +456,10 @@ def fit_test(d: np.ndarray, fit: NoiseModelFit, spans=None) -> float:
     Q = sum over lags h = 1..H of (sum_t r_t r_{t+h})^2 / sum_t r_t^2 r_{t+h}^2, H =
     ``FIT_TEST_LAGS``: each lag's autocovariance over its own standard error, which a
     changing variance or fat tails would not make too small (the plain Ljung-Box statistic's
-    would). Under the model Q is about chi2 with H - p degrees of freedom, p the parameters of
-    the returns' dynamics that were fitted: the persistent share, and phi and psi unless the
-    noise was taken as white. NaN for a fund that tracks exactly.
+    would). Under the model Q is about chi2 with H - p degrees of freedom (at least 1), p the
+    parameters of the returns' dynamics that were fitted: the persistent share, and phi and
+    psi unless the noise was taken as white (``spectrum.fit_test_df``). NaN for a fund that
+    tracks exactly.
     """
     r = whitened_residuals(d, fit, spans)
     if not np.any(r):
