@@ -26,10 +26,10 @@ measured on these draws (quick and slow runs, alone and in a panel):
   GLS only by the tiny ridge (1e-12 of the trace) the fast path adds to its 3 x 3 solve: on a
   noise-dominated fund the trace grows like n^3, and the drift moves by up to 1e-4 of its
   standard error at n = 3000, the standard error by 2e-6 (held to 5e-4 and 1e-5); without
-  the ridge they agree to 1e-11. The same ridge moves the whitened residuals of a fund with no
-  persistent deviation at all (the whitening filter then has a unit root), and the fit test's
-  p-value with them: by 1.4e-4 at n = 2520 (held to 1e-3; 1e-8 and less elsewhere).
-* The dispersion and the mean span are plain sums, the same to 1e-9.
+  the ridge they agree to 1e-11.
+* The dispersion and the mean span are plain sums, the same to 1e-9; the fit test's p-value is
+  computed from the same periodogram and fit, the same to 1e-8 where the point estimates
+  agree.
 """
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ PROFILE_ATOL = 1e-9  # ... of the returns' variance, for bounds at or next to ze
 DRIFT_IN_SE = 1e-3  # the drift, in units of its standard error
 GLS_DRIFT_IN_SE = 5e-4  # the drift given the same fit (the fast path's ridge)
 GLS_SE_RTOL = 1e-5  # its standard error given the same fit
-FIT_P_ATOL = 1e-3  # the fit test's p-value (where the point estimates agree; the ridge, see above)
+FIT_P_ATOL = 1e-8  # the fit test's p-value (where the point estimates agree)
 
 
 def with_gaps(L: np.ndarray, blank: float, rng: np.random.Generator):
@@ -129,12 +129,12 @@ def _fits(draws):
     ref = []
     for _, _, d, spans in draws:
         fit = reference.fit_noise_model(d, spans=spans)
-        ref.append((fit, (*reference.gls_drift(d, fit, spans), reference.fit_test(d, fit, spans))))
+        ref.append((fit, (*reference.gls_drift(d, fit, spans), fit.fit_pvalue)))
     alone = []
     for _, _, d, spans in draws:
         fit = fit_noise_model(d, spans=None if spans is None else spans[:, None])
-        mu, se, p = gls_drift(d, fit, spans=None if spans is None else spans[:, None], fit_test=True)
-        alone.append((_one(fit, 0), (mu[0], se[0], p[0])))
+        mu, se = gls_drift(d, fit, spans=None if spans is None else spans[:, None])
+        alone.append((_one(fit, 0), (mu[0], se[0], fit.fit_pvalue[0])))
     lengths = np.array([n for _, n, _, _ in draws])
     panel = np.full((lengths.max(), lengths.size), np.nan)
     panel_spans = np.zeros(panel.shape)
@@ -143,10 +143,10 @@ def _fits(draws):
         panel_spans[:n, j] = 1.0 if spans is None else spans
     order = np.random.default_rng(0).permutation(lengths.size)  # lengths mixed
     fit = fit_noise_model(panel[:, order], lengths[order], panel_spans[:, order])
-    mu, se, p = gls_drift(panel[:, order], fit, lengths[order], panel_spans[:, order], fit_test=True)
+    mu, se = gls_drift(panel[:, order], fit, lengths[order], panel_spans[:, order])
     together = [None] * lengths.size
     for i, j in enumerate(order):
-        together[j] = (_one(fit, i), (mu[i], se[i], p[i]))
+        together[j] = (_one(fit, i), (mu[i], se[i], fit.fit_pvalue[i]))
     return ref, {"alone": alone, "panel": together}
 
 
@@ -214,12 +214,12 @@ def test_fast_fit_and_drift_equal_the_reference(quick, how):
 
 def test_fast_drift_equals_the_dense_gls_given_the_same_fit(quick):
     draws, _, fast = quick
-    for (name, n, d, spans), (fit, (mu, se, p)) in zip(draws, fast["alone"]):
+    for (name, n, d, spans), (fit, (mu, se, _)) in zip(draws, fast["alone"]):
         ref_mu, ref_se = reference.gls_drift(d, fit, spans)
         assert abs(mu - ref_mu) <= GLS_DRIFT_IN_SE * ref_se, (name, n, mu, ref_mu, ref_se)
         assert se == pytest.approx(ref_se, rel=GLS_SE_RTOL, abs=0.0), (name, n)
-        if np.isfinite(p):
-            assert p == pytest.approx(reference.fit_test(d, fit, spans), abs=FIT_P_ATOL), (name, n)
+        if np.isfinite(fit.fit_pvalue):
+            assert fit.fit_pvalue == pytest.approx(reference.fit_test(d, fit, spans), abs=FIT_P_ATOL), (name, n)
 
 
 @pytest.mark.slow
@@ -440,34 +440,29 @@ def test_dispersion_is_the_autocovariance_of_the_squares():
     assert np.median(changing) == pytest.approx(np.mean(sd**4) / np.mean(sd**2) ** 2, rel=0.25)
 
 
-def test_ma_factors_give_the_model_covariance():
-    """(1 + theta_1 B + theta_2 B^2) with innovation variance sigma_a^2 has the autocovariances
-    c0, c1, c2 of the model's MA(2) form, its roots inside the unit circle."""
-    for s2, e2, phi, psi, _ in FITS + [(1.0, 2.0, -0.45, -0.6, 1.0), (0.3, 1.0, -0.6, 0.0, 0.3)]:
-        fit = NoiseModelFit(s2, s2, s2, s2, e2, phi, psi)
-        t1, t2, sa2 = reference.ma_factors(fit)
-        c = ma_autocovariances(s2, e2, phi, psi)
-        np.testing.assert_allclose([sa2 * (1 + t1 * t1 + t2 * t2), sa2 * (t1 + t1 * t2), sa2 * t2], c,
-                                   rtol=1e-9, atol=1e-12)
-        assert np.all(np.abs(np.roots([1.0, t1, t2])) <= 1.0 + 1e-9)
-
-
-def test_fit_test_is_the_portmanteau_of_the_whitened_residuals():
-    """The p-value is chi2's at the statistic of reference.fit_test computed lag by lag from
-    the residuals, and the residuals are the regression's errors whitened by Theta^-1."""
+def test_fit_test_reads_the_autocorrelations_of_the_whitened_returns():
+    """Without the end effect and with a flat spectrum, the autocorrelations read off the
+    periodogram are the circular sample autocorrelations; the p-value is chi2's at
+    n sum r_l^2 / c with the fit's degrees of freedom; where the model holds it is about
+    uniform, and deviations with momentum make it small."""
+    rng = np.random.default_rng(3)
+    d = rng.normal(size=301)
+    x = d - d.mean()
+    circular = np.array([x @ np.roll(x, -lag) for lag in range(1, 4)]) / (x @ x)
+    np.testing.assert_allclose(reference.spectral_autocorrelations(d, np.ones(150), 3, end_effect=False), circular,
+                               rtol=1e-10, atol=1e-13)
     d = simulate_panel(ALL["b_ar1"], 1, 21, n_returns=300).d[:, 0]
     fit = reference.fit_noise_model(d)
-    r = reference.whitened_residuals(d, fit)
-    q = sum((r[:-h] @ r[h:]) ** 2 / ((r[:-h] ** 2) @ (r[h:] ** 2)) for h in range(1, FIT_TEST_LAGS + 1))
-    df = FIT_TEST_LAGS - (1 if fit.noise_phi == fit.noise_psi == 0.0 else 3)
-    assert reference.fit_test(d, fit) == pytest.approx(chi2_sf(q, max(df, 1)), rel=1e-12)
-    t1, t2, sa2 = reference.ma_factors(fit)
-    m = d.size - 1
-    theta = np.eye(m) + t1 * np.eye(m, k=-1) + t2 * np.eye(m, k=-2)
-    y = d[1:] - fit.noise_phi * d[:-1]
-    mu, _ = reference.gls_drift(d, fit)
-    e = theta @ r * np.sqrt(sa2)  # the regression's errors, from t = 2 on y less mu (1 - phi)
-    np.testing.assert_allclose(y[2:] - e[2:], mu * (1.0 - fit.noise_phi), rtol=1e-8)
+    per_return = fit.persistent_var * fit.span
+    q = per_return / (per_return + fit.noise_var)
+    h = q + (1.0 - q) * reference.kernel(d.size, fit.noise_phi, fit.noise_psi)
+    r = reference.spectral_autocorrelations(d, h, FIT_TEST_LAGS)
+    df = max(FIT_TEST_LAGS - (1 if fit.noise_phi == fit.noise_psi == 0.0 else 3), 1)
+    assert fit.fit_pvalue == pytest.approx(chi2_sf(d.size * (r @ r) / fit.dispersion, df), rel=1e-12)
+    held = [reference.fit_noise_model(x).fit_pvalue for x in simulate_panel(ALL["a_white"], 40, 22).d.T]
+    momentum = [reference.fit_noise_model(x).fit_pvalue for x in simulate_panel(ALL["i_momentum"], 20, 23).d.T]
+    assert np.mean(np.array(held) < 0.01) <= 0.05 and 0.3 < np.median(held) < 0.7
+    assert np.median(momentum) < 0.05
 
 
 def test_spans_of_one_period_change_nothing_to_the_bit():
@@ -481,7 +476,7 @@ def test_spans_of_one_period_change_nothing_to_the_bit():
     fa, fb = fit_noise_model(d), fit_noise_model(d, spans=ones)
     for f in FIELDS:
         np.testing.assert_array_equal(getattr(fa, f), getattr(fb, f))
-    for x, y in zip(gls_drift(d, fa, fit_test=True), gls_drift(d, fa, spans=ones, fit_test=True)):
+    for x, y in zip(gls_drift(d, fa), gls_drift(d, fa, spans=ones)):
         np.testing.assert_array_equal(x, y)
 
 

@@ -216,13 +216,14 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
         longest = lengths.max()
         if lengths.min() == longest:
             lengths = None
-        spans = None if span is None else span[:longest, fitted]
+        # Spans of 1 everywhere (funds that merely start late) are no spans at all.
+        spans = None if span is None or not np.any(span[:longest, fitted] > 1.0) else span[:longest, fitted]
         fit = fit_noise_model(d[:longest, fitted], lengths, spans)
-        mu, mu_se, fit_p = gls_drift(d[:longest, fitted], fit, lengths, spans, fit_test=True)
+        mu, mu_se = gls_drift(d[:longest, fitted], fit, lengths, spans)
         out["ehc"][fitted], out["ehc_se"][fitted] = A * mu, A * mu_se
         out["te_var"][fitted], out["phi"][fitted], out["psi"][fitted] = fit.persistent_var, fit.noise_phi, fit.noise_psi
         out["te_lo"][fitted], out["te_hi"][fitted] = fit.persistent_var_lower, fit.persistent_var_upper
-        out["fit_p"][fitted] = fit_p
+        out["fit_p"][fitted] = fit.fit_pvalue
     # Each fund's returns fill its column from the top; zeros below them make the column
     # sums per-fund sums. A fund too short for a figure gets NaN (and a note).
     d0 = np.where(has_ret, d, 0.0)

@@ -17,12 +17,15 @@ as in a shock absorbed over three days), and a price that overshoots and comes b
 (:math:`\\phi<0` or :math:`\\psi<0`: a fair-value correction that goes too far, a close
 that bounces; the daily differences then have a lag-1 autocorrelation below -0.5, which no
 catching-up noise gives); :math:`\\phi=\\psi=0` is white noise, such as bid-ask bounce in
-the levels. The two coefficients have the same sign (or one is zero): with opposite signs
+the levels. Noise that catches up has both coefficients at or above zero; noise that
+overshoots one of them below zero, the other zero (AR(1) with :math:`\\phi<0`, an overshoot
+that decays, or MA(1) with :math:`\\psi<0`, one undone the next period): with opposite signs
 the two factors can cancel (:math:`\\psi=-\\phi` is white noise again), a ridge along which the
 likelihood is flat, and over which the profile likelihood of the tracking error becomes
-overconfident (its 95% interval covered 75-80% over ten years). With both negative the
-factors :math:`1-\\phi B` and :math:`1+\\psi B` have their roots on opposite sides and cannot
-cancel. :math:`\\phi` is bounded by 0.8 (a half-life of about three periods): noise that
+overconfident (its 95% interval covered 75-80% over ten years). (Both negative would be
+safe, the two factors' roots then on opposite sides, but such a shape is nearly one of the
+two alone, and every shape of the grid costs scan time in every fund.) :math:`\\phi` is
+bounded by 0.8 (a half-life of about three periods): noise that
 reverts more slowly than that cannot be told apart from persistent deviations in a few years
 of data, and is counted as persistent (a quarterly dividend sawtooth in a price-return
 comparison, for instance); below by -0.6, :math:`\\psi` by -0.8.
@@ -90,10 +93,11 @@ Estimation
    difference of :math:`\\ell` is a likelihood ratio.
 
    *Grid and refinement.* :math:`\\ell` is evaluated on a fixed grid (``definition.GRID``):
-   195 values of q (193 uniform in logit q from -14 to 10, and 0 and 1) times two blocks of
-   noise shapes, noise that catches up (:math:`\\phi` from 0 to 0.8 in steps of 0.1,
-   :math:`\\psi` from 0 to 0.9 in steps of 0.15) and noise that overshoots (:math:`\\phi` from
-   -0.6 to 0 in steps of 0.15, :math:`\\psi` from -0.8 to 0 in steps of 0.2). Within the block
+   195 values of q (193 uniform in logit q from -14 to 10, and 0 and 1) times three blocks of
+   noise shapes: noise that catches up (:math:`\\phi` from 0 to 0.8 in steps of 0.1 times
+   :math:`\\psi` from 0 to 0.9 in steps of 0.15), and noise that overshoots, :math:`\\phi` from
+   -0.6 to 0 in steps of 0.15 with :math:`\\psi=0`, and :math:`\\psi` from -0.8 to 0 in steps
+   of 0.2 with :math:`\\phi=0` (73 shapes, white noise in each block). Within the block
    of the grid minimum, along each axis separately, the vertex of the parabola through the
    grid minimum and its two neighbours on that axis refines the minimum (where it is inside
    the block and the three values curve upward), the point read off the grid values by
@@ -123,7 +127,7 @@ Estimation
    minimum over q > 0 (a parabola in the q index) is the profile :math:`P(v)`, at 151
    log-spaced v from :math:`10^{-7}` to :math:`10^{0.5}` times the mean periodogram; the
    likelihood ratio is :math:`LR(v) = 2m(P(v) - 1 - \\ell_{min})`, :math:`\\ell_{min}` the lower
-   of the refined minimum and :math:`\\min P - 1`. (With two blocks of shapes, the ridge at
+   of the refined minimum and :math:`\\min P - 1`. (With several blocks of shapes, the ridge at
    each q is that of the block whose least grid value, before the parabola over
    :math:`\\phi`, is the lower.) The interval runs from the first to the last v with LR/c at
    most 3.84 (c the dispersion below), each end where LR/c crosses 3.84 by linear
@@ -172,18 +176,22 @@ Estimation
    :math:`e^{-LR(v)/2}\\sqrt v` on the log-spaced v. With no persistent deviation at all, this
    makes the interval conservative.
 
-5. *A test of the fit.* Under the model, the GLS residuals whitened by the MA(2) form,
-   :math:`r = \\Theta^{-1}(y - X\\hat\\beta)`, are uncorrelated. The test statistic is
-   :math:`Q=\\sum_{h=1}^{H}(\\sum_t r_t r_{t+h})^2/\\sum_t r_t^2 r_{t+h}^2`, each lag's
-   autocovariance over its own standard error (a Ljung-Box statistic that a changing
-   variance or fat tails do not inflate), H = ``FIT_TEST_LAGS`` = 3, against chi2 with H
+5. *A test of the fit.* Under the model, the returns whitened by the fitted spectrum are
+   uncorrelated: their periodogram :math:`u_j = |D_j-\\hat\\delta|^2/(n\\,h_j)` is flat, h the
+   fitted shape :math:`q+(1-q)k_n` at each frequency and :math:`\\hat\\delta` the end effect.
+   Their autocorrelations are read off it, :math:`r_l=\\sum_j u_j\\cos(\\lambda_j l)/\\sum_j u_j`
+   (the cosine transform of a periodogram is the circular sample autocorrelation), and
+   :math:`Q = n\\sum_{l=1}^{H} r_l^2/c` (Box and Pierce, over the dispersion c, which inflates
+   Q as it does a likelihood ratio), H = ``FIT_TEST_LAGS`` = 3, is compared with chi2 with H
    less the parameters of the dynamics fitted (1 for white noise, 3 otherwise; at least 1)
-   degrees of freedom. Three lags because what the model cannot describe and that matters
-   for its figures, persistent deviations with momentum (increments that continue, their
-   long-run volatility above their one-period one), shows in the first few lags: against
-   momentum of 0.5 over three years the test rejects at 1% in 61% of funds with three lags,
-   36% with ten (the further lags add chi2 noise, not signal). At 1% it rejects 0.5-2.5% of
-   funds where the model holds.
+   degrees of freedom. From the periodogram the fit already has, it costs a few passes over
+   the frequencies (whitening the returns in time would cost two more Fourier transforms per
+   fund). Three lags because what the model cannot describe and that matters for its figures,
+   persistent deviations with momentum (increments that continue, their long-run volatility
+   above their one-period one), shows in the first few lags: against momentum of 0.5 over
+   three years the test rejects at 1% in 60% of funds with three lags, a third with ten (the
+   further lags add chi2 noise, not signal). At 1% it rejects 0.3-2.5% of funds where the
+   model holds.
 
 A fund whose returns are all equal tracks exactly: every figure of its fit is zero, and its
 drift is that return, with a standard error of zero.
@@ -203,9 +211,9 @@ Layout
   equivalent is.
 
 ``fit_noise_model`` and ``gls_drift`` take one column per fund, columns of different lengths
-each filling its column from the top, and the spans of the returns; ``gls_drift`` also
-gives the fit test's p-values (``fit_test=True``). ``reference.fit_noise_model``,
-``reference.gls_drift`` and ``reference.fit_test`` take one fund.
+each filling its column from the top, and the spans of the returns; the fit carries the fit
+test's p-values. ``reference.fit_noise_model``, ``reference.gls_drift`` and
+``reference.fit_test`` take one fund.
 """
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ CHI2_95_BOUNDARY = 2.705543454095404
 #: The noise is taken as white unless white noise is rejected against the full noise model by
 #: a likelihood ratio above this: the 99% point of chi2(2), two more coefficients.
 CHI2_SELECT = 9.210340371976184
-#: Lags of the portmanteau test of the whitened residuals.
+#: Lags of the portmanteau test of the model's fit.
 FIT_TEST_LAGS = 3
 #: Lags of the autocovariance of the squared returns that measure a changing variance: beyond
 #: the three that timing noise correlates, up to a month of daily data.
@@ -54,6 +54,7 @@ class NoiseModelFit:
         least 1; the interval is read at c times the chi2 points.
     span : mean periods a return spans (1: every return one period). The variances above are
         per period; per return, the persistent one is ``span`` times as large.
+    fit_pvalue : p-value of the test of the model's fit (NaN for a fund that tracks exactly).
 
     With the spans of a fund's returns, the persistent variances are per period; without,
     per return (the same thing).
@@ -68,6 +69,7 @@ class NoiseModelFit:
     noise_psi: np.ndarray
     dispersion: np.ndarray = 1.0
     span: np.ndarray = 1.0
+    fit_pvalue: np.ndarray = float("nan")
 
 
 @dataclass(frozen=True)
@@ -83,12 +85,13 @@ class Grid:
     v : values of s_u^2, relative to the fund's mean periodogram, at which the profile
         likelihood is evaluated; ascending, log-spaced (the interval's end points are
         interpolated in log v, and the mean of s_u^2 weights them as such).
-    phi_neg, psi_neg : the coefficients of noise that overshoots (both <= 0), ascending, each
+    phi_neg, psi_neg : the coefficients of noise that overshoots (<= 0), ascending, each
         ending at 0; empty: none.
 
-    The shapes of the noise are two blocks, each a rectangle of (phi, psi): ``phi`` x ``psi``
-    and ``phi_neg`` x ``psi_neg``. Opposite signs are left out (there the two factors can
-    cancel); the blocks meet along the axes.
+    The shapes of the noise are blocks, each a rectangle of (phi, psi): ``phi`` x ``psi``
+    (noise that catches up), then ``phi_neg`` x {0} (an overshoot that decays, AR(1)) and
+    {0} x ``psi_neg`` (an overshoot corrected the next period, MA(1)). Opposite signs are left
+    out (there the two factors can cancel); the blocks meet at white noise.
     """
 
     q: np.ndarray
@@ -101,9 +104,9 @@ class Grid:
     @property
     def blocks(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
         """The (phi, psi) rectangles: catching up first, then overshooting (if any)."""
-        if self.phi_neg.size and self.psi_neg.size:
-            return (self.phi, self.psi), (self.phi_neg, self.psi_neg)
-        return ((self.phi, self.psi),)
+        zero = np.zeros(1)
+        extra = ([(self.phi_neg, zero)] if self.phi_neg.size else []) + ([(zero, self.psi_neg)] if self.psi_neg.size else [])
+        return ((self.phi, self.psi), *extra)
 
 
 def _read_only(x: np.ndarray) -> np.ndarray:
@@ -114,9 +117,10 @@ def _read_only(x: np.ndarray) -> np.ndarray:
 #: The grid: q uniform in logit(q), so that it is as fine next to "no noise" (q -> 1,
 #: domestic funds) as next to "no persistent deviation" (q -> 0), plus both ends; phi from
 #: white noise to a three-period half-life (0.8); psi from none to a shock caught up over
-#: several days (0.9). Noise that overshoots: phi down to -0.6, psi down to -0.8 (a correction
-#: that goes 80% too far), more coarsely (the data tell such shapes apart less well, and
-#: each point costs scan time). Minima between grid points are found by parabolic
+#: several days (0.9). Noise that overshoots: AR(1) with phi down to -0.6, or MA(1) with psi
+#: down to -0.8 (a correction that goes 80% too far and is undone the next period), each
+#: alone (a shape with both negative is nearly one of the two, and every shape costs scan
+#: time in every fund). Minima between grid points are found by parabolic
 #: interpolation, so the grid can be coarse. v from 1e-7 to 10^0.5 of the mean periodogram,
 #: 151 values.
 GRID = Grid(

@@ -15,8 +15,11 @@ few passes over all its funds:
   and the full model follows from the two refined values;
 * the profile interval is traced from the scanned single-precision values, over the q window
   only, block by block of shapes (or shape 0 alone, for white noise);
-* the dispersion (``reference.dispersion``) is a filter of the squared returns computed with
-  two running sums instead of a sum per lag.
+* the dispersion (``reference.dispersion``) is a filter of the squared returns, one short
+  convolution per fund instead of a sum per lag;
+* the fit test (``reference.fit_test``) uses the periodogram the fit computed, before
+  binning, with the kernel in closed form at every frequency and the lags' cosines as one
+  matrix product.
 
 Why it is exact, or how close. Padding changes no sum (a bin of weight 0 adds 0, and log 1 =
 0) and is never a minimum nor a parabola's neighbour (+inf), so a fund's figures are the same
@@ -39,11 +42,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .definition import (CHI2_95, CHI2_95_BOUNDARY, CHI2_SELECT, DISPERSION_LAGS, GRID, NoiseModelFit, check_lengths,
-                         check_spans)
+from .definition import (CHI2_95, CHI2_95_BOUNDARY, CHI2_SELECT, DISPERSION_LAGS, FIT_TEST_LAGS, GRID, NoiseModelFit,
+                         check_lengths, check_spans)
 from .fast_grid import BLOCKS, N_SHAPES, grids_for_lengths, scan_near_minimum
-from .fast_kernel import binned_kernels
-from .spectrum import MAX_BINS, binned_ordinates
+from .fast_kernel import _cached_frequencies, binned_kernels
+from .spectrum import MAX_BINS, binned_ordinates, chi2_sf, kernel_coefficients
 
 __all__ = ["fit_noise_model"]
 
@@ -115,14 +118,15 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
     # Per fund, padded to MAX_BINS bins and to the widest q range scanned.
     ibar, cbar, weights = np.zeros((3, kf, MAX_BINS))
     scale, q_lo, nq, exact = np.empty(kf), np.empty(kf, dtype=np.intp), np.empty(kf, dtype=np.intp), np.empty(kf, dtype=bool)
-    windows = []
+    windows, unbinned = [], []
     for g, cols in enumerate(members):
         # Each grid is let go once scanned: the memory of one length's scan rows is then used
         # again for the next length's, where fresh memory would take longer to fill than the
         # rows take to compute.
         grid, grids[g] = grids[g], None
         dg = d[: grid.n, cols]
-        binned, scale[cols] = binned_ordinates(dg)
+        binned, scale[cols], raw_ordinates = binned_ordinates(dg, unbinned=True)
+        unbinned.append(raw_ordinates)
         bins = binned.shape[0]
         ibar[cols, :bins], cbar[cols, :bins] = binned[:, 0].T, binned[:, 1].T
         weights[cols, :bins] = grid.weights
@@ -209,6 +213,7 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
     span = np.ones(kf) if spans is None else _mean_span(spans, lengths, n)
     s_u2 = sigma2 * q * scale
     zero = lambda x: np.where(exact, 0.0, x)  # noqa: E731
+    p = _fit_test(unbinned, members, ns, kf, q, phi, psi, c)
     return NoiseModelFit(
         persistent_var=zero(s_u2 / span),
         persistent_var_lower=zero(np.minimum(lower * scale, s_u2) / span),
@@ -219,7 +224,75 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
         noise_psi=zero(psi),
         dispersion=np.where(exact, 1.0, c),
         span=span,
+        fit_pvalue=np.where(exact, np.nan, p),
     )
+
+
+def _fit_test(unbinned, members, ns, kf: int, q, phi, psi, c) -> np.ndarray:
+    """reference.fit_test of every fund, from its periodogram and real parts before binning
+    (``unbinned``: per length, (m, 2, funds), scaled as the fit's; ``members``: the funds of
+    each length) and its fit (q per return, phi, psi and the dispersion c).
+
+    All the funds' frequencies laid end to end, a segment a fund, so that funds of every
+    length go through the same few passes: the kernel k_n at every frequency in its closed
+    form (spectrum.kernel_coefficients: w (a0 + a1 c) / D + w (a2 + a3 c + a4 c^2) / D^2,
+    D = (1 - phi)^2 + phi w), the spectrum shape h = q + (1 - q) k_n, the end effect delta and
+    u_j = (I_j - 2 delta C_j + delta^2 / n) / h_j (the scaled |D_j - delta|^2 / (n h_j)), and
+    the sums of u_j cos(l lambda_j) per segment.
+    """
+    if len(unbinned) == 1:
+        # One length: the frequencies along the first axis, the funds along the second.
+        n = int(ns[0])
+        funds = np.arange(kf)
+        i_j, c_j = unbinned[0][:, 0], unbinned[0][:, 1]
+        w = _cached_frequencies(n, 0, (n - 1) // 2)[0][:, None]
+        n_of = np.full(kf, float(n))
+        spread = lambda x: x  # noqa: E731  (a value per fund broadcasts along the frequencies)
+        total_of = lambda x: x.sum(axis=0)  # noqa: E731
+    else:
+        funds = np.concatenate([np.arange(kf)[cols] for cols in members])  # segment order
+        ms = [(int(n) - 1) // 2 for n in ns]
+        i_j = np.concatenate([o[:, 0].T.ravel() for o in unbinned])
+        c_j = np.concatenate([o[:, 1].T.ravel() for o in unbinned])
+        w = np.concatenate([np.tile(_cached_frequencies(int(n), 0, m)[0], o.shape[2]) for n, m, o in zip(ns, ms, unbinned)])
+        sizes = np.concatenate([np.full(o.shape[2], m) for m, o in zip(ms, unbinned)])
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        n_of = np.concatenate([np.full(o.shape[2], float(n)) for n, o in zip(ns, unbinned)])
+        spread = lambda x: np.repeat(x, sizes, axis=0)  # noqa: E731
+        total_of = lambda x: np.add.reduceat(x, starts)  # noqa: E731
+    cos = 1.0 - 0.5 * w
+    f_phi, f_psi, f_q = phi[funds], psi[funds], q[funds]
+    coef = spread(kernel_coefficients(n_of[:, None], f_phi[:, None], f_psi[:, None])[:, :, 0])  # (J, 5) or (k, 5)
+    if len(unbinned) == 1:
+        coef = coef.T[:, None, :]  # (5, 1, k): broadcasts along the frequencies
+    else:
+        coef = coef.T  # (5, J)
+    at_phi = spread(f_phi)
+    inv_d = at_phi * w
+    inv_d += (1.0 - at_phi) ** 2
+    np.reciprocal(inv_d, out=inv_d)  # 1 / D
+    h = (coef[0] + coef[1] * cos) * inv_d
+    h += (coef[2] + (coef[3] + coef[4] * cos) * cos) * (inv_d * inv_d)
+    h *= w  # k_n
+    at_q = spread(f_q)
+    h *= 1.0 - at_q
+    h += at_q
+    inv_h = np.reciprocal(h, out=h)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a fund that tracks exactly: NaN
+        delta = total_of(c_j * inv_h) / (total_of(inv_h) / n_of)
+        at_delta = spread(delta)
+        u = (i_j - 2.0 * at_delta * c_j + at_delta * at_delta / spread(n_of)) * inv_h
+        # cos(l lambda) for l = 1..H by the Chebyshev recursion T_{l+1} = 2 c T_l - T_{l-1}.
+        total = total_of(u)
+        prev, now, q_stat = np.ones_like(cos), cos, np.zeros(funds.size)
+        for lag in range(1, FIT_TEST_LAGS + 1):
+            r = total_of(u * now) / total
+            q_stat += r * r
+            prev, now = now, 2.0 * cos * now - prev
+    df = np.maximum(FIT_TEST_LAGS - np.where((f_phi == 0.0) & (f_psi == 0.0), 1, 3), 1)  # spectrum.fit_test_df
+    p = np.empty(kf)
+    p[funds] = chi2_sf(n_of * q_stat / c[funds], df)
+    return p
 
 
 def _interp_rows(values: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -242,37 +315,27 @@ def _mean_span(spans: np.ndarray, lengths, n: int) -> np.ndarray:
 
 def _dispersion(d: np.ndarray, lengths) -> np.ndarray:
     """reference.dispersion of each column: the weighted autocovariance of the demeaned squares
-    at lags 4..20 (weights 21 - h), as x . (x filtered by the weights), the filter by two
-    running sums: sum_{h=4}^{20} (21 - h) x_{t+h} = sum_{j=4}^{20} (S_{t+j} - S_{t+3})
-    = T_{t+20} - T_{t+3} - 17 S_{t+3}, S the running sum of x and T that of S."""
+    at lags 4..20 (weights 21 - h), as x . (x filtered by the weights), the filter one short
+    convolution per fund."""
     n, kf = d.shape
-    if lengths is None:
-        lengths = np.full(kf, n)
-        x = d - d.mean(axis=0)
-        x *= x
-        s2 = x.mean(axis=0)
-        x -= s2
-    else:
-        lengths = np.asarray(lengths)
-        inside = np.arange(n)[:, None] < lengths[None, :]
-        mean = np.where(inside, d, 0.0).sum(axis=0) / lengths
-        x = np.where(inside, d - mean, 0.0)
-        x *= x
-        s2 = x.sum(axis=0) / lengths
-        x -= s2
-        x[~inside] = 0.0
+    lengths = np.full(kf, n) if lengths is None else np.asarray(lengths)
     lo, hi = DISPERSION_LAGS
-    pad = np.zeros((hi + 1, kf))
-    s = np.cumsum(np.concatenate([x, pad]), axis=0)  # S_t, zeros beyond each column's data
-    t = np.cumsum(s, axis=0)
-    filtered = (t[hi : hi + n] - t[lo - 1 : lo - 1 + n]) - (hi - lo + 1) * s[lo - 1 : lo - 1 + n]
-    acov = (x * filtered).sum(axis=0) / lengths
-    top = np.minimum(hi, lengths - 1)
-    # sum of the weights over the lags each column has
-    wsum = ((hi + 1 - lo) + (hi + 1 - top)) * (top - lo + 1) / 2.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        c = 1.0 + acov / wsum / (s2 * s2)
-    return np.where(s2 > 0.0, np.maximum(c, 1.0), 1.0)
+    weights = np.where(np.arange(hi + 1) >= lo, hi + 1.0 - np.arange(hi + 1), 0.0)[::-1]
+    c = np.ones(kf)
+    for j0 in range(0, kf, 64):
+        rows = np.ascontiguousarray(d[:, j0 : j0 + 64].T)  # funds as rows: contiguous memory
+        for j, row in enumerate(rows, start=j0):
+            x = row[: lengths[j]] - row[: lengths[j]].mean()
+            x *= x
+            s2 = x.mean()
+            if s2 == 0.0:
+                continue
+            x -= s2
+            filtered = np.convolve(x, weights)[hi : hi + x.size]  # sum_h w_h x_{t+h}
+            top = min(hi, x.size - 1)
+            wsum = ((hi + 1 - lo) + (hi + 1 - top)) * (top - lo + 1) / 2.0  # the weights of the lags it has
+            c[j] = max(1.0, 1.0 + (x @ filtered) / x.size / wsum / (s2 * s2))
+    return c
 
 
 def _interp_last(table: np.ndarray, pos: np.ndarray) -> np.ndarray:

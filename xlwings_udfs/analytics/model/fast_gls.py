@@ -21,9 +21,6 @@ covariance of ``spectrum.ma_autocovariances`` (package docstring, step 3). Solve
 * *Spans*: a fund whose returns span several periods gets its drift per period as a'd / a'k
   and the variance of reference.gls_drift, from the same weights (a'k and sum a_t^2 k_t are
   two more sums); funds whose spans are all 1 are left as they are, to the bit.
-* *The fit test* (``fit_test=True``): the data are then filtered too (one more convolution
-  by FFT), the whitened regression's residuals formed, and the statistic summed over the
-  few lags at once for all the funds.
 
 Why it is exact. The whitened regression is the same GLS problem: the truncated filter is
 the inverse of the lower-triangular banded matrix Theta of the MA polynomial, and the
@@ -35,12 +32,7 @@ keeps the 3 x 3 solve defined where an initial-state response vanishes: where th
 dominates, the whitened constant's norm, and so the trace, grows like n^3, and the ridge moves
 the drift by up to 1e-4 of its standard error at n = 3000 (the standard error by 2e-6).
 
-The residuals of the fit test are those of ``reference.whitened_residuals`` (the same
-filter), up to the ridge: where a fund has no persistent deviation at all the filter has a
-unit root, and the ridge moves the p-value by up to about 1e-4.
-
-Plain equivalent: ``reference.gls_drift`` (one fund, the banded covariance, a dense solve) and
-``reference.fit_test``.
+Plain equivalent: ``reference.gls_drift`` (one fund, the banded covariance, a dense solve).
 """
 from __future__ import annotations
 
@@ -48,21 +40,20 @@ from functools import lru_cache
 
 import numpy as np
 
-from .definition import FIT_TEST_LAGS, NoiseModelFit, check_lengths, check_spans
-from .spectrum import chi2_sf, fit_test_df, ma_autocovariances
+from .definition import NoiseModelFit, check_lengths, check_spans
+from .spectrum import ma_autocovariances
 
 __all__ = ["gls_drift"]
 
 
-def gls_drift(d: np.ndarray, fit: NoiseModelFit, lengths: np.ndarray | None = None, spans: np.ndarray | None = None,
-              fit_test: bool = False):
+def gls_drift(d: np.ndarray, fit: NoiseModelFit, lengths: np.ndarray | None = None,
+              spans: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """GLS drift mu per period and its standard error, for each column of ``d`` (n, k).
 
     ``lengths`` (k,): the number of returns of each column, which fill it from the top (what
     lies below them is ignored), so that funds of different lengths are estimated together.
     None: every column is complete. ``spans`` (n, k): the periods each return spans, or None:
-    one each (``reference.gls_drift``). ``fit_test``: also return the p-value of the
-    portmanteau test of the whitened residuals (``reference.fit_test``), a third array.
+    one each (``reference.gls_drift``).
     """
     d = np.asarray(d, dtype=float)
     if d.ndim == 1:
@@ -71,9 +62,8 @@ def gls_drift(d: np.ndarray, fit: NoiseModelFit, lengths: np.ndarray | None = No
     spans = check_spans(spans, d.shape, lengths)
     a1, a2, sigma_a2 = _ma_factors(fit)
     c1, c2 = (a1 + a2).real, -(a1 * a2).real  # 1 / ((1 - a1 B)(1 - a2 B)), a real recursion
-    mu, inv11, norm2, on_k, norm2_k, p = _gls(d, c1, c2, np.asarray(fit.noise_phi, dtype=float).reshape(-1),
-                                              None if lengths is None else np.asarray(lengths), spans,
-                                              fit if fit_test else None)
+    mu, inv11, norm2, on_k, norm2_k = _gls(d, c1, c2, np.asarray(fit.noise_phi, dtype=float).reshape(-1),
+                                           None if lengths is None else np.asarray(lengths), spans)
     # The model's variance takes s_u^2 as known; a fund whose estimate sits at or near zero
     # would get a far too small standard error. The variance is linear in s_u^2 (the
     # persistent part of d is white): averaged over the uncertainty of s_u^2 it grows by
@@ -88,8 +78,7 @@ def gls_drift(d: np.ndarray, fit: NoiseModelFit, lengths: np.ndarray | None = No
         var_k = sigma_a2 * inv11 - s_u2 * fit.span * norm2 + mean * norm2_k
         mu = np.where(uneven, mu / np.where(uneven, on_k, 1.0), mu)
         var = np.where(uneven, var_k / np.where(uneven, on_k * on_k, 1.0), var)
-    se = np.sqrt(np.maximum(var, 0.0))
-    return (mu, se, p) if fit_test else (mu, se)
+    return mu, np.sqrt(np.maximum(var, 0.0))
 
 
 def _ma_factors(fit: NoiseModelFit):
@@ -164,10 +153,9 @@ def _impulse_response(c1: np.ndarray, c2: np.ndarray, m: int) -> np.ndarray:
     return h[:, :m]
 
 
-def _gls(d, c1, c2, phi, lengths, spans=None, fit=None):
+def _gls(d, c1, c2, phi, lengths, spans=None):
     """GLS drift, [(Z'Z)^{-1}]_11 and |a|^2 (a: the drift's weights on d) for columns of ``d``;
-    with spans, a'k and sum a_t^2 k_t (NaN for the funds whose spans are all 1), else None;
-    and the fit test's p-values where ``fit`` is given (None otherwise).
+    with spans, a'k and sum a_t^2 k_t (NaN for the funds whose spans are all 1), else None.
 
     ``c1``, ``c2``: the whitening recursion of each fund; ``lengths`` and ``spans`` as in
     gls_drift.
@@ -209,25 +197,12 @@ def _gls(d, c1, c2, phi, lengths, spans=None, fit=None):
     # mu = e_1'(Z'Z)^{-1} Z' x = u'x with u = Z (Z'Z)^{-1} e_1 and x = H y the whitened data,
     # so mu = (H'u)'y: the weights u taken back through the filter (its transpose, the same
     # convolution run backwards in time) and through y_t = d_{t+1} - phi d_t. The data are
-    # never filtered themselves (except for the fit test).
+    # never filtered themselves.
     u = (inv[:, :1, :] @ z)[:, 0]
-    # The filter is a convolution with its impulse response h: by FFT (the weights run
-    # backwards in time; for the fit test the data are filtered too, in the same transforms).
-    if fit is None:
-        spec = np.fft.rfft(u[:, ::-1], size, axis=1)
-    else:
-        y_fit = y
-        if uneven is not None:
-            y_fit = y.copy()
-            ku = sp[uneven]
-            drift = np.where(ku > 0.0, d[uneven], 0.0).sum(axis=1) / ku.sum(axis=1)
-            y_fit[uneven] -= drift[:, None] * (ku[:, 1:] - phi[uneven] * ku[:, :-1])
-            if lengths is not None:
-                y_fit[beyond] = 0.0
-        spec = np.fft.rfft(np.stack([u[:, ::-1], y_fit]), size, axis=2)
+    # The filter is a convolution with its impulse response h: by FFT.
+    spec = np.fft.rfft(u[:, ::-1], size, axis=1)
     spec *= spec_h
-    filtered = np.fft.irfft(spec, size, axis=-1)
-    w = (filtered if fit is None else filtered[0])[:, m - 1 :: -1]
+    w = np.fft.irfft(spec, size, axis=1)[:, m - 1 :: -1]
     if lengths is not None:
         w[beyond] = 0.0  # the FFT's rounding, where the weights are exactly zero
     # The weights on d are a_t = w_{t-1} - phi w_t (w_{-1} = w_m = 0): the inner ones, then
@@ -244,31 +219,4 @@ def _gls(d, c1, c2, phi, lengths, spans=None, fit=None):
         inner_u = inner[uneven]
         norm2_k[uneven] = ((inner_u * inner_u) * ks[:, 1:-1]).sum(axis=1) + (pu[:, 0] * wu[:, 0]) ** 2 * ks[:, 0] \
             + wu[:, -1] ** 2 * ks[:, -1]
-    if fit is None:
-        return mu, inv[:, 0, 0], norm2, on_k, norm2_k, None
-    # The whitened data x = H y, their least-squares fit on Z, and the residuals (with spans,
-    # of the returns less k_t times their drift per period, as fitted).
-    x = filtered[1][:, :m]
-    if lengths is not None:
-        x[beyond] = 0.0
-    beta = inv @ (z @ x[:, :, None])
-    r = x - (beta.transpose(0, 2, 1) @ z)[:, 0]
-    return mu, inv[:, 0, 0], norm2, on_k, norm2_k, _portmanteau(r, fit)
-
-
-def _portmanteau(r: np.ndarray, fit: NoiseModelFit) -> np.ndarray:
-    """p-values of reference.fit_test's statistic from residuals ``r`` (k, m), zero beyond each
-    fund's; NaN where a fund tracks exactly (no variance at all).
-
-    For each lag, the products r_t r_{t+h}: their sum, and the sum of their squares
-    (r_t^2 r_{t+h}^2).
-    """
-    q = np.zeros(r.shape[0])
-    for lag in range(1, FIT_TEST_LAGS + 1):
-        prod = r[:, :-lag] * r[:, lag:]
-        num = prod.sum(axis=1)
-        den = np.einsum("ki,ki->k", prod, prod)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            q += np.where(den > 0.0, num * num / den, 0.0)
-    exact = (np.asarray(fit.persistent_var) == 0.0) & (np.asarray(fit.noise_var) == 0.0)
-    return np.where(exact, np.nan, chi2_sf(q, fit_test_df(fit)))
+    return mu, inv[:, 0, 0], norm2, on_k, norm2_k

@@ -1,7 +1,7 @@
 """Fast path: the scan of the concentrated objective over the grid, in single precision.
 
 What it speeds up. The estimate starts from the minimum of the concentrated objective over
-the whole grid (195 q times 88 noise shapes: 9 x 7 that catch up, 5 x 5 that overshoot),
+the whole grid (195 q times 73 noise shapes: 9 x 7 that catch up, 5 + 5 that overshoot),
 and the profile interval reads it at every q. For one length, everything in the objective but the fund's ordinates is the same for
 every fund: 1/h at each grid point and bin (weighted), the log-determinant term
 sum_b w_b log h_b and A3 = sum_b w_b / (n h_b). Those are tabulated once per length

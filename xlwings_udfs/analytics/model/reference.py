@@ -19,6 +19,8 @@ then held to it.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from .definition import (CHI2_95, CHI2_95_BOUNDARY, CHI2_SELECT, DISPERSION_LAGS, FIT_TEST_LAGS, GRID, MIN_RETURNS,
@@ -26,24 +28,29 @@ from .definition import (CHI2_95, CHI2_95_BOUNDARY, CHI2_SELECT, DISPERSION_LAGS
 from .spectrum import (bin_edges, bin_widths, binned_ordinates, chi2_sf, fit_test_df, ma_autocovariances,
                        noise_autocovariance)
 
-__all__ = ["binned_kernel", "objective", "profile", "dispersion", "fit_noise_model", "likelihood_ratio",
-           "gls_weights", "gls_drift", "ma_factors", "whitened_residuals", "fit_test"]
+__all__ = ["kernel", "binned_kernel", "objective", "profile", "dispersion", "fit_noise_model", "likelihood_ratio",
+           "gls_weights", "gls_drift", "spectral_autocorrelations", "fit_test"]
 
 
-def binned_kernel(n: int, phi, psi) -> np.ndarray:
-    """Bin means of k_n(lambda_j) = |1 - e^{-i lambda_j}|^2 sum_{|h|<n} (1 - |h|/n) gamma(h) e^{i lambda_j h}.
+def kernel(n: int, phi, psi) -> np.ndarray:
+    """k_n(lambda_j) = |1 - e^{-i lambda_j}|^2 sum_{|h|<n} (1 - |h|/n) gamma(h) e^{i lambda_j h}, j = 1..m.
 
     The expected periodogram of n differenced ARMA(1,1) values with unit innovations, end
     effect aside, by the lag sum (gamma: spectrum.noise_autocovariance). ``phi`` and ``psi``
-    broadcast together (shape s); returns s + (bins,).
+    broadcast together (shape s); returns s + (m,).
     """
     m = (n - 1) // 2
     lam = 2.0 * np.pi * np.arange(1, m + 1) / n
     gamma = noise_autocovariance(phi, psi, n)  # s + (n,), lags 0..n-1
     lags = np.arange(1, n)
     fejer = gamma[..., :1] + 2.0 * (gamma[..., 1:] * (1.0 - lags / n)) @ np.cos(np.outer(lags, lam))
-    k = 4.0 * np.sin(lam / 2.0) ** 2 * fejer
-    return np.add.reduceat(k, bin_edges(m)[:-1], axis=-1) / bin_widths(m)
+    return 4.0 * np.sin(lam / 2.0) ** 2 * fejer
+
+
+def binned_kernel(n: int, phi, psi) -> np.ndarray:
+    """Bin means of the kernel k_n (``kernel``): s + (bins,)."""
+    m = (n - 1) // 2
+    return np.add.reduceat(kernel(n, phi, psi), bin_edges(m)[:-1], axis=-1) / bin_widths(m)
 
 
 def _ordinates(d: np.ndarray):
@@ -287,8 +294,8 @@ def fit_noise_model(d: np.ndarray, grid: Grid = GRID, spans=None) -> NoiseModelF
     noise, so the persistent variance found per step is the mean span times the variance per
     period: it (with its interval and mean) is divided by the mean span.
 
-    Returns a NoiseModelFit of floats. A fund whose returns are all equal (it tracks exactly)
-    has every figure zero.
+    Returns a NoiseModelFit of floats, with the p-value of the test of its fit (``fit_test``).
+    A fund whose returns are all equal (it tracks exactly) has every figure zero.
     """
     d = _check(d)
     spans = check_spans(spans, d.shape)
@@ -306,7 +313,7 @@ def fit_noise_model(d: np.ndarray, grid: Grid = GRID, spans=None) -> NoiseModelF
     span = _span_of(spans, d.size)
     scale, s, q = est["scale"], est["s"], est["q"]
     s_u2 = float(s * q * scale)
-    return NoiseModelFit(
+    fit = NoiseModelFit(
         persistent_var=s_u2 / span,
         persistent_var_lower=float(min(lower * scale, s_u2)) / span,
         persistent_var_upper=float(max(upper * scale, s_u2)) / span,
@@ -317,6 +324,7 @@ def fit_noise_model(d: np.ndarray, grid: Grid = GRID, spans=None) -> NoiseModelF
         dispersion=c,
         span=span,
     )
+    return replace(fit, fit_pvalue=fit_test(d, fit))
 
 
 def likelihood_ratio(d: np.ndarray, s_u2, grid: Grid = GRID) -> np.ndarray:
@@ -408,65 +416,48 @@ def gls_drift(d: np.ndarray, fit: NoiseModelFit, spans=None):
     return float(a @ d / on_k), float(np.sqrt(max(var, 0.0)) / abs(on_k))
 
 
-def ma_factors(fit: NoiseModelFit):
-    """theta_1, theta_2 and sigma_a^2 of the MA(2) form of y: x_t = (1 + theta_1 B + theta_2 B^2) a_t.
+def spectral_autocorrelations(d: np.ndarray, h: np.ndarray, lags: int, end_effect: bool = True) -> np.ndarray:
+    """Autocorrelations at lags 1..``lags`` of the returns ``d`` (n,) whitened by the spectrum
+    shape ``h`` (m,) (the fit's q + (1 - q) k_n at each frequency), from the periodogram.
 
-    From the autocovariances c0, c1, c2 of ``_regression``: the four roots of
-    c2 z^4 + c1 z^3 + c0 z^2 + c1 z + c2 come in pairs z, 1/z; the two inside (or on) the unit
-    circle, a1 and a2, give 1 + theta_1 B + theta_2 B^2 = (1 - a1 B)(1 - a2 B), and
-    sigma_a^2 = c0 / (1 + theta_1^2 + theta_2^2). Found numerically (``np.roots``).
+    u_j = |D_j - delta|^2 / (n h_j), D_j the Fourier sums of the demeaned returns, delta the
+    end effect (the weighted least squares value common to the real parts, weights 1 / h_j);
+    the autocorrelation at lag l is sum_j u_j cos(lambda_j l) / sum_j u_j, as the circular
+    sample autocorrelation is the cosine transform of the periodogram. For h = 1 and delta = 0
+    (``end_effect`` False) it is the circular autocorrelation of the demeaned returns (n odd).
     """
-    per_return = float(fit.persistent_var) * float(fit.span)
-    c0, c1, c2 = ma_autocovariances(per_return, float(fit.noise_var), float(fit.noise_phi), float(fit.noise_psi))
-    roots = np.roots([c2, c1, c0, c1, c2]) if c2 != 0.0 else np.roots([c1, c0, c1]) if c1 != 0.0 else np.zeros(0)
-    inside = np.sort_complex(roots[np.argsort(np.abs(roots))][: roots.size // 2])
-    a1, a2 = (list(inside) + [0.0, 0.0])[:2]
-    theta1, theta2 = float(-(a1 + a2).real), float((a1 * a2).real)
-    return theta1, theta2, c0 / (1.0 + theta1 * theta1 + theta2 * theta2)
+    n = d.size
+    m = (n - 1) // 2
+    lam = 2.0 * np.pi * np.arange(1, m + 1) / n
+    big_d = np.exp(-1j * np.outer(lam, np.arange(n))) @ (d - d.mean())
+    delta = (big_d.real / h).sum() / (1.0 / h).sum() if end_effect else 0.0
+    u = np.abs(big_d - delta) ** 2 / (n * h)
+    return np.array([(u * np.cos(lam * lag)).sum() / u.sum() for lag in range(1, lags + 1)])
 
 
-def whitened_residuals(d: np.ndarray, fit: NoiseModelFit, spans=None) -> np.ndarray:
-    """The one-step prediction errors of y under the fitted model, in units of their sd (n - 1,).
+def fit_test(d: np.ndarray, fit: NoiseModelFit, spans=None) -> float:
+    """p-value of the portmanteau test of the model's fit, for one fund's returns ``d`` (n,).
 
-    With Theta the lower-triangular banded matrix of 1 + theta_1 B + theta_2 B^2 (``ma_factors``),
-    Theta^-1 whitens the regression of ``_regression``: its errors are uncorrelated with
-    variance sigma_a^2, up to the pre-sample innovations, which the two indicator regressors
-    absorb. Residuals: Theta^-1 (y - X beta), beta the least squares fit of Theta^-1 y on
-    Theta^-1 X (which gives the GLS drift), over sigma_a. With spans, those of the returns
-    less k_t times their drift per period, as fitted.
+    Under the model the returns whitened by the fitted spectrum are uncorrelated: their
+    periodogram is flat. The test reads the autocorrelations r_l of the whitened returns at
+    lags 1..H (H = ``FIT_TEST_LAGS``) off the periodogram over the fitted spectrum
+    (``spectral_autocorrelations``, the shape q + (1 - q) k_n with the fit's q per return),
+    and Q = n sum_l r_l^2 / c (Box and Pierce; c the dispersion, which inflates Q as it does a
+    likelihood ratio) is about chi2 with H - p degrees of freedom (at least 1), p the
+    parameters of the returns' dynamics that were fitted: the persistent share, and phi and
+    psi unless the noise was taken as white (``spectrum.fit_test_df``). With spans, the
+    returns less k_t times their drift per period, as fitted. NaN for a fund that tracks
+    exactly.
     """
     d = np.asarray(d, dtype=float)
     spans = check_spans(spans, d.shape)
     if spans is not None:
-        d = d - spans * (d.sum() / spans.sum())  # the returns less their drift, as the fit
-    theta1, theta2, sigma2 = ma_factors(fit)
-    phi = float(fit.noise_phi)
-    y = d[1:] - phi * d[:-1]
-    _, x, _ = _regression(d.size, fit)
-    m = y.size
-    theta = np.eye(m) + theta1 * np.eye(m, k=-1) + theta2 * np.eye(m, k=-2)
-    wy, wx = np.linalg.solve(theta, y), np.linalg.solve(theta, x)
-    beta = np.linalg.lstsq(wx, wy, rcond=None)[0]
-    return (wy - wx @ beta) / np.sqrt(sigma2) if sigma2 > 0.0 else np.zeros(m)
-
-
-def fit_test(d: np.ndarray, fit: NoiseModelFit, spans=None) -> float:
-    """p-value of the portmanteau test of the whitened residuals (``whitened_residuals``).
-
-    Q = sum over lags h = 1..H of (sum_t r_t r_{t+h})^2 / sum_t r_t^2 r_{t+h}^2, H =
-    ``FIT_TEST_LAGS``: each lag's autocovariance over its own standard error, which a
-    changing variance or fat tails would not make too small (the plain Ljung-Box statistic's
-    would). Under the model Q is about chi2 with H - p degrees of freedom (at least 1), p the
-    parameters of the returns' dynamics that were fitted: the persistent share, and phi and
-    psi unless the noise was taken as white (``spectrum.fit_test_df``). NaN for a fund that
-    tracks exactly.
-    """
-    r = whitened_residuals(d, fit, spans)
-    if not np.any(r):
+        d = d - spans * (d.sum() / spans.sum())
+    per_return = float(fit.persistent_var) * float(fit.span)
+    total = per_return + float(fit.noise_var)
+    if total == 0.0:
         return float("nan")
-    q = 0.0
-    for h in range(1, FIT_TEST_LAGS + 1):
-        num = float(r[:-h] @ r[h:]) ** 2
-        den = float((r[:-h] ** 2) @ (r[h:] ** 2))
-        q += num / den if den > 0.0 else 0.0
-    return float(chi2_sf(q, fit_test_df(fit)))
+    q = per_return / total
+    h = q + (1.0 - q) * kernel(d.size, float(fit.noise_phi), float(fit.noise_psi))
+    r = spectral_autocorrelations(d, h, FIT_TEST_LAGS)
+    return float(chi2_sf(d.size * (r @ r) / float(fit.dispersion), fit_test_df(fit)))

@@ -26,7 +26,7 @@ import numpy as np
 from .definition import FIT_TEST_LAGS
 
 __all__ = ["SINGLE_FREQUENCIES", "GEOMETRIC_BINS", "MAX_BINS", "bin_edges", "bin_widths", "frequencies",
-           "binned_ordinates", "noise_autocovariance", "kernel_coefficients", "binned_kernel",
+           "binned_ordinates", "noise_autocovariance", "kernel_coefficients", "noise_kernel", "binned_kernel",
            "ma_autocovariances", "fit_test_df", "chi2_sf"]
 
 #: Lowest frequencies binned one by one.
@@ -72,11 +72,12 @@ def frequencies(n: int, lo: int = 0, hi: int | None = None):
     return w, 1.0 - 0.5 * w
 
 
-def binned_ordinates(d: np.ndarray):
+def binned_ordinates(d: np.ndarray, unbinned: bool = False):
     """Binned periodogram |D_j|^2 / n and real parts Re(D_j) / n, scaled to a unit mean.
 
     ``d`` (n, k), complete columns of one length. Returns them as one array (bins, 2, k), the
-    periodogram first, and the scale (k,): the mean periodogram (1 where it is zero).
+    periodogram first, and the scale (k,): the mean periodogram (1 where it is zero); with
+    ``unbinned``, also the same two before binning, (m, 2, k), for the fit test.
 
     With D_j = sum_{t=0}^{n-1} d_t e^{-i lambda_j t}, differencing puts the same real number
     (the end effect) into every D_j; the real parts are what estimates it. The real parts
@@ -91,7 +92,8 @@ def binned_ordinates(d: np.ndarray):
     both = np.empty((m, 2, d.shape[1]))
     np.divide(pgram, scale, out=both[:, 0])
     np.divide(spec.real, n * np.sqrt(scale), out=both[:, 1])
-    return np.add.reduceat(both, bin_edges(m)[:-1], axis=0) / bin_widths(m)[:, None, None], scale
+    binned = np.add.reduceat(both, bin_edges(m)[:-1], axis=0) / bin_widths(m)[:, None, None]
+    return (binned, scale, both) if unbinned else (binned, scale)
 
 
 def noise_autocovariance(phi, psi, n: int) -> np.ndarray:
@@ -149,11 +151,10 @@ def kernel_coefficients(n, phi, psi) -> np.ndarray:
     return coef
 
 
-def binned_kernel(n: int, phi, psi) -> np.ndarray:
-    """The noise kernel k_n of kernel_coefficients, averaged over each bin of length ``n``.
+def noise_kernel(n: int, phi, psi) -> np.ndarray:
+    """The noise kernel k_n of kernel_coefficients at each frequency j = 1..m of length ``n``.
 
-    ``phi`` and ``psi`` broadcast together (shape s); returns s + (bins,). The closed form;
-    the fast path computes the same sums for many lengths and shapes at once.
+    ``phi`` and ``psi`` broadcast together (shape s); returns s + (m,). The closed form.
     """
     phi, psi = np.broadcast_arrays(np.asarray(phi, dtype=float), np.asarray(psi, dtype=float))
     coef = kernel_coefficients(n, phi.reshape(-1, 1), psi.reshape(-1, 1))[:, :, 0]  # (shapes, 5)
@@ -161,10 +162,18 @@ def binned_kernel(n: int, phi, psi) -> np.ndarray:
     f = phi.reshape(-1, 1)
     d = (1.0 - f) ** 2 + f * w  # D = (1 - phi)^2 + phi w: exact near lambda = 0
     terms = np.stack([w / d, w * c / d, w / d**2, w * c / d**2, w * c * c / d**2], axis=1)
-    k = np.einsum("si,sij->sj", coef, terms)
+    return np.einsum("si,sij->sj", coef, terms).reshape(phi.shape + (-1,))
+
+
+def binned_kernel(n: int, phi, psi) -> np.ndarray:
+    """The noise kernel k_n of kernel_coefficients, averaged over each bin of length ``n``.
+
+    ``phi`` and ``psi`` broadcast together (shape s); returns s + (bins,). The closed form;
+    the fast path computes the same sums for many lengths and shapes at once.
+    """
+    k = noise_kernel(n, phi, psi)
     m = (n - 1) // 2
-    binned = np.add.reduceat(k, bin_edges(m)[:-1], axis=1) / bin_widths(m)
-    return binned.reshape(phi.shape + (-1,))
+    return np.add.reduceat(k, bin_edges(m)[:-1], axis=-1) / bin_widths(m)
 
 
 def ma_autocovariances(s2, e2, phi, psi):
