@@ -341,9 +341,9 @@ def test_profile_interval_ends_where_the_likelihood_ratio_is_the_95_point():
     outside; the interval starts at zero only where zero is within the boundary's 95% point.
 
     The end points are interpolated between the grid's values of s_u^2; where the noise
-    overshoots, its coarser block of shapes makes the profile less smooth between them, and
-    the likelihood ratio at an end point is within 1.1 of 3.84 (measured down to 2.8: the
-    interval about 3% narrower than the exact one), 0.5 elsewhere."""
+    overshoots, its coarser lines of shapes make the profile less smooth between them, and
+    the likelihood ratio at an end point is within 1.1 of 3.84 (measured down to 3.1: the
+    interval a few percent narrower than the exact one), 0.5 elsewhere."""
     for name, sc in ALL.items():
         tol = 1.1 if name.startswith("f_") else 0.5
         for n in (40, 300, 756):
