@@ -108,7 +108,7 @@ Estimation
    many on sixty returns as on three thousand. On a short history the full model spends the
    data on a shape it cannot pin down: it can put the noise's power at low frequencies
    (:math:`\\phi` near 0.8) and read persistent deviations as noise, which made the tracking
-   error exactly zero in 11% of funds with a true 2% at 60 returns, its RMSE 1.5 times that
+   error exactly zero in 11% of funds with a true 2% at 60 returns, its RMSE 1.4 times that
    of the true model's exact likelihood. So white noise (the column :math:`\\phi=\\psi=0` of
    the grid, its minimum refined along q) is the model unless the full model beats it by a
    likelihood ratio :math:`2m(\\ell_{white}-\\ell_{full})/c` (c the dispersion below) above
@@ -190,8 +190,8 @@ Estimation
    persistent deviations with momentum (increments that continue, their long-run volatility
    above their one-period one), shows in the first few lags: against momentum of 0.5 over
    three years the test rejects at 1% in 60% of funds with three lags, a third with ten (the
-   further lags add chi2 noise, not signal). At 1% it rejects 0.3-2.5% of funds where the
-   model holds.
+   further lags add chi2 noise, not signal). At 1% it rejects 0.3-1.8% of funds where the
+   model holds, 3% through a crisis.
 
 A fund whose returns are all equal tracks exactly: every figure of its fit is zero, and its
 drift is that return, with a standard error of zero.
