@@ -42,7 +42,7 @@ from xlwings_udfs.analytics.model.definition import (
     CHI2_95,
     CHI2_95_BOUNDARY,
     CHI2_SELECT,
-    DISPERSION_LAGS,
+    DISPERSION_BLOCK,
     FIT_TEST_LAGS,
     GRID,
     Grid,
@@ -421,20 +421,20 @@ def test_chi2_survival_function_against_scipy():
         np.testing.assert_allclose(chi2_sf(x, df), chi2.sf(x, df), rtol=1e-12, atol=1e-15)
 
 
-def test_dispersion_is_the_autocovariance_of_the_squares():
-    """Against np.correlate, lag by lag; about 1 under a constant variance (and fat tails);
-    about E[s^4] / E[s^2]^2 under a variance that changes slowly."""
+def test_dispersion_is_the_covariance_of_neighbouring_block_means():
+    """The mean product of neighbouring blocks' mean squares, about their mean; about 1 under
+    a constant variance (fat tails and timing noise included); about E[s^4] / E[s^2]^2 under a
+    variance that changes slowly."""
     rng = np.random.default_rng(4)
     d = rng.normal(0.0, 1e-3, 600)
-    x = (d - d.mean()) ** 2
-    x -= x.mean()
-    lo, hi = DISPERSION_LAGS
-    acov = np.correlate(x, x, "full")[x.size - 1 :][lo : hi + 1] / x.size
-    w = hi + 1 - np.arange(lo, hi + 1)
-    expected = max(1.0, 1.0 + (w @ acov) / w.sum() / np.mean((d - d.mean()) ** 2) ** 2)
+    blocks = d.size // DISPERSION_BLOCK
+    x = ((d - d.mean()) ** 2)[: blocks * DISPERSION_BLOCK]
+    m = np.array([x[i * DISPERSION_BLOCK : (i + 1) * DISPERSION_BLOCK].mean() for i in range(blocks)]) - x.mean()
+    expected = max(1.0, 1.0 + sum(m[i] * m[i + 1] for i in range(blocks - 1)) / (blocks - 1) / x.mean() ** 2)
     assert reference.dispersion(d) == pytest.approx(expected, rel=1e-12)
-    constant = [reference.dispersion(rng.standard_t(5, 3000)) for _ in range(20)]
-    assert np.median(constant) < 1.05
+    constant = [reference.dispersion(rng.standard_t(3, 3000)) for _ in range(20)]
+    noise = [reference.dispersion(x) for x in simulate_panel(ALL["a_white"], 20, 6, n_returns=3000).d.T]
+    assert np.median(constant) < 1.05 and np.median(noise) < 1.05
     sd = np.where(np.arange(3000) % 500 < 250, 1.0, 3.0)  # a variance that changes every 250 periods
     changing = [reference.dispersion(sd * rng.normal(size=3000)) for _ in range(20)]
     assert np.median(changing) == pytest.approx(np.mean(sd**4) / np.mean(sd**2) ** 2, rel=0.25)

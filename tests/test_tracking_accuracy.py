@@ -328,7 +328,7 @@ def test_short_histories(stress_results, name):
 def test_tracking_error_interval_through_a_crisis(stress_results):
     # The persistent volatility x4 and the noise x6 for three weeks, then decaying: the
     # likelihood ratio read as it is covered 68%; divided by the dispersion the changing
-    # variance causes, measured 95%. The truth is the root mean square volatility.
+    # variance causes, measured 90.5%. The truth is the root mean square volatility.
     r = stress_results["h_crisis"]
     cov = _coverage(r["tracking_error_lower"], r["tracking_error_upper"], r["truth"])
     med = np.median(r["tracking_error"]) / r["truth"]

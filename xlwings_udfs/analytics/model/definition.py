@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = ["MIN_RETURNS", "NoiseModelFit", "Grid", "GRID", "CHI2_95", "CHI2_95_BOUNDARY", "CHI2_SELECT",
-           "FIT_TEST_LAGS", "DISPERSION_LAGS", "check_lengths", "check_spans"]
+           "FIT_TEST_LAGS", "DISPERSION_BLOCK", "DISPERSION_MIN_BLOCKS", "check_lengths", "check_spans"]
 
 #: Fewest return observations for which the model is estimated.
 MIN_RETURNS = 30
@@ -31,9 +31,10 @@ CHI2_95_BOUNDARY = 2.705543454095404
 CHI2_SELECT = 9.210340371976184
 #: Lags of the portmanteau test of the model's fit.
 FIT_TEST_LAGS = 3
-#: Lags of the autocovariance of the squared returns that measure a changing variance: beyond
-#: the three that timing noise correlates, up to a month of daily data.
-DISPERSION_LAGS = (4, 20)
+#: Returns in a block of the squared returns whose means measure a changing variance (a month
+#: of daily data), and the fewest blocks for which it is measured.
+DISPERSION_BLOCK = 21
+DISPERSION_MIN_BLOCKS = 4
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,7 @@ few passes over all its funds:
   and the full model follows from the two refined values;
 * the profile interval is traced from the scanned single-precision values, over the q window
   only, block by block of shapes (or shape 0 alone, for white noise);
-* the dispersion (``reference.dispersion``) is a filter of the squared returns, one short
-  convolution per fund instead of a sum per lag;
+* the dispersion (``reference.dispersion``) from the block sums of all the funds at once;
 * the fit test (``reference.fit_test``) uses the periodogram the fit computed, before
   binning, with the kernel in closed form at every frequency and the lags' cosines as one
   matrix product.
@@ -42,8 +41,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .definition import (CHI2_95, CHI2_95_BOUNDARY, CHI2_SELECT, DISPERSION_LAGS, FIT_TEST_LAGS, GRID, NoiseModelFit,
-                         check_lengths, check_spans)
+from .definition import (CHI2_95, CHI2_95_BOUNDARY, CHI2_SELECT, DISPERSION_BLOCK, DISPERSION_MIN_BLOCKS, FIT_TEST_LAGS,
+                         GRID, NoiseModelFit, check_lengths, check_spans)
 from .fast_grid import BLOCKS, N_SHAPES, grids_for_lengths, scan_near_minimum
 from .fast_kernel import _cached_frequencies, binned_kernels
 from .spectrum import MAX_BINS, binned_ordinates, chi2_sf, kernel_coefficients
@@ -192,7 +191,13 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
     phi, psi = np.zeros((2, kf, 2))
     phi[:, 0] = _interp_rows(_BLOCK_VALUES[0][block], frac[:, 1])
     psi[:, 0] = _interp_rows(_BLOCK_VALUES[1][block], frac[:, 2])
-    val, sigma2 = _concentrated(ibar, cbar, w_total, n_fund, q, phi, psi)
+    # The full model's refined point needs its own kernel; white noise's is the length's
+    # kernel of shape 0, already in the stencil.
+    val, sigma2 = np.empty((2, kf, 2))
+    val[:, :1], sigma2[:, :1] = _concentrated(ibar, cbar, w_total, n_fund, q[:, :1], phi[:, :1], psi[:, :1])
+    h_white = kb[:, 7] * (1.0 - q[:, 1:])
+    h_white += q[:, 1:]
+    val[:, 1], sigma2[:, 1] = _objective(ibar, cbar, w_total, n_fund, h_white)
     worse = val > grid_best  # the parabolic steps overshot: keep the grid point
     if worse.any():
         grid_point = np.stack([np.stack([_Q_GRID[iq], _Q_GRID[iq_white]], axis=1),
@@ -314,28 +319,28 @@ def _mean_span(spans: np.ndarray, lengths, n: int) -> np.ndarray:
 
 
 def _dispersion(d: np.ndarray, lengths) -> np.ndarray:
-    """reference.dispersion of each column: the weighted autocovariance of the demeaned squares
-    at lags 4..20 (weights 21 - h), as x . (x filtered by the weights), the filter one short
-    convolution per fund."""
+    """reference.dispersion of each column (``lengths`` as in fit_noise_model): the block sums
+    of the squares of all the funds at once, and only the blocks a fund fills counted."""
     n, kf = d.shape
+    block = DISPERSION_BLOCK
     lengths = np.full(kf, n) if lengths is None else np.asarray(lengths)
-    lo, hi = DISPERSION_LAGS
-    weights = np.where(np.arange(hi + 1) >= lo, hi + 1.0 - np.arange(hi + 1), 0.0)[::-1]
-    c = np.ones(kf)
-    for j0 in range(0, kf, 64):
-        rows = np.ascontiguousarray(d[:, j0 : j0 + 64].T)  # funds as rows: contiguous memory
-        for j, row in enumerate(rows, start=j0):
-            x = row[: lengths[j]] - row[: lengths[j]].mean()
-            x *= x
-            s2 = x.mean()
-            if s2 == 0.0:
-                continue
-            x -= s2
-            filtered = np.convolve(x, weights)[hi : hi + x.size]  # sum_h w_h x_{t+h}
-            top = min(hi, x.size - 1)
-            wsum = ((hi + 1 - lo) + (hi + 1 - top)) * (top - lo + 1) / 2.0  # the weights of the lags it has
-            c[j] = max(1.0, 1.0 + (x @ filtered) / x.size / wsum / (s2 * s2))
-    return c
+    blocks = lengths // block
+    n_blocks = n // block
+    if lengths.min() == n:
+        x = d - d.mean(axis=0)
+    else:
+        inside = np.arange(n)[:, None] < lengths[None, :]
+        x = np.where(inside, d, 0.0)
+        x = np.where(inside, x - x.sum(axis=0) / lengths, 0.0)
+    x = x[: n_blocks * block]
+    x *= x
+    sums = x.reshape(n_blocks, block, kf).sum(axis=1)  # (blocks, k)
+    whole = np.arange(n_blocks)[:, None] < blocks[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s2 = np.where(whole, sums, 0.0).sum(axis=0) / (blocks * block)
+        means = np.where(whole, sums / block - s2, 0.0)
+        c = 1.0 + np.einsum("ij,ij->j", means[:-1], means[1:]) / (blocks - 1) / (s2 * s2)
+    return np.where((s2 > 0.0) & (blocks >= DISPERSION_MIN_BLOCKS), np.maximum(c, 1.0), 1.0)
 
 
 def _interp_last(table: np.ndarray, pos: np.ndarray) -> np.ndarray:

@@ -23,8 +23,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from .definition import (CHI2_95, CHI2_95_BOUNDARY, CHI2_SELECT, DISPERSION_LAGS, FIT_TEST_LAGS, GRID, MIN_RETURNS,
-                         Grid, NoiseModelFit, check_spans)
+from .definition import (CHI2_95, CHI2_95_BOUNDARY, CHI2_SELECT, DISPERSION_BLOCK, DISPERSION_MIN_BLOCKS,
+                         FIT_TEST_LAGS, GRID, MIN_RETURNS, Grid, NoiseModelFit, check_spans)
 from .spectrum import (bin_edges, bin_widths, binned_ordinates, chi2_sf, fit_test_df, ma_autocovariances,
                        noise_autocovariance)
 
@@ -260,22 +260,22 @@ def dispersion(d: np.ndarray) -> float:
     Whittle's likelihood takes the Fourier ordinates as independent. When the variance of
     the returns changes over time (a crisis), ordinates at nearby frequencies move together,
     the score of the likelihood varies c = E[sigma_t^4] / E[sigma_t^2]^2 times as much as the
-    likelihood's curvature says, and a likelihood ratio is c times too large. Var(sigma_t^2)
-    is read off the autocovariance of the squared returns (demeaned) at lags 4 to 20, which
-    timing noise leaves alone (it correlates squares over three lags at most) and a variance
-    that changes over weeks does not: their mean weighted 21 - h, divided by the squared mean
-    square, plus 1; never below 1.
+    likelihood's curvature says, and a likelihood ratio is c times too large.
+    c - 1 = Var(sigma_t^2) / E[sigma_t^2]^2 is read off the squared demeaned returns x_t in
+    consecutive blocks of ``DISPERSION_BLOCK`` returns (those after the last whole block left
+    out), s2 their mean: the mean product of the deviations from s2 of the means of
+    neighbouring blocks, over s2^2. A variance that changes over weeks moves neighbouring
+    blocks together; the sampling error of each block's mean does not (nor timing noise,
+    which correlates the squares over a few lags only, nor fat tails). Never below 1, and 1
+    with fewer than ``DISPERSION_MIN_BLOCKS`` blocks.
     """
-    x = (d - d.mean()) ** 2
-    s2 = x.mean()
-    if s2 == 0.0:
+    blocks = d.size // DISPERSION_BLOCK
+    x = ((d - d.mean()) ** 2)[: blocks * DISPERSION_BLOCK]
+    s2 = x.mean() if blocks else 0.0
+    if s2 == 0.0 or blocks < DISPERSION_MIN_BLOCKS:
         return 1.0
-    x = x - s2
-    lo, hi = DISPERSION_LAGS
-    lags = np.arange(lo, min(hi, d.size - 1) + 1)
-    w = (hi + 1 - lags).astype(float)
-    acov = np.array([x[:-h] @ x[h:] for h in lags]) / d.size
-    return float(max(1.0, 1.0 + (w @ acov) / w.sum() / (s2 * s2)))
+    means = x.reshape(blocks, DISPERSION_BLOCK).mean(axis=1) - s2
+    return float(max(1.0, 1.0 + (means[:-1] @ means[1:]) / (blocks - 1) / (s2 * s2)))
 
 
 def _span_of(spans, n: int) -> float:
