@@ -13,6 +13,11 @@ estimated in one ``tracking_stats(panel, index, periods_per_year=252)`` call:
 (d) a domestic fund: true TE 0.05% a year, noise variance a quarter of the persistent one;
 (e) no persistent deviation (true TE 0): white noise of 5 bp a day, all of the traditional TE.
 
+Beyond them (marked slow): the stress scenarios of ``simulate.STRESS`` (noise that
+overshoots, short histories, a crisis, deviations with momentum), the model's fit test where
+the model holds and where it does not, and the same draws of (a)-(e) with 10% and 30% of the
+fund's days left blank (the index complete), against the full series' figures.
+
 Monte Carlo error. ``SEEDS`` x ``DRAWS_PER_SEED`` = 600 draws a scenario. A coverage
 estimate then has a standard error of sqrt(0.95 * 0.05 / 600) = 0.9 percentage points; the
 median of the tracking error estimates (sampling sd 7-15% of the truth) about 0.4-0.8% of the
@@ -27,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulate import A, B_MA2, SCENARIOS, simulate_panel
+from simulate import A, B_MA2, DAYS_3Y, SCENARIOS, STRESS, simulate_panel
 from xlwings_udfs.analytics import tracking_stats
 
 SEEDS = (101, 202, 303, 404)
@@ -49,7 +54,7 @@ def _pooled(name: str) -> dict:
 
     fields = ["holding_cost", "holding_cost_lower", "holding_cost_upper", "holding_cost_se",
               "tracking_error", "tracking_error_lower", "tracking_error_upper",
-              "tracking_error_traditional", "noise_share", "tracking_difference"]
+              "tracking_error_traditional", "noise_share", "tracking_difference", "model_fit_pvalue"]
     out = {f: cat(f) for f in fields}
     out["by_seed"] = [np.asarray(s.tracking_error) for s in stats]
     out["sc"] = sc
@@ -247,3 +252,167 @@ def test_intervals_cover_at_ten_years(long_results, name):
     te_ceiling = 0.99 if name == "e_noise_only" else 0.98
     assert te_floor <= te_cov <= te_ceiling and 0.90 <= ehc_cov <= ehc_ceiling, (
         f"{name}, 10 years, {LONG_DRAWS} draws: TE interval covers {te_cov:.1%}, EHC {ehc_cov:.1%}")
+
+
+# ---------------------------------------------------------------------------------------
+# where the model's assumptions are pushed or broken (simulate.STRESS), 600 draws each
+# ---------------------------------------------------------------------------------------
+
+#: name: (scenario, returns). Three years of daily data unless the name says otherwise.
+STRESS_CASES = {
+    "f_ma1_neg": (STRESS["f_ma1_neg"], DAYS_3Y),
+    "f_ar1_neg": (STRESS["f_ar1_neg"], DAYS_3Y),
+    "g_daily_60": (STRESS["g_short_daily"], 60),
+    "g_daily_130": (STRESS["g_short_daily"], 130),
+    "g_monthly_60": (STRESS["g_short_monthly"], 60),
+    "h_crisis": (STRESS["h_crisis"], DAYS_3Y),
+    "i_momentum": (STRESS["i_momentum"], DAYS_3Y),
+}
+SHORT = ["g_daily_60", "g_daily_130", "g_monthly_60"]
+#: Where the model holds: its own scenarios, noise that overshoots, short histories. (Not
+#: b_ma2: noise caught up linearly over three days is not ARMA(1,1), and three years of data
+#: show it; nor the crisis and momentum, which are outside the model.)
+MODEL_HOLDS = ["a_white", "b_ar1", "c_t3", "d_domestic", "e_noise_only", "f_ma1_neg", "f_ar1_neg", *SHORT]
+
+
+@pytest.fixture(scope="module")
+def stress_results():
+    out = {}
+    for name, (sc, n) in STRESS_CASES.items():
+        stats = [tracking_stats(p.fund, p.index, periods_per_year=sc.per_year)
+                 for p in (simulate_panel(sc, DRAWS_PER_SEED, seed, n_returns=n) for seed in SEEDS)]
+        out[name] = {f: np.concatenate([np.asarray(getattr(s, f), dtype=float) for s in stats])
+                     for f in ("holding_cost", "holding_cost_lower", "holding_cost_upper", "tracking_error",
+                               "tracking_error_lower", "tracking_error_upper", "model_fit_pvalue")}
+        out[name]["truth"] = sc.true_tracking_error(n)
+        out[name]["sc"] = sc
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["f_ma1_neg", "f_ar1_neg"])
+def test_noise_that_overshoots(stress_results, name):
+    # Before the overshooting shapes: TE 15% too low, its interval covering 24-34%. Measured
+    # now: median 0.99 of the truth, the interval covering 92-93%, the holding cost as in (a).
+    r = stress_results[name]
+    truth = r["truth"]
+    med = np.median(r["tracking_error"]) / truth
+    cov = _coverage(r["tracking_error_lower"], r["tracking_error_upper"], truth)
+    ehc_cov = _coverage(r["holding_cost_lower"], r["holding_cost_upper"], r["sc"].holding_cost)
+    err = r["holding_cost"] - r["sc"].holding_cost
+    assert abs(med - 1.0) <= 0.10 and 0.85 <= cov <= 0.98, (
+        f"{name}: TE median / truth {med:.3f}, interval covers {cov:.1%}")
+    assert 0.90 <= ehc_cov <= 0.98 and abs(err.mean()) < 3.0 * err.std(ddof=1) / np.sqrt(err.size), (name, ehc_cov)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SHORT)
+def test_short_histories(stress_results, name):
+    # 60 or 130 returns, a true TE of 2%, white noise: the full noise model used to put the
+    # tracking error at exactly zero in 11% of funds at 60 returns (1.3% at 130), the holding
+    # cost's interval covering 91%. Now white noise unless the data reject it: measured 3.7%
+    # and 0.3%; the interval covers 93.5%, and 82% of the 22 funds whose TE came out zero at
+    # 60 returns (81% of 68 before). The RMSE against the true model's exact likelihood is in
+    # test_tracking_oracle.py.
+    r = stress_results[name]
+    zero = r["tracking_error"] == 0.0
+    mu = r["sc"].holding_cost
+    covered = (r["holding_cost_lower"] <= mu) & (mu <= r["holding_cost_upper"])
+    at_zero = f"{covered[zero].mean():.1%} of {zero.sum()}" if zero.any() else "none"
+    assert zero.mean() <= 0.05 and covered.mean() >= 0.88, (
+        f"{name}: TE exactly 0 in {zero.mean():.1%}; EHC interval covers {covered.mean():.1%} "
+        f"(where TE is 0: {at_zero})")
+
+
+@pytest.mark.slow
+def test_tracking_error_interval_through_a_crisis(stress_results):
+    # The persistent volatility x4 and the noise x6 for three weeks, then decaying: the
+    # likelihood ratio read as it is covered 68%; divided by the dispersion the changing
+    # variance causes, measured 90.5%. The truth is the root mean square volatility.
+    r = stress_results["h_crisis"]
+    cov = _coverage(r["tracking_error_lower"], r["tracking_error_upper"], r["truth"])
+    med = np.median(r["tracking_error"]) / r["truth"]
+    assert cov >= 0.85 and abs(med - 1.0) <= 0.10, (cov, med)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MODEL_HOLDS)
+def test_fit_test_seldom_alarms_where_the_model_holds(results, stress_results, name):
+    # At most 5% of funds below 0.01 (measured 0.3-1.8%).
+    p = (results[name] if name in results else stress_results[name])["model_fit_pvalue"]
+    assert np.all((p > 0.0) & (p <= 1.0)), name
+    assert np.mean(p < 0.01) <= 0.05, f"{name}: {np.mean(p < 0.01):.1%} of funds below 0.01"
+
+
+@pytest.mark.slow
+def test_fit_test_catches_deviations_with_momentum(stress_results):
+    # Persistent increments AR(1) with phi = +0.5: the model reads them as a random walk plus
+    # noise, its TE 17% too low and the interval covering nothing; the fit test says so in
+    # most funds (measured 62%).
+    r = stress_results["i_momentum"]
+    assert np.mean(r["model_fit_pvalue"] < 0.01) > 0.5, np.mean(r["model_fit_pvalue"] < 0.01)
+
+
+# ---------------------------------------------------------------------------------------
+# time, not counts: the fund's data with gaps (the index complete)
+# ---------------------------------------------------------------------------------------
+
+BLANKS = (0.1, 0.3)
+
+
+@pytest.fixture(scope="module")
+def gapped_results():
+    """Per scenario and share of the fund's days left blank: the figures of the same draws as
+    ``results`` with that share of the fund's levels (never the first or last) set to NaN."""
+    out = {}
+    for name, sc in ALL.items():
+        for blank in BLANKS:
+            stats = []
+            for seed in SEEDS:
+                p = simulate_panel(sc, DRAWS_PER_SEED, seed)
+                fund = p.fund.copy()
+                mask = np.random.default_rng(seed + 7).random(fund.shape) < blank
+                mask[[0, -1]] = False
+                fund[mask] = np.nan
+                stats.append(tracking_stats(fund, p.index, periods_per_year=A))
+            out[name, blank] = {f: np.concatenate([np.asarray(getattr(s, f), dtype=float) for s in stats])
+                                for f in ("holding_cost", "holding_cost_lower", "holding_cost_upper",
+                                          "tracking_error", "tracking_error_lower", "tracking_error_upper")}
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("blank", BLANKS)
+@pytest.mark.parametrize("name", list(ALL))
+def test_gaps_in_the_fund_leave_the_holding_cost_as_it_was(results, gapped_results, name, blank):
+    # Counting returns instead of time made the EHC 15% too large with 30% of days blank (a
+    # bias of 4.6 Monte Carlo standard errors). Now unbiased, and its interval covers within
+    # 3 points of the full series' (measured 92-94% against 93-96%; 100% in (e)).
+    g, full = gapped_results[name, blank], results[name]
+    mu = ALL[name].holding_cost
+    err = g["holding_cost"] - mu
+    cov = _coverage(g["holding_cost_lower"], g["holding_cost_upper"], mu)
+    full_cov = _coverage(full["holding_cost_lower"], full["holding_cost_upper"], mu)
+    assert abs(err.mean()) < 3.0 * err.std(ddof=1) / np.sqrt(err.size), (name, blank, err.mean())
+    assert cov >= min(full_cov - 0.03, 0.92) and cov <= (1.0 if name == "e_noise_only" else 0.98), (
+        f"{name}, {blank:.0%} blank: EHC interval covers {cov:.1%} (full series {full_cov:.1%})")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("blank", BLANKS)
+@pytest.mark.parametrize("name", list(ALL))
+def test_gaps_in_the_fund_leave_the_tracking_error_as_it_was(results, gapped_results, name, blank):
+    # The tracking error per period: median within 10% of the truth, its interval covering
+    # within 5 points of the full series' (measured within 2), except noise that catches up
+    # gradually (b) with 30% of days blank: on the returns' own steps the noise is then not
+    # quite AR(1) (a shock decays by 0.6^k over a return spanning k days), and the interval
+    # covers 88% against 94%.
+    g, full = gapped_results[name, blank], results[name]
+    truth = ALL[name].tracking_error
+    cov = _coverage(g["tracking_error_lower"], g["tracking_error_upper"], truth)
+    full_cov = _coverage(full["tracking_error_lower"], full["tracking_error_upper"], truth)
+    floor = 0.85 if (name, blank) == ("b_ar1", 0.3) else full_cov - 0.05
+    if truth > 0:
+        med = np.median(g["tracking_error"]) / truth
+        assert abs(med - 1.0) <= 0.10, (name, blank, med)
+    assert cov >= floor, f"{name}, {blank:.0%} blank: TE interval covers {cov:.1%} (full series {full_cov:.1%})"

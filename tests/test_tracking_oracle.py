@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 import pytest
 
-from simulate import A, B_MA2, SCENARIOS, simulate_panel
+from simulate import A, B_MA2, SCENARIOS, STRESS, simulate_panel
 from xlwings_udfs.analytics import tracking_stats
 
 # Draws per scenario for the slow oracle. The RMSE ratio of two estimators is a noisy
@@ -37,7 +37,7 @@ RMSE_RATIO_MAX = 1.5
 ORACLE_SCENARIOS = {**SCENARIOS, "b_ma2": B_MA2}
 
 
-def uc_fit(L: np.ndarray, autoregressive: bool = False, scale: float = 100.0):
+def uc_fit(L: np.ndarray, autoregressive: bool = False, scale: float = 100.0, periods_per_year: float = A):
     """(EHC, tracking error) of statsmodels' local level + deterministic trend model.
 
     ``L`` is one cumulative log difference series; it is rescaled (to percent by default)
@@ -51,9 +51,9 @@ def uc_fit(L: np.ndarray, autoregressive: bool = False, scale: float = 100.0):
         model = sm.tsa.UnobservedComponents(y, level="lldtrend", autoregressive=1 if autoregressive else None)
         res = model.fit(disp=False)
     params = dict(zip(model.param_names, res.params))
-    te = np.sqrt(A * max(params["sigma2.level"], 0.0)) / scale
+    te = np.sqrt(periods_per_year * max(params["sigma2.level"], 0.0)) / scale
     # The slope is a state without noise: its smoothed value is the GLS/ML drift.
-    ehc = A * res.smoothed_state[1, -1] / scale
+    ehc = periods_per_year * res.smoothed_state[1, -1] / scale
     return ehc, te
 
 
@@ -167,3 +167,58 @@ def test_rmse_below_kernel_long_run_variance(kernel_results, kernel, name):
     truth = r["sc"].tracking_error
     assert _rmse(r["ours"], truth) < _rmse(r[kernel], truth), (
         kernel, name, _rmse(r["ours"], truth), _rmse(r[kernel], truth))
+
+
+# ---------------------------------------------------------------------------------------
+# where the model's assumptions are pushed or broken (simulate.STRESS)
+# ---------------------------------------------------------------------------------------
+
+#: name: (scenario, returns, draws, statsmodels with an AR(1) term). The AR(1) term of
+#: statsmodels takes a negative coefficient, the right model for overshooting noise; without
+#: it, statsmodels is the true model of the short histories and the crisis's plain model.
+STRESS_ORACLE = {
+    "g_daily_60": (STRESS["g_short_daily"], 60, 300, False),
+    "g_daily_130": (STRESS["g_short_daily"], 130, 300, False),
+    "g_monthly_60": (STRESS["g_short_monthly"], 60, 300, False),
+    "f_ma1_neg": (STRESS["f_ma1_neg"], 756, 60, True),
+    "f_ar1_neg": (STRESS["f_ar1_neg"], 756, 60, True),
+    "h_crisis": (STRESS["h_crisis"], 756, 100, False),
+}
+
+
+@pytest.fixture(scope="module")
+def stress_oracle_results():
+    out = {}
+    for name, (sc, n, draws, ar) in STRESS_ORACLE.items():
+        p = simulate_panel(sc, draws, ORACLE_SEED, n_returns=n)
+        ours = tracking_stats(p.fund, p.index, periods_per_year=sc.per_year)
+        uc = np.array([uc_fit(p.L[:, j], autoregressive=ar, periods_per_year=sc.per_year) for j in range(draws)])
+        out[name] = dict(sc=sc, truth=sc.true_tracking_error(n), ours=ours, uc=uc)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["g_daily_60", "g_daily_130", "g_monthly_60"])
+def test_short_history_tracking_error_rmse_within_1_3x_of_the_true_model(stress_oracle_results, name):
+    # The full noise model on 60-130 returns had 1.2-1.4x the RMSE of statsmodels' plain
+    # model (the true one here) on these draws; white noise unless the data reject it:
+    # measured 1.02-1.12x.
+    r = stress_oracle_results[name]
+    ours, theirs = _rmse(r["ours"].tracking_error, r["truth"]), _rmse(r["uc"][:, 1], r["truth"])
+    assert ours <= 1.3 * theirs, (
+        f"{name}: TE RMSE ours {ours:.3e} vs UnobservedComponents {theirs:.3e} ({ours / theirs:.2f})")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["f_ma1_neg", "f_ar1_neg", "h_crisis"])
+def test_stress_tracking_error_and_holding_cost_rmse_against_statsmodels(stress_oracle_results, name):
+    # Overshooting noise: 1.3x (MA(1) noise) and 2.0x (AR(1)) the RMSE of statsmodels with its
+    # AR(1) term before the overshooting shapes; measured 0.66-0.67x now (60 draws; the AR(1)
+    # term fits MA(1) noise poorly). The crisis: 0.98x statsmodels' plain model. The holding
+    # cost as good as statsmodels' in all three.
+    r = stress_oracle_results[name]
+    ours, theirs = _rmse(r["ours"].tracking_error, r["truth"]), _rmse(r["uc"][:, 1], r["truth"])
+    assert ours <= RMSE_RATIO_MAX * theirs, f"{name}: TE RMSE ours {ours:.3e} vs {theirs:.3e} ({ours / theirs:.2f})"
+    mu = r["sc"].holding_cost
+    ours, theirs = _rmse(r["ours"].holding_cost, mu), _rmse(r["uc"][:, 0], mu)
+    assert ours <= 1.1 * theirs, f"{name}: EHC RMSE ours {ours:.3e} vs {theirs:.3e} ({ours / theirs:.2f})"

@@ -103,6 +103,10 @@ _TRACKING = (
     _f("noise_share", "Noise share of traditional variance", "Noise share", "fraction", 1,
        "Share of the traditional tracking variance that is mean-reverting noise: "
        "1 - (noise-robust / traditional)^2."),
+    _f("model_fit_pvalue", "Model fit test p-value", "Fit p", "number", 3,
+       "p-value of a portmanteau test (3 lags) of the tracking model's whitened residuals: "
+       "below 0.01 the model does not describe the data (deviations with momentum, say) and "
+       "the noise-robust figures may be off."),
     _f("tracking_difference", "Tracking difference, annualized", "TD a year", "fraction", 2,
        "Point-to-point difference of the fund's and the index's returns over the sample, "
        "annualized: exp(periods a year x mean log return difference) - 1.",

@@ -22,6 +22,14 @@ With :math:`d_t` the log return difference, :math:`n` returns, :math:`A` periods
 * ``beta``, ``r_squared``, ``alpha`` (annualized, log) from the regression of fund on index
   returns; ``beta_dimson`` adds the index return one period before and after and sums the
   three slopes, which undoes stale or non-synchronous prices.
+* ``model_fit_pvalue``: the p-value of the model's own fit test (a portmanteau test of its
+  whitened residuals, :mod:`.model`); below 0.01 a note says that the noise-robust figures
+  may be off.
+
+Time, not counts: where a fund's data have gaps, a return spans the periods of the index's
+calendar it crosses (``_spans``), and every annual figure is per period: the model's (the
+holding cost, the noise-robust tracking error and their intervals, the noise share) as well
+as the tracking difference and alpha.
 """
 from __future__ import annotations
 
@@ -52,6 +60,11 @@ _ROLLING = ("rolling_td_median", "rolling_td_high", "rolling_td_low", "rolling_t
 _REGRESSION = ("beta", "beta_dimson", "r_squared", "alpha")
 _DRIFT = ("holding_cost", "holding_cost_lower", "holding_cost_upper", "tracking_difference",
           "tracking_difference_cumulative")
+# The figures that rest on the model describing the data well, beyond the drift itself.
+_MODEL_FIT = ("tracking_error", "tracking_error_lower", "tracking_error_upper", "holding_cost_se",
+              "holding_cost_lower", "holding_cost_upper", "noise_share", "model_fit_pvalue")
+#: Below this p-value of the fit test, a note says the noise-robust figures may be off.
+FIT_ALARM = 0.01
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,7 @@ class TrackingStats:
     noise_share: Any
     noise_phi: Any
     noise_psi: Any
+    model_fit_pvalue: Any
     tracking_difference: Any
     tracking_difference_cumulative: Any
     rolling_td_median: Any
@@ -190,26 +204,30 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
     del lf, li
     d = rf - ri
     n_ret = np.maximum(counts - 1, 0)
-    out = {key: np.full(k, np.nan) for key in ("ehc", "ehc_se", "te_var", "te_lo", "te_hi", "phi", "psi")}
+    has_ret = rows[:-1] < n_ret[None, :]
+    span = _spans(np.isfinite(log_index), order, has_ret)
+    out = {key: np.full(k, np.nan) for key in ("ehc", "ehc_se", "te_var", "te_lo", "te_hi", "phi", "psi", "fit_p")}
     # Each fund's returns fill its column from the top, so funds of every length are fitted
-    # together.
+    # together. A return across a gap spans several periods: the model's figures are per
+    # period.
     fitted = np.flatnonzero(n_ret >= MIN_RETURNS)
     if fitted.size:
         lengths = n_ret[fitted]
         longest = lengths.max()
         if lengths.min() == longest:
             lengths = None
-        fit = fit_noise_model(d[:longest, fitted], lengths)
-        mu, mu_se = gls_drift(d[:longest, fitted], fit, lengths)
+        # Spans of 1 everywhere (funds that merely start late) are no spans at all.
+        spans = None if span is None or not np.any(span[:longest, fitted] > 1.0) else span[:longest, fitted]
+        fit = fit_noise_model(d[:longest, fitted], lengths, spans)
+        mu, mu_se = gls_drift(d[:longest, fitted], fit, lengths, spans)
         out["ehc"][fitted], out["ehc_se"][fitted] = A * mu, A * mu_se
         out["te_var"][fitted], out["phi"][fitted], out["psi"][fitted] = fit.persistent_var, fit.noise_phi, fit.noise_psi
         out["te_lo"][fitted], out["te_hi"][fitted] = fit.persistent_var_lower, fit.persistent_var_upper
+        out["fit_p"][fitted] = fit.fit_pvalue
     # Each fund's returns fill its column from the top; zeros below them make the column
     # sums per-fund sums. A fund too short for a figure gets NaN (and a note).
-    has_ret = rows[:-1] < n_ret[None, :]
     d0 = np.where(has_ret, d, 0.0)
     out["sum_d"] = d0.sum(axis=0)
-    span = _spans(np.isfinite(log_index), order, has_ret)
     out["periods"] = n_ret.astype(float) if span is None else span.sum(axis=0)
     # The mean per period, a return across a gap weighing as the periods it spans; the
     # variance of the one-period differences (the traditional tracking error is the spread of
@@ -250,7 +268,7 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
 _TRADITIONAL = ("var_d", "mean_d", "sum_d", "r_med", "r_lo", "r_hi", "r_latest", "beta", "r2", "alpha",
                 "beta_d")
 _MODEL = ("holding_cost", "holding_cost_lower", "holding_cost_upper", "holding_cost_se", "tracking_error",
-          "tracking_error_lower", "tracking_error_upper", "noise_share")
+          "tracking_error_lower", "tracking_error_upper", "noise_share", "model_fit_pvalue")
 
 
 def _notes(r: dict, noise_share: np.ndarray, label) -> list[Note]:
@@ -273,6 +291,16 @@ def _notes(r: dict, noise_share: np.ndarray, label) -> list[Note]:
             notes.append(Note(fund, "the fund's returns equal the index's on every date: there is no "
                                     "tracking variance to split into noise and persistent deviations",
                               ("noise_share",)))
+        if n >= MIN_RETURNS and not np.isfinite(r["fit_p"][j]):
+            notes.append(Note(fund, "the fund's returns differ from the index's by the same amount every "
+                                    "period: there are no residuals to test the model's fit on",
+                              ("model_fit_pvalue",)))
+        elif n >= MIN_RETURNS and r["fit_p"][j] < FIT_ALARM:
+            notes.append(Note(fund, f"the tracking model does not fit these data (fit test p = "
+                                    f"{r['fit_p'][j]:.3g} < {FIT_ALARM:g}): its residuals are autocorrelated, "
+                                    "as when the persistent deviations have momentum, so the noise-robust "
+                                    "tracking error, its interval and the holding cost's interval may be off",
+                              _MODEL_FIT))
         if r["n_windows"][j] == 0:
             notes.append(Note(fund, "less than one year of common data: no rolling window", _ROLLING))
         if not np.isfinite(r["beta"][j]):
@@ -402,6 +430,7 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
         noise_share=out(noise_share),
         noise_phi=out(r["phi"]),
         noise_psi=out(r["psi"]),
+        model_fit_pvalue=out(r["fit_p"]),
         tracking_difference=out(td_annual),
         tracking_difference_cumulative=out(td_cum),
         rolling_td_median=out(r["r_med"]),

@@ -8,11 +8,17 @@ few passes over all its funds:
   (``fast_grid.scan_near_minimum``: single precision, only the q near the minimum);
 * everything after the scan runs over all the funds at once, each fund's figures padded to
   ``MAX_BINS`` bins (weight 0, kernel 1) and to the widest q window scanned (objective +inf);
-* the refinement evaluates its seven stencil points in double precision from the length's
-  tabulated kernel (``ScanGrid.kbar``), and the refined point of every fund with one call of
-  ``fast_kernel.binned_kernels``;
+* the refinement evaluates its ten stencil points (seven about the full model's minimum,
+  within its block of shapes; three along q about white noise's) in double precision from the
+  length's tabulated kernel (``ScanGrid.kbar``), and the refined points of every fund (both
+  models) with one call of ``fast_kernel.binned_kernels``; the choice between white noise
+  and the full model follows from the two refined values;
 * the profile interval is traced from the scanned single-precision values, over the q window
-  only.
+  only, block by block of shapes (or shape 0 alone, for white noise);
+* the dispersion (``reference.dispersion``) from the block sums of all the funds at once;
+* the fit test (``reference.fit_test``) uses the periodogram the fit computed, before
+  binning, with the kernel in closed form at every frequency and the lags' cosines as one
+  matrix product.
 
 Why it is exact, or how close. Padding changes no sum (a bin of weight 0 adds 0, and log 1 =
 0) and is never a minimum nor a parabola's neighbour (+inf), so a fund's figures are the same
@@ -24,37 +30,82 @@ double-precision profile to about 1e-5 relative, 1e-3 at worst (see ``fast_grid`
 reference's double-precision table of the objective instead of the scan's, the profile
 interval here gives the reference's bounds and mean, to rounding.
 
-Plain equivalent: ``reference.fit_noise_model`` (one fund), with ``reference.profile``.
+A fund's choice between white noise and the full model agrees with the reference's unless
+its likelihood ratio lies within the scan's accuracy of CHI2_SELECT (the refined values are in
+double precision; only the grid minimum they start from is read off the scan).
+
+Plain equivalent: ``reference.fit_noise_model`` (one fund), with ``reference.profile`` and
+``reference.dispersion``.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .definition import CHI2_95, CHI2_95_BOUNDARY, GRID, NoiseModelFit, check_lengths
-from .fast_grid import grids_for_lengths, scan_near_minimum
-from .fast_kernel import binned_kernels
-from .spectrum import MAX_BINS, binned_ordinates
+from .definition import (CHI2_95, CHI2_95_BOUNDARY, CHI2_SELECT, DISPERSION_BLOCK, DISPERSION_MIN_BLOCKS, FIT_TEST_LAGS,
+                         GRID, NoiseModelFit, check_lengths, check_spans)
+from .fast_grid import BLOCKS, N_SHAPES, grids_for_lengths, scan_near_minimum
+from .fast_kernel import _cached_frequencies, binned_kernels
+from .spectrum import MAX_BINS, binned_ordinates, chi2_sf, kernel_coefficients
 
 __all__ = ["fit_noise_model"]
 
-_Q_GRID, _PHI_GRID, _PSI_GRID, _V_GRID = GRID.q, GRID.phi, GRID.psi, GRID.v
+_Q_GRID, _V_GRID = GRID.q, GRID.v
+
+
+def _shape_tables():
+    """Per shape (the scan's flat index): its block, its indices and sizes along phi and psi,
+    its phi and psi; per block, its phi and psi values padded to the longest. And the stacked
+    layout of the profile: the blocks' phi rows one after the other, a row of +inf between
+    two blocks, the psi axis padded with +inf to the widest block: the position of each shape
+    in it, flat."""
+    width = max(psi.size for _, _, psi in BLOCKS)
+    block, iphi, ipsi, nphi, npsi, at = ([] for _ in range(6))
+    row = 0
+    for b, (_, phi, psi) in enumerate(BLOCKS):
+        for i in range(phi.size):
+            for j in range(psi.size):
+                block.append(b), iphi.append(i), ipsi.append(j), nphi.append(phi.size), npsi.append(psi.size)
+                at.append((row + i) * width + j)
+        row += phi.size + 1
+    values = np.full((2, len(BLOCKS), max(max(phi.size, psi.size) for _, phi, psi in BLOCKS)), np.nan)
+    for b, (_, phi, psi) in enumerate(BLOCKS):
+        values[0, b, : phi.size], values[1, b, : psi.size] = phi, psi
+    tables = [np.array(x) for x in (block, iphi, ipsi, nphi, npsi, at)]
+    return (*tables, values, (row - 1, width))
+
+
+_SHAPE_BLOCK, _SHAPE_IPHI, _SHAPE_IPSI, _SHAPE_NPHI, _SHAPE_NPSI, _STACKED_AT, _BLOCK_VALUES, _STACKED = _shape_tables()
+_SHAPE_PHI = _BLOCK_VALUES[0][_SHAPE_BLOCK, _SHAPE_IPHI]
+_SHAPE_PSI = _BLOCK_VALUES[1][_SHAPE_BLOCK, _SHAPE_IPSI]
 _LOG_V = np.log(_V_GRID)
 _SQRT_V = np.sqrt(_V_GRID)
 
 
-def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None) -> NoiseModelFit:
+def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.ndarray | None = None) -> NoiseModelFit:
     """Whittle estimate of (s_u^2, sigma_eta^2, phi, psi) for each column of ``d`` (n, k).
 
     ``lengths`` (k,): the number of returns of each column, which fill it from the top (what
     lies below them is ignored), at least ``MIN_RETURNS``; None: every column is complete.
-    The grid depends on the length, so the scan runs once per length, over the funds of that
-    length; everything else runs over all the funds at once.
+    ``spans`` (n, k): the periods each return spans, or None: one each (see
+    ``reference.fit_noise_model``). The grid depends on the length, so the scan runs once per
+    length, over the funds of that length; everything else runs over all the funds at once.
     """
     d = np.asarray(d, dtype=float)
     if d.ndim == 1:
         d = d[:, None]
     n, kf = d.shape
     check_lengths(lengths, d.shape)
+    spans = check_spans(spans, d.shape, lengths)
+    raw = d
+    if spans is not None:
+        # Funds whose returns span several periods: fitted less k_t times their drift per period.
+        inside = np.arange(n)[:, None] < (n if lengths is None else np.asarray(lengths)[None, :])
+        k_in = np.where(inside, spans, 0.0)
+        uneven = np.flatnonzero(np.any(k_in != inside, axis=0))
+        if uneven.size:
+            d_in = np.where(inside[:, uneven], d[:, uneven], 0.0)
+            d = d.copy()
+            d[:, uneven] = d_in - k_in[:, uneven] * (d_in.sum(axis=0) / k_in[:, uneven].sum(axis=0))
     if lengths is None or np.all(lengths == lengths[0]):
         ns, group, members = np.array([n if lengths is None else lengths[0]]), np.zeros(kf, dtype=np.intp), [slice(None)]
     else:
@@ -62,24 +113,28 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None) -> NoiseMo
         members = np.split(np.argsort(group, kind="stable"), np.cumsum(np.bincount(group))[:-1])
     grids = grids_for_lengths(ns)
     kbars = [g.kbar for g in grids]
-    shape3 = (_Q_GRID.size, _PHI_GRID.size, _PSI_GRID.size)
-    n_shapes = shape3[1] * shape3[2]
+    n_q = _Q_GRID.size
     # Per fund, padded to MAX_BINS bins and to the widest q range scanned.
     ibar, cbar, weights = np.zeros((3, kf, MAX_BINS))
     scale, q_lo, nq, exact = np.empty(kf), np.empty(kf, dtype=np.intp), np.empty(kf, dtype=np.intp), np.empty(kf, dtype=bool)
-    windows = []
+    windows, unbinned = [], []
     for g, cols in enumerate(members):
         # Each grid is let go once scanned: the memory of one length's scan rows is then used
         # again for the next length's, where fresh memory would take longer to fill than the
         # rows take to compute.
         grid, grids[g] = grids[g], None
         dg = d[: grid.n, cols]
-        binned, scale[cols] = binned_ordinates(dg)
+        binned, scale[cols], raw_ordinates = binned_ordinates(dg, unbinned=True)
+        unbinned.append(raw_ordinates)
         bins = binned.shape[0]
         ibar[cols, :bins], cbar[cols, :bins] = binned[:, 0].T, binned[:, 1].T
         weights[cols, :bins] = grid.weights
         # A fund that tracks exactly (every difference zero) has nothing to estimate.
-        exact[cols] = ~np.any(dg != dg[:1], axis=0)
+        if spans is None:
+            exact[cols] = ~np.any(dg != dg[:1], axis=0)
+        else:
+            per = raw[: grid.n, cols] / spans[: grid.n, cols]
+            exact[cols] = ~np.any(per != per[:1], axis=0)
         first, window = scan_near_minimum(binned.astype(np.float32), grid)
         q_lo[cols], nq[cols] = first, window.shape[1]
         windows.append((window, grid.logdet_by_q(first, first + window.shape[1] - 1)))
@@ -87,59 +142,205 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None) -> NoiseMo
     if len(windows) == 1:
         obj, logdet = windows[0][0], windows[0][1][None]  # one table for every fund
     else:
-        obj = np.full((kf, nq.max(), n_shapes), np.inf, dtype=np.float32)  # +inf: padding
+        obj = np.full((kf, nq.max(), N_SHAPES), np.inf, dtype=np.float32)  # +inf: padding
         logdet = np.zeros(obj.shape, dtype=np.float32)
         for cols, (window, window_logdet) in zip(members, windows):
             obj[cols, : window.shape[1]] = window
             logdet[cols, : window.shape[1]] = window_logdet
     del windows
-    n_pad = obj.shape[1]
     total = weights.sum(axis=1)
-    flat = obj.reshape(kf, -1).argmin(axis=1) + q_lo * n_shapes  # a point of the whole grid
-    idx = np.stack(np.unravel_index(flat, shape3), axis=1)  # (k, 3)
-
-    # The parabolic refinement uses the argmin and its neighbours along each axis (about a
-    # centre moved off the edge of the grid), all seven evaluated at once in double precision.
-    sizes = np.array(shape3)
-    strides = np.array([n_shapes, shape3[2], 1])
-    shift = np.minimum(np.maximum(idx, 1), sizes - 2) - idx  # centre - argmin
-    moves = ((shift[:, :, None] + np.array([-1, 1])) * strides[:, None]).reshape(kf, 6)
-    points = flat[:, None] + np.concatenate([np.zeros((kf, 1), dtype=moves.dtype), moves], axis=1)
-    iq, ishape = np.divmod(points, strides[0])
-    kb = np.ones((kf, 7, MAX_BINS))
-    for kbar, cols in zip(kbars, members):
-        kb[cols, :, : kbar.shape[0]] = kbar[:, ishape[cols]].transpose(1, 2, 0)
-    h = _Q_GRID[iq][:, :, None] + (1.0 - _Q_GRID[iq])[:, :, None] * kb  # (k, 7, bins)
     w_total = weights / total[:, None]
     n_fund = ns[group]
+
+    # The full model: the least grid value over every shape, refined within its block along
+    # each axis by the parabola through it and its neighbours (about a centre moved off the
+    # edge of the block). White noise: the least value over q at shape 0 (phi = psi = 0),
+    # refined along q. All ten stencil points evaluated at once in double precision.
+    flat = obj.reshape(kf, -1).argmin(axis=1)
+    iq, shape = np.divmod(flat, N_SHAPES)
+    iq += q_lo
+    block = _SHAPE_BLOCK[shape]
+    idx = np.stack([iq, _SHAPE_IPHI[shape], _SHAPE_IPSI[shape]], axis=1)  # (k, 3), within the block
+    sizes = np.stack([np.full(kf, n_q), _SHAPE_NPHI[shape], _SHAPE_NPSI[shape]], axis=1)
+    strides = np.stack([np.full(kf, N_SHAPES), _SHAPE_NPSI[shape], np.ones(kf, dtype=np.intp)], axis=1)
+    shift = np.minimum(np.maximum(idx, 1), sizes - 2) - idx  # centre - argmin
+    moves = ((shift[:, :, None] + np.array([-1, 1])) * strides[:, :, None]).reshape(kf, 6)
+    iq_white = obj[:, :, 0].argmin(axis=1) + q_lo
+    shift_white = np.minimum(np.maximum(iq_white, 1), n_q - 2) - iq_white
+    points = np.empty((kf, 10), dtype=np.intp)
+    points[:, 0] = iq * N_SHAPES + shape
+    points[:, 1:7] = points[:, :1] + moves
+    points[:, 7] = iq_white * N_SHAPES  # the white minimum itself, then its neighbours along q
+    points[:, 8] = (iq_white + shift_white - 1) * N_SHAPES
+    points[:, 9] = (iq_white + shift_white + 1) * N_SHAPES
+    pq, pshape = np.divmod(points, N_SHAPES)
+    kb = np.ones((kf, points.shape[1], MAX_BINS))
+    for kbar, cols in zip(kbars, members):
+        kb[cols, :, : kbar.shape[0]] = kbar[:, pshape[cols]].transpose(1, 2, 0)
+    h = _Q_GRID[pq][:, :, None] + (1.0 - _Q_GRID[pq])[:, :, None] * kb  # (k, 10, bins)
     stencil, _ = _objective(ibar[:, None], cbar[:, None], w_total[:, None], n_fund[:, None], h)
-    grid_best = stencil[:, 0]
     # Values at centre-1, centre, centre+1 along each axis; no step off an edge minimum.
-    lo, hi = stencil[:, 1::2], stencil[:, 2::2]  # (k, 3)
-    curv = lo - 2.0 * grid_best[:, None] + hi
+    grid_best = stencil[:, [0, 7]]  # (k, 2): the full model, white noise
+    lo, hi = stencil[:, 1:7:2], stencil[:, 2:7:2]  # (k, 3)
+    curv = lo - 2.0 * grid_best[:, :1] + hi
     frac = idx + _parabola_step(lo, hi, curv, (idx > 0) & (idx < sizes - 1) & (curv > 0))
-    q = np.interp(frac[:, 0], np.arange(shape3[0]), _Q_GRID)
-    phi = np.interp(frac[:, 1], np.arange(shape3[1]), _PHI_GRID)
-    psi = np.interp(frac[:, 2], np.arange(shape3[2]), _PSI_GRID)
-    val, sigma2 = _concentrated(ibar, cbar, w_total, n_fund, q, phi, psi)
-    worse = np.flatnonzero(val > grid_best)  # the parabolic steps overshot: keep the grid point
-    if worse.size:
-        q[worse], phi[worse], psi[worse] = _Q_GRID[idx[worse, 0]], _PHI_GRID[idx[worse, 1]], _PSI_GRID[idx[worse, 2]]
-        val[worse], sigma2[worse] = _concentrated(ibar[worse], cbar[worse], w_total[worse], n_fund[worse],
-                                                  q[worse], phi[worse], psi[worse])
-    lower, upper, mean = _profile_interval(obj.reshape(kf, n_pad, *shape3[1:]), logdet.reshape(-1, n_pad, *shape3[1:]),
-                                           np.minimum(val, grid_best), total, q_lo, nq)
+    lo_w, hi_w = stencil[:, 8], stencil[:, 9]
+    curv_w = lo_w - 2.0 * grid_best[:, 1] + hi_w
+    frac_w = iq_white + _parabola_step(lo_w, hi_w, curv_w, (iq_white > 0) & (iq_white < n_q - 1) & (curv_w > 0))
+    q = np.interp(np.stack([frac[:, 0], frac_w], axis=1), np.arange(n_q), _Q_GRID)
+    phi, psi = np.zeros((2, kf, 2))
+    phi[:, 0] = _interp_rows(_BLOCK_VALUES[0][block], frac[:, 1])
+    psi[:, 0] = _interp_rows(_BLOCK_VALUES[1][block], frac[:, 2])
+    # The full model's refined point needs its own kernel; white noise's is the length's
+    # kernel of shape 0, already in the stencil.
+    val, sigma2 = np.empty((2, kf, 2))
+    val[:, :1], sigma2[:, :1] = _concentrated(ibar, cbar, w_total, n_fund, q[:, :1], phi[:, :1], psi[:, :1])
+    h_white = kb[:, 7] * (1.0 - q[:, 1:])
+    h_white += q[:, 1:]
+    val[:, 1], sigma2[:, 1] = _objective(ibar, cbar, w_total, n_fund, h_white)
+    worse = val > grid_best  # the parabolic steps overshot: keep the grid point
+    if worse.any():
+        grid_point = np.stack([np.stack([_Q_GRID[iq], _Q_GRID[iq_white]], axis=1),
+                               np.stack([_SHAPE_PHI[shape], np.zeros(kf)], axis=1),
+                               np.stack([_SHAPE_PSI[shape], np.zeros(kf)], axis=1)])
+        q, phi, psi = (np.where(worse, g, x) for g, x in zip(grid_point, (q, phi, psi)))
+        rows = np.flatnonzero(worse.any(axis=1))
+        val[rows], sigma2[rows] = _concentrated(ibar[rows], cbar[rows], w_total[rows], n_fund[rows],
+                                                q[rows], phi[rows], psi[rows])
+    best = np.minimum(val, grid_best)
+    # White noise unless the full model's likelihood ratio against it, over the dispersion,
+    # is above CHI2_SELECT.
+    c = _dispersion(d, lengths)
+    white = 2.0 * total * (best[:, 1] - best[:, 0]) / c <= CHI2_SELECT
+    pick = lambda x: np.where(white, x[:, 1], x[:, 0])  # noqa: E731
+    q, phi, psi, sigma2, best = pick(q), pick(phi), pick(psi), pick(sigma2), pick(best)
+    lower, upper, mean = _profile_interval(obj, logdet, best, total, q_lo, nq, white, c)
+    span = np.ones(kf) if spans is None else _mean_span(spans, lengths, n)
     s_u2 = sigma2 * q * scale
     zero = lambda x: np.where(exact, 0.0, x)  # noqa: E731
+    p = _fit_test(unbinned, members, ns, kf, q, phi, psi, c)
     return NoiseModelFit(
-        persistent_var=zero(s_u2),
-        persistent_var_lower=zero(np.minimum(lower * scale, s_u2)),
-        persistent_var_upper=zero(np.maximum(upper * scale, s_u2)),
-        persistent_var_mean=zero(mean * scale),
+        persistent_var=zero(s_u2 / span),
+        persistent_var_lower=zero(np.minimum(lower * scale, s_u2) / span),
+        persistent_var_upper=zero(np.maximum(upper * scale, s_u2) / span),
+        persistent_var_mean=zero(mean * scale / span),
         noise_var=zero(sigma2 * (1.0 - q) * scale),
         noise_phi=zero(phi),
         noise_psi=zero(psi),
+        dispersion=np.where(exact, 1.0, c),
+        span=span,
+        fit_pvalue=np.where(exact, np.nan, p),
     )
+
+
+def _fit_test(unbinned, members, ns, kf: int, q, phi, psi, c) -> np.ndarray:
+    """reference.fit_test of every fund, from its periodogram and real parts before binning
+    (``unbinned``: per length, (m, 2, funds), scaled as the fit's; ``members``: the funds of
+    each length) and its fit (q per return, phi, psi and the dispersion c).
+
+    All the funds' frequencies laid end to end, a segment a fund, so that funds of every
+    length go through the same few passes: the kernel k_n at every frequency in its closed
+    form (spectrum.kernel_coefficients: w (a0 + a1 c) / D + w (a2 + a3 c + a4 c^2) / D^2,
+    D = (1 - phi)^2 + phi w), the spectrum shape h = q + (1 - q) k_n, the end effect delta and
+    u_j = (I_j - 2 delta C_j + delta^2 / n) / h_j (the scaled |D_j - delta|^2 / (n h_j)), and
+    the sums of u_j cos(l lambda_j) per segment.
+    """
+    if len(unbinned) == 1:
+        # One length: the frequencies along the first axis, the funds along the second.
+        n = int(ns[0])
+        funds = np.arange(kf)
+        i_j, c_j = unbinned[0][:, 0], unbinned[0][:, 1]
+        w = _cached_frequencies(n, 0, (n - 1) // 2)[0][:, None]
+        n_of = np.full(kf, float(n))
+        spread = lambda x: x  # noqa: E731  (a value per fund broadcasts along the frequencies)
+        total_of = lambda x: x.sum(axis=0)  # noqa: E731
+    else:
+        funds = np.concatenate([np.arange(kf)[cols] for cols in members])  # segment order
+        ms = [(int(n) - 1) // 2 for n in ns]
+        i_j = np.concatenate([o[:, 0].T.ravel() for o in unbinned])
+        c_j = np.concatenate([o[:, 1].T.ravel() for o in unbinned])
+        w = np.concatenate([np.tile(_cached_frequencies(int(n), 0, m)[0], o.shape[2]) for n, m, o in zip(ns, ms, unbinned)])
+        sizes = np.concatenate([np.full(o.shape[2], m) for m, o in zip(ms, unbinned)])
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        n_of = np.concatenate([np.full(o.shape[2], float(n)) for n, o in zip(ns, unbinned)])
+        spread = lambda x: np.repeat(x, sizes, axis=0)  # noqa: E731
+        total_of = lambda x: np.add.reduceat(x, starts)  # noqa: E731
+    cos = 1.0 - 0.5 * w
+    f_phi, f_psi, f_q = phi[funds], psi[funds], q[funds]
+    coef = spread(kernel_coefficients(n_of[:, None], f_phi[:, None], f_psi[:, None])[:, :, 0])  # (J, 5) or (k, 5)
+    if len(unbinned) == 1:
+        coef = coef.T[:, None, :]  # (5, 1, k): broadcasts along the frequencies
+    else:
+        coef = coef.T  # (5, J)
+    at_phi = spread(f_phi)
+    inv_d = at_phi * w
+    inv_d += (1.0 - at_phi) ** 2
+    np.reciprocal(inv_d, out=inv_d)  # 1 / D
+    h = (coef[0] + coef[1] * cos) * inv_d
+    h += (coef[2] + (coef[3] + coef[4] * cos) * cos) * (inv_d * inv_d)
+    h *= w  # k_n
+    at_q = spread(f_q)
+    h *= 1.0 - at_q
+    h += at_q
+    inv_h = np.reciprocal(h, out=h)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a fund that tracks exactly: NaN
+        delta = total_of(c_j * inv_h) / (total_of(inv_h) / n_of)
+        at_delta = spread(delta)
+        u = (i_j - 2.0 * at_delta * c_j + at_delta * at_delta / spread(n_of)) * inv_h
+        # cos(l lambda) for l = 1..H by the Chebyshev recursion T_{l+1} = 2 c T_l - T_{l-1}.
+        total = total_of(u)
+        prev, now, q_stat = np.ones_like(cos), cos, np.zeros(funds.size)
+        for lag in range(1, FIT_TEST_LAGS + 1):
+            r = total_of(u * now) / total
+            q_stat += r * r
+            prev, now = now, 2.0 * cos * now - prev
+    df = np.maximum(FIT_TEST_LAGS - np.where((f_phi == 0.0) & (f_psi == 0.0), 1, 3), 1)  # spectrum.fit_test_df
+    p = np.empty(kf)
+    p[funds] = chi2_sf(n_of * q_stat / c[funds], df)
+    return p
+
+
+def _interp_rows(values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Each row of ``values`` (k, size) read at its fractional index ``at`` (k,), linearly,
+    as np.interp over the row's own values (``at`` within them)."""
+    i = np.floor(at).astype(np.intp)
+    i = np.where(i < at, i, np.maximum(i - 1, 0))  # np.interp's interval: x in (x_i, x_i+1]
+    rows = np.arange(values.shape[0])
+    lo, hi = values[rows, i], values[rows, np.minimum(i + 1, values.shape[1] - 1)]
+    return np.where(at == i, lo, (hi - lo) * (at - i) + lo)
+
+
+def _mean_span(spans: np.ndarray, lengths, n: int) -> np.ndarray:
+    """Mean span of each column's returns."""
+    if lengths is None:
+        return spans.mean(axis=0)
+    inside = np.arange(n)[:, None] < np.asarray(lengths)[None, :]
+    return np.where(inside, spans, 0.0).sum(axis=0) / np.asarray(lengths)
+
+
+def _dispersion(d: np.ndarray, lengths) -> np.ndarray:
+    """reference.dispersion of each column (``lengths`` as in fit_noise_model): the block sums
+    of the squares of all the funds at once, and only the blocks a fund fills counted."""
+    n, kf = d.shape
+    block = DISPERSION_BLOCK
+    lengths = np.full(kf, n) if lengths is None else np.asarray(lengths)
+    blocks = lengths // block
+    n_blocks = n // block
+    if lengths.min() == n:
+        x = d - d.mean(axis=0)
+    else:
+        inside = np.arange(n)[:, None] < lengths[None, :]
+        x = np.where(inside, d, 0.0)
+        x = np.where(inside, x - x.sum(axis=0) / lengths, 0.0)
+    x = x[: n_blocks * block]
+    x *= x
+    sums = x.reshape(n_blocks, block, kf).sum(axis=1)  # (blocks, k)
+    whole = np.arange(n_blocks)[:, None] < blocks[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s2 = np.where(whole, sums, 0.0).sum(axis=0) / (blocks * block)
+        means = np.where(whole, sums / block - s2, 0.0)
+        c = 1.0 + np.einsum("ij,ij->j", means[:-1], means[1:]) / (blocks - 1) / (s2 * s2)
+    return np.where((s2 > 0.0) & (blocks >= DISPERSION_MIN_BLOCKS), np.maximum(c, 1.0), 1.0)
 
 
 def _interp_last(table: np.ndarray, pos: np.ndarray) -> np.ndarray:
@@ -173,24 +374,38 @@ def _profile_over_v(base, s_q, q):
     return prof
 
 
-def _profile_interval(obj, logdet, best, total, q_lo, nq):
+def _profile_interval(obj, logdet, best, total, q_lo, nq, white, c):
     """95% likelihood-ratio interval for s_u^2 (in the units of the scaled periodogram).
 
-    ``obj`` (k, q, phi, psi) and ``logdet`` (the same, or one table for every fund) cover, for
+    ``obj`` (k, q, shapes) and ``logdet`` (the same, or one table for every fund) cover, for
     each fund, the ``nq`` q of GRID.q from index ``q_lo`` on: those near its minimum (the
-    others are too unlikely to matter), then padding (an ``obj`` of +inf). ``best`` and
-    ``total`` are per fund. The profile is a minimum over grid points; taken literally, the
-    grid spacing inflates the likelihood ratio by about one unit, enough to make a 95%
-    interval cover 85%. Parabolic interpolation of the minimum, over psi, phi and then q,
-    removes that error.
+    others are too unlikely to matter), then padding (an ``obj`` of +inf). ``best``, ``total``,
+    ``white`` (the model kept is white noise: shape 0 alone) and ``c`` (the dispersion: the
+    interval is read at c times the chi2 points) are per fund. The profile is a minimum over
+    grid points; taken literally, the grid spacing inflates the likelihood ratio by about one
+    unit, enough to make a 95% interval cover 85%. Parabolic interpolation of the minimum,
+    over psi, phi (within each block of shapes) and then q, removes that error.
     """
-    kf, n_pad, nphi, npsi = obj.shape
+    kf, n_pad, _ = obj.shape
     iq = q_lo[:, None] + np.arange(n_pad)
     q = _Q_GRID[np.minimum(iq, _Q_GRID.size - 1)]
-    obj_p, ipsi = _parabolic_min(obj)  # over psi: (k, nq, nphi)
-    ld_p = _interp_last(logdet, ipsi)
-    obj_q, iphi = _parabolic_min(obj_p)  # over phi: (k, nq)
-    ld_q = _interp_last(ld_p, iphi)
+    # White noise: shape 0 alone. The full model: over psi within each block, then over phi
+    # over the blocks' rows stacked with a row of +inf between them (the parabola drawn about
+    # the least point of all, within its block), for the funds that keep it.
+    obj_q = obj[:, :, 0].astype(float)
+    ld_q = np.broadcast_to(logdet[:, :, 0], obj_q.shape).astype(float)
+    full = np.flatnonzero(~white)
+    if full.size:
+        sub = obj if full.size == kf else obj[full]
+        stacked = np.full(sub.shape[:2] + (_STACKED[0] * _STACKED[1],), np.inf, dtype=np.float32)
+        stacked[:, :, _STACKED_AT] = sub
+        stacked_ld = np.zeros((logdet.shape[0] if logdet.shape[0] == 1 else full.size,) + stacked.shape[1:],
+                              dtype=np.float32)
+        stacked_ld[:, :, _STACKED_AT] = logdet if logdet.shape[0] == 1 or full.size == kf else logdet[full]
+        obj_p, ipsi = _parabolic_min(stacked.reshape(sub.shape[:2] + _STACKED))  # over psi: (k, nq, rows)
+        ld_p = _interp_last(stacked_ld.reshape(stacked_ld.shape[:2] + _STACKED), ipsi)
+        ridge, iphi = _parabolic_min(obj_p)  # over phi: (k, nq)
+        obj_q[full], ld_q[full] = ridge, _interp_last(ld_p, iphi)
     # q = 0 is the boundary, tested on its own below; it and the padding stay out of the profile.
     use = (iq > 0) & (np.arange(n_pad) < nq[:, None])
     s_q = np.where(use, np.exp(np.where(use, obj_q - ld_q, 0.0)), 0.0)  # concentrated scale S(q)
@@ -198,8 +413,9 @@ def _profile_interval(obj, logdet, best, total, q_lo, nq):
     prof = _profile_over_v(base, s_q, q)
     # At its optimum over the scale, the unconcentrated objective is the concentrated one + 1.
     best = np.minimum(best, prof.min(axis=1) - 1.0)
-    lr = 2.0 * total[:, None] * (prof - 1.0 - best[:, None])
-    lr_at_zero = np.where(q_lo == 0, 2.0 * total * (obj_q[:, 0] - best), np.inf)
+    lr_raw = 2.0 * total[:, None] * (prof - 1.0 - best[:, None])
+    lr = lr_raw / c[:, None]
+    lr_at_zero = np.where(q_lo == 0, 2.0 * total * (obj_q[:, 0] - best), np.inf) / c
     inside = lr <= CHI2_95
     any_in = inside.any(axis=1)
     first = np.where(any_in, inside.argmax(axis=1), 0)
@@ -220,7 +436,7 @@ def _profile_interval(obj, logdet, best, total, q_lo, nq):
     upper = np.where(has_upper, crossing[1], _V_GRID[-1])
     # Mean of s_u^2 under exp(-LR/2) with a flat prior on s_u: ds_u ~ sqrt(v) dlog v on this
     # log-spaced grid.
-    weight = np.exp(-0.5 * (lr - lr.min(axis=1, keepdims=True))) * _SQRT_V
+    weight = np.exp(-0.5 * (lr_raw - lr_raw.min(axis=1, keepdims=True))) * _SQRT_V
     mean = (weight * _V_GRID[None, :]).sum(axis=1) / weight.sum(axis=1)
     return lower, upper, mean
 
@@ -272,8 +488,9 @@ def _objective(ibar, cbar, w_total, n, h):
 
 
 def _concentrated(ibar, cbar, w_total, ns, q, phi, psi):
-    """Objective and scale at one (q, phi, psi) per fund: rows (k, MAX_BINS) as in _objective."""
-    h = binned_kernels(ns, phi, psi)[:, :, 0, 0]
-    h *= (1.0 - q)[:, None]
-    h += q[:, None]
-    return _objective(ibar, cbar, w_total, ns, h)
+    """Objective and scale at (q, phi, psi) (k, j), j points per fund: rows (k, MAX_BINS) as in
+    _objective; returns (k, j)."""
+    h = binned_kernels(ns, phi, psi[:, :, None])[:, :, :, 0].transpose(0, 2, 1)  # (k, j, bins)
+    h *= (1.0 - q)[:, :, None]
+    h += q[:, :, None]
+    return _objective(ibar[:, None], cbar[:, None], w_total[:, None], ns[:, None], h)

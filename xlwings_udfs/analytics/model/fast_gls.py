@@ -18,6 +18,9 @@ covariance of ``spectrum.ma_autocovariances`` (package docstring, step 3). Solve
   FFT, over all the funds at once.
 * *Funds of different lengths together*: each column zero beyond its fund's data, which the
   causal filter leaves as the fund's own regression.
+* *Spans*: a fund whose returns span several periods gets its drift per period as a'd / a'k
+  and the variance of reference.gls_drift, from the same weights (a'k and sum a_t^2 k_t are
+  two more sums); funds whose spans are all 1 are left as they are, to the bit.
 
 Why it is exact. The whitened regression is the same GLS problem: the truncated filter is
 the inverse of the lower-triangular banded matrix Theta of the MA polynomial, and the
@@ -37,32 +40,45 @@ from functools import lru_cache
 
 import numpy as np
 
-from .definition import NoiseModelFit, check_lengths
+from .definition import NoiseModelFit, check_lengths, check_spans
 from .spectrum import ma_autocovariances
 
 __all__ = ["gls_drift"]
 
 
-def gls_drift(d: np.ndarray, fit: NoiseModelFit, lengths: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def gls_drift(d: np.ndarray, fit: NoiseModelFit, lengths: np.ndarray | None = None,
+              spans: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """GLS drift mu per period and its standard error, for each column of ``d`` (n, k).
 
     ``lengths`` (k,): the number of returns of each column, which fill it from the top (what
     lies below them is ignored), so that funds of different lengths are estimated together.
-    None: every column is complete.
+    None: every column is complete. ``spans`` (n, k): the periods each return spans, or None:
+    one each (``reference.gls_drift``).
     """
     d = np.asarray(d, dtype=float)
     if d.ndim == 1:
         d = d[:, None]
     check_lengths(lengths, d.shape)
+    spans = check_spans(spans, d.shape, lengths)
     a1, a2, sigma_a2 = _ma_factors(fit)
     c1, c2 = (a1 + a2).real, -(a1 * a2).real  # 1 / ((1 - a1 B)(1 - a2 B)), a real recursion
-    mu, inv11, norm2 = _gls(d, c1, c2, fit.noise_phi, None if lengths is None else np.asarray(lengths))
+    mu, inv11, norm2, on_k, norm2_k = _gls(d, c1, c2, np.asarray(fit.noise_phi, dtype=float).reshape(-1),
+                                           None if lengths is None else np.asarray(lengths), spans)
     # The model's variance takes s_u^2 as known; a fund whose estimate sits at or near zero
     # would get a far too small standard error. The variance is linear in s_u^2 (the
     # persistent part of d is white): averaged over the uncertainty of s_u^2 it grows by
     # (E[s_u^2] - s_u^2) |a|^2, E under the profile likelihood.
-    extra = np.maximum(fit.persistent_var_mean - fit.persistent_var, 0.0) * norm2
-    return mu, np.sqrt(np.maximum(sigma_a2 * inv11 + extra, 0.0))
+    s_u2 = np.asarray(fit.persistent_var, dtype=float)
+    mean = np.maximum(fit.persistent_var_mean, s_u2)
+    var = sigma_a2 * inv11 + (mean - s_u2) * norm2
+    if on_k is not None:
+        # Returns across gaps: the drift per period a'd / a'k, the persistent variance of each
+        # return k_t s_u^2 (reference.gls_drift).
+        uneven = np.isfinite(on_k)
+        var_k = sigma_a2 * inv11 - s_u2 * fit.span * norm2 + mean * norm2_k
+        mu = np.where(uneven, mu / np.where(uneven, on_k, 1.0), mu)
+        var = np.where(uneven, var_k / np.where(uneven, on_k * on_k, 1.0), var)
+    return mu, np.sqrt(np.maximum(var, 0.0))
 
 
 def _ma_factors(fit: NoiseModelFit):
@@ -75,7 +91,7 @@ def _ma_factors(fit: NoiseModelFit):
     # Degenerate funds (no noise, no deviation) make some branches below divide by zero;
     # np.where discards those branches, so their warnings mean nothing.
     with np.errstate(all="ignore"):
-        s2, e2, phi, psi = fit.persistent_var, fit.noise_var, fit.noise_phi, fit.noise_psi
+        s2, e2, phi, psi = fit.persistent_var * fit.span, fit.noise_var, fit.noise_phi, fit.noise_psi
         c0, c1, c2 = ma_autocovariances(s2, e2, phi, psi)
         tiny = np.abs(c2) <= 1e-12 * np.maximum(c0, 1e-300)
         c2s = np.where(tiny, 1.0, c2).astype(complex)
@@ -137,17 +153,29 @@ def _impulse_response(c1: np.ndarray, c2: np.ndarray, m: int) -> np.ndarray:
     return h[:, :m]
 
 
-def _gls(d, c1, c2, phi, lengths):
-    """GLS drift, [(Z'Z)^{-1}]_11 and |a|^2 (a: the drift's weights on d) for columns of ``d``.
+def _gls(d, c1, c2, phi, lengths, spans=None):
+    """GLS drift, [(Z'Z)^{-1}]_11 and |a|^2 (a: the drift's weights on d) for columns of ``d``;
+    with spans, a'k and sum a_t^2 k_t (NaN for the funds whose spans are all 1), else None.
 
-    ``c1``, ``c2``: the whitening recursion of each fund; ``lengths`` as in gls_drift.
+    ``c1``, ``c2``: the whitening recursion of each fund; ``lengths`` and ``spans`` as in
+    gls_drift.
     """
     phi = phi[:, None]
     # Funds as rows from here on: the transforms run along contiguous memory.
     d = np.ascontiguousarray(d.T)
+    uneven = sp = None
+    if spans is not None:
+        sp = np.ascontiguousarray(spans.T)
+        inside = np.arange(sp.shape[1]) < (sp.shape[1] if lengths is None else lengths[:, None])
+        sp = np.where(inside, sp, 0.0)
+        uneven = np.flatnonzero(np.any(sp != inside, axis=1))
+        if not uneven.size:
+            uneven = sp = None
     y = d[:, 1:] - phi * d[:, :-1]  # the AR part, conditional on the first observation
     k, m = y.shape
     h = _impulse_response(c1, c2, m)
+    size = _fast_length(2 * m - 1)
+    spec_h = np.fft.rfft(h, size, axis=1)
     # Regressors: the whitened constant, and the responses to the two unknown initial
     # innovations (the impulse response, and the same one period later).
     z = np.empty((k, 3, m))
@@ -172,9 +200,8 @@ def _gls(d, c1, c2, phi, lengths):
     # never filtered themselves.
     u = (inv[:, :1, :] @ z)[:, 0]
     # The filter is a convolution with its impulse response h: by FFT.
-    size = _fast_length(2 * m - 1)
     spec = np.fft.rfft(u[:, ::-1], size, axis=1)
-    spec *= np.fft.rfft(h, size, axis=1)
+    spec *= spec_h
     w = np.fft.irfft(spec, size, axis=1)[:, m - 1 :: -1]
     if lengths is not None:
         w[beyond] = 0.0  # the FFT's rounding, where the weights are exactly zero
@@ -182,4 +209,14 @@ def _gls(d, c1, c2, phi, lengths):
     # the two ends.
     inner = w[:, :-1] - phi * w[:, 1:]
     norm2 = (inner * inner).sum(axis=1) + (phi[:, 0] * w[:, 0]) ** 2 + w[:, -1] ** 2
-    return np.einsum("ki,ki->k", w, y), inv[:, 0, 0], norm2
+    mu = np.einsum("ki,ki->k", w, y)
+    on_k = norm2_k = None
+    if uneven is not None:
+        # a'k = w'(k_{t+1} - phi k_t), and sum a_t^2 k_t as |a|^2 above.
+        on_k, norm2_k = np.full(k, np.nan), np.full(k, np.nan)
+        ks, wu, pu = sp[uneven], w[uneven], phi[uneven]
+        on_k[uneven] = np.einsum("ki,ki->k", wu, ks[:, 1:] - pu * ks[:, :-1])
+        inner_u = inner[uneven]
+        norm2_k[uneven] = ((inner_u * inner_u) * ks[:, 1:-1]).sum(axis=1) + (pu[:, 0] * wu[:, 0]) ** 2 * ks[:, 0] \
+            + wu[:, -1] ** 2 * ks[:, -1]
+    return mu, inv[:, 0, 0], norm2, on_k, norm2_k

@@ -1,8 +1,8 @@
 """Fast path: the scan of the concentrated objective over the grid, in single precision.
 
 What it speeds up. The estimate starts from the minimum of the concentrated objective over
-the whole (q, phi, psi) grid (195 x 9 x 7 points), and the profile interval reads it at
-every q. For one length, everything in the objective but the fund's ordinates is the same for
+the whole grid (195 q times 73 noise shapes: 9 x 7 that catch up, 5 + 5 that overshoot),
+and the profile interval reads it at every q. For one length, everything in the objective but the fund's ordinates is the same for
 every fund: 1/h at each grid point and bin (weighted), the log-determinant term
 sum_b w_b log h_b and A3 = sum_b w_b / (n h_b). Those are tabulated once per length
 (``ScanGrid``), in single precision, and the objective of all the funds of that length is then
@@ -51,9 +51,23 @@ from .definition import GRID
 from .fast_kernel import binned_kernels
 from .spectrum import bin_edges, bin_widths
 
-__all__ = ["ScanGrid", "grids_for_lengths", "scan_near_minimum"]
+__all__ = ["BLOCKS", "N_SHAPES", "ScanGrid", "grids_for_lengths", "scan_near_minimum"]
 
-_Q_GRID, _PHI_GRID, _PSI_GRID = GRID.q, GRID.phi, GRID.psi
+_Q_GRID = GRID.q
+
+
+def _shape_layout():
+    """The noise shapes of every block of GRID, flattened phi-major block after block: their
+    offsets, (phi, psi) sizes and grid values."""
+    blocks, offset = [], 0
+    for phi, psi in GRID.blocks:
+        blocks.append((offset, phi, psi))
+        offset += phi.size * psi.size
+    return tuple(blocks), offset
+
+
+#: (offset, phi values, psi values) of each block of shapes, and the number of shapes.
+BLOCKS, N_SHAPES = _shape_layout()
 _LEVEL_STRIDES = (16, 4, 1)
 _SCAN_MARGIN = 60.0
 
@@ -85,7 +99,8 @@ _PAGE = 4
 class ScanGrid:
     """Everything about the profile grid that depends only on the sample length n.
 
-    Shapes are flattened phi-major: shape index = i_phi * len(GRID.psi) + i_psi. ``kbar``
+    Shapes are flattened phi-major, block after block (``BLOCKS``): shape index = offset of the
+    block + i_phi * (its psi values) + i_psi. ``kbar``
     (bins x shapes) is the binned noise kernel in double precision, for the refinement. The
     scan rows (points (q, shape), q in slot order; ``inv_h_t`` points x bins, ``logdet`` and
     ``a3`` one value per point) are in single precision.
@@ -170,13 +185,15 @@ def grids_for_lengths(ns: np.ndarray) -> list[ScanGrid]:
                 _GRID_CACHE.move_to_end(n)
     missing = [n for n, g in zip(ns, grids) if g is None]
     if missing:
-        shapes = (len(missing), _PHI_GRID.size, _PSI_GRID.size)
-        kbar = binned_kernels(np.array(missing), np.broadcast_to(_PHI_GRID[:, None], shapes[:2] + (1,)),
-                              np.broadcast_to(_PSI_GRID, shapes))
+        kbars = []
+        for _, phi, psi in BLOCKS:
+            shapes = (len(missing), phi.size, psi.size)
+            kbars.append(binned_kernels(np.array(missing), np.broadcast_to(phi[:, None], shapes[:2] + (1,)),
+                                        np.broadcast_to(psi, shapes)).reshape(len(missing), -1, phi.size * psi.size))
         made = {}
         for s, n in enumerate(missing):
             bins = bin_edges((n - 1) // 2).size - 1
-            made[n] = ScanGrid(n, kbar[s, :bins].reshape(bins, -1).copy())
+            made[n] = ScanGrid(n, np.concatenate([k[s, :bins] for k in kbars], axis=1))
         grids = [made[n] if g is None else g for n, g in zip(ns, grids)]
         with _GRID_CACHE_LOCK:
             for n, g in made.items():
@@ -224,7 +241,7 @@ def scan_near_minimum(ordinates: np.ndarray, grid: ScanGrid):
     fund, and all the q its interval can depend on, lie in that range.
     """
     kf = ordinates.shape[2]
-    n_shapes = _PHI_GRID.size * _PSI_GRID.size
+    n_shapes = N_SHAPES
     obj = np.empty((kf, _Q_GRID.size, n_shapes), dtype=np.float32)  # filled where scanned
     scanned = np.zeros(_Q_GRID.size, dtype=bool)
     q_lo, q_hi = 0, _Q_GRID.size - 1

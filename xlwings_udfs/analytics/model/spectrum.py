@@ -18,13 +18,16 @@ cached (it is used for every fund of that length).
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
 
+from .definition import FIT_TEST_LAGS
+
 __all__ = ["SINGLE_FREQUENCIES", "GEOMETRIC_BINS", "MAX_BINS", "bin_edges", "bin_widths", "frequencies",
-           "binned_ordinates", "noise_autocovariance", "kernel_coefficients", "binned_kernel",
-           "ma_autocovariances"]
+           "binned_ordinates", "noise_autocovariance", "kernel_coefficients", "noise_kernel", "binned_kernel",
+           "ma_autocovariances", "fit_test_df", "chi2_sf"]
 
 #: Lowest frequencies binned one by one.
 SINGLE_FREQUENCIES = 48
@@ -69,11 +72,12 @@ def frequencies(n: int, lo: int = 0, hi: int | None = None):
     return w, 1.0 - 0.5 * w
 
 
-def binned_ordinates(d: np.ndarray):
+def binned_ordinates(d: np.ndarray, unbinned: bool = False):
     """Binned periodogram |D_j|^2 / n and real parts Re(D_j) / n, scaled to a unit mean.
 
     ``d`` (n, k), complete columns of one length. Returns them as one array (bins, 2, k), the
-    periodogram first, and the scale (k,): the mean periodogram (1 where it is zero).
+    periodogram first, and the scale (k,): the mean periodogram (1 where it is zero); with
+    ``unbinned``, also the same two before binning, (m, 2, k), for the fit test.
 
     With D_j = sum_{t=0}^{n-1} d_t e^{-i lambda_j t}, differencing puts the same real number
     (the end effect) into every D_j; the real parts are what estimates it. The real parts
@@ -88,7 +92,8 @@ def binned_ordinates(d: np.ndarray):
     both = np.empty((m, 2, d.shape[1]))
     np.divide(pgram, scale, out=both[:, 0])
     np.divide(spec.real, n * np.sqrt(scale), out=both[:, 1])
-    return np.add.reduceat(both, bin_edges(m)[:-1], axis=0) / bin_widths(m)[:, None, None], scale
+    binned = np.add.reduceat(both, bin_edges(m)[:-1], axis=0) / bin_widths(m)[:, None, None]
+    return (binned, scale, both) if unbinned else (binned, scale)
 
 
 def noise_autocovariance(phi, psi, n: int) -> np.ndarray:
@@ -146,11 +151,10 @@ def kernel_coefficients(n, phi, psi) -> np.ndarray:
     return coef
 
 
-def binned_kernel(n: int, phi, psi) -> np.ndarray:
-    """The noise kernel k_n of kernel_coefficients, averaged over each bin of length ``n``.
+def noise_kernel(n: int, phi, psi) -> np.ndarray:
+    """The noise kernel k_n of kernel_coefficients at each frequency j = 1..m of length ``n``.
 
-    ``phi`` and ``psi`` broadcast together (shape s); returns s + (bins,). The closed form;
-    the fast path computes the same sums for many lengths and shapes at once.
+    ``phi`` and ``psi`` broadcast together (shape s); returns s + (m,). The closed form.
     """
     phi, psi = np.broadcast_arrays(np.asarray(phi, dtype=float), np.asarray(psi, dtype=float))
     coef = kernel_coefficients(n, phi.reshape(-1, 1), psi.reshape(-1, 1))[:, :, 0]  # (shapes, 5)
@@ -158,10 +162,18 @@ def binned_kernel(n: int, phi, psi) -> np.ndarray:
     f = phi.reshape(-1, 1)
     d = (1.0 - f) ** 2 + f * w  # D = (1 - phi)^2 + phi w: exact near lambda = 0
     terms = np.stack([w / d, w * c / d, w / d**2, w * c / d**2, w * c * c / d**2], axis=1)
-    k = np.einsum("si,sij->sj", coef, terms)
+    return np.einsum("si,sij->sj", coef, terms).reshape(phi.shape + (-1,))
+
+
+def binned_kernel(n: int, phi, psi) -> np.ndarray:
+    """The noise kernel k_n of kernel_coefficients, averaged over each bin of length ``n``.
+
+    ``phi`` and ``psi`` broadcast together (shape s); returns s + (bins,). The closed form;
+    the fast path computes the same sums for many lengths and shapes at once.
+    """
+    k = noise_kernel(n, phi, psi)
     m = (n - 1) // 2
-    binned = np.add.reduceat(k, bin_edges(m)[:-1], axis=1) / bin_widths(m)
-    return binned.reshape(phi.shape + (-1,))
+    return np.add.reduceat(k, bin_edges(m)[:-1], axis=-1) / bin_widths(m)
 
 
 def ma_autocovariances(s2, e2, phi, psi):
@@ -176,3 +188,35 @@ def ma_autocovariances(s2, e2, phi, psi):
     c1 = -phi * s2 - e2 * (1.0 - psi) ** 2
     c2 = -psi * e2
     return c0, c1, c2
+
+
+def fit_test_df(fit) -> np.ndarray:
+    """Degrees of freedom of the fit test: its lags less the parameters of the returns'
+    dynamics the fit estimated (the persistent share, and phi and psi unless the noise is
+    white, phi = psi = 0), at least 1. Per fund."""
+    fitted = np.where((np.asarray(fit.noise_phi) == 0.0) & (np.asarray(fit.noise_psi) == 0.0), 1, 3)
+    return np.maximum(FIT_TEST_LAGS - fitted, 1)
+
+
+_ERFC = np.frompyfunc(math.erfc, 1, 1)
+
+
+def chi2_sf(x, df) -> np.ndarray:
+    """P(chi2(df) > x) for whole ``df`` >= 1, elementwise: the regularized upper incomplete
+    gamma function Q(df / 2, x / 2) by its finite sums (with erfc for odd df)."""
+    x, df = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(df))
+    half = np.maximum(x, 0.0) / 2.0
+    top = int(np.max(df, initial=0))
+    if top <= 2:  # one or two degrees of freedom: erfc(sqrt(x / 2)) and exp(-x / 2)
+        two = np.exp(-half)
+        if not np.any(df == 1):
+            return two
+        return np.where(df == 1, np.asarray(_ERFC(np.sqrt(half)), dtype=float), two)
+    odd = df % 2 == 1
+    total = np.where(odd, np.asarray(_ERFC(np.sqrt(half)), dtype=float), 0.0)
+    term = np.where(odd, np.sqrt(half) / math.gamma(1.5), 1.0)  # (x/2)^a / Gamma(a + 1), a = 0 or 1/2
+    a = np.where(odd, 0.5, 0.0)
+    for i in range(top // 2):
+        total = total + np.where(i < df // 2, term * np.exp(-half), 0.0)
+        term = term * half / (a + i + 1.0)
+    return np.minimum(total, 1.0)
