@@ -144,7 +144,7 @@ def test_a_yahoo_export_against_the_index_export(capsys, files, truth):
 def test_the_close_against_the_index(capsys, files, truth):
     got = figures(capsys, files["spy"], files["gspc"], "--fund", "close")
     check(got, truth["close"])
-    assert got["figures"]["holding_cost"] == pytest.approx(-0.000114, abs=5e-6)
+    assert got["figures"]["holding_cost"] == pytest.approx(-0.000174, abs=5e-6)
     assert not any("total-return series" in n for n in got["notes"])
 
 
@@ -192,8 +192,12 @@ def test_month_ends_written_dd_mm_yyyy(capsys, shipped, tmp_path):
     want = tracking_stats(data["spy_close"], data["sp500_close"])
     check(got, want)
     f = got["figures"]
-    assert f["holding_cost"] == pytest.approx(-0.000229, abs=5e-6)
+    # read month first, the same file gives an EHC of -3.33%
+    assert f["holding_cost"] == pytest.approx(-0.000092, abs=5e-6)
     assert (f["n_obs"], f["periods_per_year"]) == (120, 12)
+    # the price's quarterly sawtooth (SPY pays its dividends out each quarter, the index's
+    # constituents through the year) is a pattern the tracking model has no term for
+    assert any("does not fit these data" in n for n in got["notes"])
 
 
 def test_month_starts_written_dd_mm_yyyy_need_their_format(capsys, shipped, tmp_path):
@@ -207,7 +211,7 @@ def test_month_starts_written_dd_mm_yyyy_need_their_format(capsys, shipped, tmp_
     for fmt in ("%d/%m/%Y", "DD/MM/YYYY"):
         got = figures(capsys, path, "--date-format", fmt)
         check(got, want)
-    assert got["figures"]["holding_cost"] == pytest.approx(-0.000276, abs=5e-6)
+    assert got["figures"]["holding_cost"] == pytest.approx(-0.000185, abs=5e-6)
     assert (got["figures"]["n_obs"], got["figures"]["periods_per_year"]) == (119, 12)
     # the same dates written month first, declared as such
     check(figures(capsys, _write_monthly(tmp_path / "us.csv", data, "%m/%d/%Y"), "--date-format", "%m/%d/%Y"),
