@@ -100,16 +100,21 @@ class IndexRowReturns:
     def figures(self, dates, periods_per_year: float) -> dict:
         """The rolling one-year tracking differences and the regressions on the index, keyed
         as :mod:`.tracking` keys them (``alpha_per_return`` is per return, not per period)."""
-        k = self.rf.shape[1]
-        cum = np.empty((self.d.shape[0] + 1, k))
+        m, k = self.d.shape[0] + 1, self.d.shape[1]
+        cum = np.empty((m, k))
         cum[0] = 0.0
-        np.nancumsum(self.d, axis=0, out=cum[1:])  # zero before a fund's returns
+        if np.all((self.pos == 0) & (self.counts == m)):  # every fund has every row
+            np.cumsum(self.d, axis=0, out=cum[1:])
+        else:
+            np.nancumsum(self.d, axis=0, out=cum[1:])  # zero before a fund's returns
         # Fund j's levels are rows pos[j] to pos[j] + counts[j] - 1; its windows end on those
-        # whose start, which every fund shares, is one of them.
+        # whose start, which every fund shares, is one of them: rows first[j] to last[j].
         starts = window_starts_on_index_rows(dates, self.rows, periods_per_year)
-        log_td = cum - cum[np.maximum(starts, 0)]
-        r_med, r_lo, r_hi, r_latest, n_windows = rolling_td_summary(
-            log_td, np.searchsorted(starts, self.pos, side="left"), self.pos + self.counts - 1)
+        first, last = np.searchsorted(starts, self.pos, side="left"), self.pos + self.counts - 1
+        has = first <= last
+        lo, hi = (int(first[has].min()), int(last[has].max()) + 1) if has.any() else (0, 0)
+        log_td = cum[lo:hi] - cum[np.maximum(starts[lo:hi], 0)]  # the rows that end a window
+        r_med, r_lo, r_hi, r_latest, n_windows = rolling_td_summary(log_td, first - lo, last - lo)
         stop = self.pos + np.maximum(self.counts - 1, 0)
         beta, r2, alpha_per_return = regression_on_index_rows(self.rf, self.ri, self.pos, stop, periods_per_year)
         return dict(r_med=r_med, r_lo=r_lo, r_hi=r_hi, r_latest=r_latest, n_windows=n_windows, beta=beta, r2=r2,

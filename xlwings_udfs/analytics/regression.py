@@ -85,25 +85,28 @@ def _sum_of_slopes(xtx: np.ndarray, xty: np.ndarray) -> np.ndarray:
 # What these speed up. In a block of funds compared with one index, a fund with no date
 # skipped inside its span has its returns on the index's own rows: fund j's returns are
 # rf[start[j]:stop[j], j] and their index returns ri[start[j]:stop[j]], one series for all.
-# The plain functions take the index returns as a column per fund and form every sum of
-# products fund by fund (about fifteen passes over a block). Here the index's side, which
-# depends only on a fund's span of rows, is computed once per distinct span (once for a
-# panel of funds with one history), and the funds' side of the sums of products is one
-# matrix product over the block, the funds' returns zero outside their rows.
+# The plain functions take the index returns as a column per fund, mask every fund's rows
+# and form every sum of products fund by fund (some fifteen passes over a block). Here the
+# funds that share a span of rows (all of them, in a panel of funds with one history) are
+# taken together, on that span's rows: the index's side (its mean and sum of squares, X'X)
+# once, and the funds' side as column sums and one matrix product, with no masking.
 #
-# Why it is the same. The sums are the plain version's, over the same rows; only their order
-# of summation differs (a matrix product instead of column sums), so the figures agree to
-# rounding (tests hold them to 1e-12 relative). Sums that are zero because the index stands
-# still over a fund's rows stay exactly zero, so such a fund gets NaN, as in the plain
-# version.
+# Why it is the same. These are the plain version's sums, centred as it centres them, over
+# the same rows; only their order of summation differs (a matrix product instead of column
+# sums), so the figures agree to rounding (tests hold them to 1e-12 relative). Sums that are
+# zero because the index stands still over a fund's rows stay exactly zero, so such a fund
+# gets NaN, as in the plain version.
 
 
-def _by_span(start: np.ndarray, stop: np.ndarray) -> dict[tuple[int, int], list[int]]:
-    """The funds of each distinct span of rows."""
+def _by_span(start: np.ndarray, stop: np.ndarray):
+    """(first row, end row, the funds that have that span: a list, or all as a slice)."""
     spans: dict[tuple[int, int], list[int]] = {}
     for j, span in enumerate(zip(start.tolist(), stop.tolist())):
         spans.setdefault(span, []).append(j)
-    return spans
+    if len(spans) == 1:
+        ((s, e),) = spans
+        return [(s, e, slice(None))]
+    return [(s, e, funds) for (s, e), funds in spans.items()]
 
 
 def regression_on_index_rows(rf: np.ndarray, ri: np.ndarray, start: np.ndarray, stop: np.ndarray,
@@ -111,34 +114,24 @@ def regression_on_index_rows(rf: np.ndarray, ri: np.ndarray, start: np.ndarray, 
     """:func:`regression` for funds whose returns lie on the rows of one index series.
 
     ``ri`` (m,) the index returns, finite; ``rf`` (m, k) the funds' returns on the same rows,
-    fund j's on rows ``start[j]`` to ``stop[j] - 1`` and NaN elsewhere. Beta, R-squared and
-    annualized alpha per fund, as :func:`regression` gives them for
+    fund j's on rows ``start[j]`` to ``stop[j] - 1`` (other rows are not read). Beta,
+    R-squared and annualized alpha per fund, as :func:`regression` gives them for
     ``rf[start[j]:stop[j], j]`` against ``ri[start[j]:stop[j]]``.
-
-    The index's mean and centred sum of squares are computed once per distinct span of rows;
-    the funds' sums are column sums and one matrix-vector product: with ``yc`` a fund's
-    returns less their mean (zero outside its rows), ``sum (x - mx) yc = ri @ yc - mx sum(yc)``.
     """
     k = rf.shape[1]
-    inside = ~np.isnan(rf)
-    y = np.where(inside, rf, 0.0)
-    n = stop - start
-    mx, sxx = np.full(k, np.nan), np.full(k, np.nan)
-    for (s, e), funds in _by_span(start, stop).items():
-        if e > s:
-            x = ri[s:e]
-            mean = x.sum() / (e - s)
-            xc = x - mean
-            mx[funds], sxx[funds] = mean, xc @ xc
-    with np.errstate(invalid="ignore", divide="ignore"):
-        my = y.sum(0) / n
-        yc = np.where(inside, rf - my, 0.0)
-        sxy = ri @ yc - mx * yc.sum(0)
-        syy = np.einsum("ij,ij->j", yc, yc)
-        beta = sxy / sxx
-        r2 = sxy * sxy / (sxx * syy)
-        alpha = periods_per_year * (my - beta * mx)
-    return beta, np.where(syy > 0, r2, np.nan), alpha
+    beta, r2, alpha = np.full(k, np.nan), np.full(k, np.nan), np.full(k, np.nan)
+    for s, e, funds in _by_span(start, stop):
+        if e <= s:
+            continue
+        x, y = ri[s:e], rf[s:e, funds]
+        mx, my = x.sum() / (e - s), y.sum(0) / (e - s)
+        xc, yc = x - mx, y - my
+        sxx, syy, sxy = xc @ xc, np.einsum("ij,ij->j", yc, yc), xc @ yc
+        with np.errstate(invalid="ignore", divide="ignore"):
+            b = sxy / sxx
+            beta[funds], alpha[funds] = b, periods_per_year * (my - b * mx)
+            r2[funds] = np.where(syy > 0, sxy * sxy / (sxx * syy), np.nan)
+    return beta, r2, alpha
 
 
 def dimson_beta_on_index_rows(rf: np.ndarray, ri: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
@@ -147,18 +140,16 @@ def dimson_beta_on_index_rows(rf: np.ndarray, ri: np.ndarray, start: np.ndarray,
     Arguments as :func:`regression_on_index_rows`. As :func:`dimson_beta` does on a fund's
     own returns, it uses the rows with the index return a period before and after among the
     fund's rows: ``start[j] + 1`` to ``stop[j] - 2``. The regressors (the constant, the index
-    return at t-1, t and t+1) are shared: X'X is computed once per distinct span of rows, X'y
-    for every fund by one matrix product.
+    return at t-1, t and t+1) are shared: X'X once per span of rows, X'y for the span's funds
+    one matrix product.
     """
     m, k = rf.shape
     z = np.zeros((m, 4))  # the regressors on each row; lag and lead are never used at the ends
     z[:, 0], z[:, 2] = 1.0, ri
     z[1:, 1], z[:-1, 3] = ri[:-1], ri[1:]
-    lo = np.minimum(start + 1, m)  # a fund's rows: lo to hi - 1
-    hi = np.maximum(np.minimum(stop - 1, m), lo)
-    xtx = np.zeros((k, 4, 4))
-    for (s, e), funds in _by_span(lo, hi).items():
-        xtx[funds] = z[s:e].T @ z[s:e]
-    rows = np.arange(m)[:, None]
-    y = np.where((rows >= lo) & (rows < hi), rf, 0.0)
-    return _sum_of_slopes(xtx, (z.T @ y).T)
+    xtx, xty = np.zeros((k, 4, 4)), np.zeros((k, 4))
+    for s, e, funds in _by_span(np.minimum(start + 1, m), np.maximum(stop - 1, start + 1)):
+        if e > s:
+            rows = z[s:e]
+            xtx[funds], xty[funds] = rows.T @ rows, (rows.T @ rf[s:e, funds]).T
+    return _sum_of_slopes(xtx, xty)

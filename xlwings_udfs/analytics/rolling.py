@@ -157,7 +157,7 @@ def rolling_td_summary(log_td: np.ndarray, first: np.ndarray, last: np.ndarray):
     windows, of each fund from the log differences of its windows.
 
     ``log_td`` (m, k): column j holds fund j's windows on rows ``first[j]`` to ``last[j]``
-    (none where first > last; ``last[j]`` below m); other rows are not read. The order
+    (none where first > last); other rows are not read. The order
     statistics are taken on the log differences and exp - 1 after, which gives the same
     values (it is increasing); the median averages the two middle ones after.
     """
@@ -173,7 +173,8 @@ def rolling_td_summary(log_td: np.ndarray, first: np.ndarray, last: np.ndarray):
     else:
         rows = np.arange(log_td.shape[0])[:, None]
         below, above, low, high = _middle_low_high(np.where((rows >= first) & (rows <= last), log_td, np.nan))
-    latest = np.where(has, log_td[np.maximum(last, 0), np.arange(k)], np.nan)
+    latest = np.full(k, np.nan)
+    latest[has] = log_td[last[has], np.flatnonzero(has)]
     # Absurd level magnitudes make some windows' differences overflow to inf: that is their
     # value, not a fault.
     with np.errstate(over="ignore"):
