@@ -101,7 +101,10 @@ class IndexRowReturns:
         """The rolling one-year tracking differences and the regressions on the index, keyed
         as :mod:`.tracking` keys them (``alpha_per_return`` is per return, not per period)."""
         m, k = self.d.shape[0] + 1, self.d.shape[1]
-        cum = np.empty((m, k))
+        # A fund's column contiguous (as pandas hands a panel over) if its returns are: the
+        # order statistics then run along contiguous columns.
+        order = "F" if k > 1 and self.d.flags.f_contiguous else "C"
+        cum = np.empty((m, k), order=order)
         cum[0] = 0.0
         if np.all((self.pos == 0) & (self.counts == m)):  # every fund has every row
             np.cumsum(self.d, axis=0, out=cum[1:])
@@ -113,7 +116,8 @@ class IndexRowReturns:
         first, last = np.searchsorted(starts, self.pos, side="left"), self.pos + self.counts - 1
         has = first <= last
         lo, hi = (int(first[has].min()), int(last[has].max()) + 1) if has.any() else (0, 0)
-        log_td = cum[lo:hi] - cum[np.maximum(starts[lo:hi], 0)]  # the rows that end a window
+        log_td = np.empty((hi - lo, k), order=order)  # on the rows that end a window
+        np.subtract(cum[lo:hi], cum[np.maximum(starts[lo:hi], 0)], out=log_td)
         r_med, r_lo, r_hi, r_latest, n_windows = rolling_td_summary(log_td, first - lo, last - lo)
         stop = self.pos + np.maximum(self.counts - 1, 0)
         beta, r2, alpha_per_return = regression_on_index_rows(self.rf, self.ri, self.pos, stop, periods_per_year)

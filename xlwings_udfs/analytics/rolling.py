@@ -106,11 +106,12 @@ def _middle_low_high(x: np.ndarray):
         return np.full(k, np.nan), np.full(k, np.nan), np.full(k, np.nan), np.full(k, np.nan)
     c = (~np.isnan(x)).sum(axis=0)
     below, above = np.full(k, np.nan), np.full(k, np.nan)
+    funds = x.T  # a row a fund: the partitions run along rows, contiguous when a fund's column is
     for count in np.unique(c[c > 0]):
         cols = np.flatnonzero(c == count)
         lo, hi = (count - 1) // 2, count // 2
-        part = np.partition(x if cols.size == k else x[:, cols], [lo, hi], axis=0)  # NaN sorts last
-        below[cols], above[cols] = part[lo], part[hi]
+        part = np.partition(funds if cols.size == k else funds[cols], [lo, hi], axis=1)  # NaN sorts last
+        below[cols], above[cols] = part[:, lo], part[:, hi]
     return below, above, np.fmin.reduce(x, axis=0), np.fmax.reduce(x, axis=0)
 
 
@@ -172,7 +173,9 @@ def rolling_td_summary(log_td: np.ndarray, first: np.ndarray, last: np.ndarray):
         below, above, low, high = part[mid[0]], part[mid[1]], x.min(axis=0), x.max(axis=0)
     else:
         rows = np.arange(log_td.shape[0])[:, None]
-        below, above, low, high = _middle_low_high(np.where((rows >= first) & (rows <= last), log_td, np.nan))
+        x = log_td.copy(order="K")
+        x[(rows < first) | (rows > last)] = np.nan
+        below, above, low, high = _middle_low_high(x)
     latest = np.full(k, np.nan)
     latest[has] = log_td[last[has], np.flatnonzero(has)]
     # Absurd level magnitudes make some windows' differences overflow to inf: that is their
