@@ -8,9 +8,8 @@ Run from the repository root::
 The floor of a case is the traditional figures in plain numpy (``timing.traditional_figures``:
 sd and mean of the daily log differences, beta, R-squared, and the minimum, median and
 maximum of the rolling 252-day tracking difference) on data of the same size, one fund per
-call, or vectorized over a panel in slices of 256 funds. Each case and its floor are timed in
-turn, round after round, and the medians are reported with their ratio. The targets are
-ratios:
+call or vectorized over the panel. Each case and its floor are timed in turn, round after
+round, and the medians are reported with their ratio. The targets are ratios:
 
 * one fund, 10 years daily (2,520 returns), with dates, every figure: 10x the floor or less;
 * a panel of 3,000 funds x 15 years daily, one history for all: 3.5x or less;

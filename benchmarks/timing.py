@@ -82,8 +82,8 @@ def traditional_figures(fund, index, window: int = 252):
     returns; and the minimum, median and maximum of the rolling ``window``-return tracking
     difference ``exp(sum of d over the window) - 1``, taken on the log differences (the
     exponential keeps their order) with the median's two middle values averaged after it,
-    as the package defines it. No dates, no gaps, no checks: the least an implementation of
-    these figures costs, one fund per call or vectorized over a panel.
+    as the package defines it. No dates, no gaps, no checks: one fund per call, or
+    vectorized over the whole panel.
     """
     import numpy as np
 
