@@ -73,7 +73,7 @@ def interleaved(fns: dict[str, Callable[[], object]], rounds: int,
     return {k: statistics.median(v) for k, v in times.items()}
 
 
-def traditional_figures(fund, index, window: int = 252):
+def traditional_figures(fund, index, window: int = 252, block: int | None = None):
     """The floor: the traditional figures in plain numpy.
 
     ``fund`` holds levels, one fund (T,) or a panel (T, k) with every fund's full history;
@@ -83,10 +83,14 @@ def traditional_figures(fund, index, window: int = 252):
     difference ``exp(sum of d over the window) - 1``, taken on the log differences (the
     exponential keeps their order) with the median's two middle values averaged after it,
     as the package defines it. No dates, no gaps, no checks: one fund per call, or
-    vectorized over the whole panel.
+    vectorized over the whole panel; with ``block``, over slices of that many funds (as
+    ``tracking_stats`` takes its blocks, its temporaries a few megabytes instead of a hundred).
     """
     import numpy as np
 
+    if block is not None and np.ndim(fund) == 2 and fund.shape[1] > block:
+        parts = [traditional_figures(fund[:, s : s + block], index, window) for s in range(0, fund.shape[1], block)]
+        return tuple(np.concatenate(p) for p in zip(*parts))
     rf = np.diff(np.log(fund), axis=0)
     ri = np.diff(np.log(index))
     d = rf - (ri[:, None] if rf.ndim == 2 else ri)
