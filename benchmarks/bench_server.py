@@ -42,6 +42,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from timing import blas_note, pin_blas_threads  # noqa: E402
+
+if __name__ == "__main__":
+    pin_blas_threads()  # the servers it starts inherit it
 
 from server_harness import column, error_object, running_server  # noqa: E402
 
@@ -192,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=2024)
     args = p.parse_args(argv)
 
+    print(blas_note())
     pool = _pool()
     rng = random.Random(args.seed)
     # every call of the pool once (as many as fit), the rest drawn again: repeats

@@ -7,9 +7,9 @@ for six figures of the same fund with the same ranges. Keying on the cleaned inp
 sheet recalculate for the price of cleaning its inputs.
 
 The cache is bounded twice: by the number of entries and by an estimate of the bytes the
-stored results hold, evicting the least recently used first. Computations run outside the
-lock, so a slow estimate never blocks other threads (classic xlwings may call functions
-from several threads; Pyodide has one, and the lock is then free).
+stored results and their keys hold, evicting the least recently used first. Computations
+run outside the lock, so a slow estimate never blocks other threads (classic xlwings may
+call functions from several threads; Pyodide has one, and the lock is then free).
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import sys
 import threading
 from collections import OrderedDict
 from dataclasses import fields, is_dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Hashable
 
 import numpy as np
 import pandas as pd
@@ -28,50 +28,52 @@ import pandas as pd
 __all__ = ["ContentCache", "content_key", "approx_nbytes", "default_cache"]
 
 
-def _feed(h: "hashlib._Hash", obj: Any) -> None:
-    """Hash ``obj`` with a type tag, so that 1, 1.0, "1" and [1] give different keys."""
+#: Arrays up to this many bytes are kept whole in their key and compared whole on a lookup;
+#: larger ones (a panel of funds) are keyed by a digest of their bytes.
+_WHOLE_BYTES = 1 << 20
+
+
+def _part(obj: Any) -> tuple:
+    """``obj`` as a hashable tuple with a type tag, so that 1, 1.0, "1" and [1] give different
+    keys, and equal tuples mean equal content."""
     if obj is None:
-        h.update(b"N")
-    elif isinstance(obj, (bool, np.bool_)):
-        h.update(b"B1" if obj else b"B0")
-    elif isinstance(obj, (int, np.integer)):
-        h.update(b"I" + str(int(obj)).encode())
-    elif isinstance(obj, (float, np.floating)):
-        h.update(b"F" + struct.pack("<d", float(obj)))
-    elif isinstance(obj, str):
-        b = obj.encode("utf-8", "surrogatepass")
-        h.update(b"S" + struct.pack("<q", len(b)) + b)
-    elif isinstance(obj, pd.DatetimeIndex):
+        return ("N",)
+    if isinstance(obj, (bool, np.bool_)):
+        return ("B", bool(obj))
+    if isinstance(obj, (int, np.integer)):
+        return ("I", int(obj))
+    if isinstance(obj, (float, np.floating)):
+        return ("F", struct.pack("<d", float(obj)))  # the bits: NaN equals itself, -0.0 is not 0.0
+    if isinstance(obj, str):
+        return ("S", obj)
+    if isinstance(obj, pd.DatetimeIndex):
         # the unit is part of the value: the same integers in "us" and "ns" differ
-        h.update(b"D" + str(obj.dtype).encode())
-        _feed(h, obj.asi8)
-    elif isinstance(obj, np.ndarray):
+        return ("D", str(obj.dtype), _part(obj.asi8))
+    if isinstance(obj, np.ndarray):
         if obj.dtype.kind == "O":
-            h.update(b"L" + struct.pack("<q", obj.size))
-            for v in obj.ravel():
-                _feed(h, v)
-        else:
-            a = np.ascontiguousarray(obj)
-            h.update(b"A" + a.dtype.str.encode() + repr(a.shape).encode())
-            h.update(memoryview(a).cast("B"))
-    elif isinstance(obj, (list, tuple)):
-        h.update(b"L" + struct.pack("<q", len(obj)))
-        for v in obj:
-            _feed(h, v)
-    elif isinstance(obj, (pd.Timestamp, _dt.datetime, _dt.date)):
-        h.update(b"T" + obj.isoformat().encode())
-    elif callable(obj):
-        h.update(b"C" + f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', repr(obj))}".encode())
-    else:
-        raise TypeError(f"cannot build a cache key from {type(obj).__name__}")
+            return ("L", tuple(_part(v) for v in obj.ravel()))
+        a = np.ascontiguousarray(obj)
+        if a.nbytes <= _WHOLE_BYTES:
+            return ("A", a.dtype.str, a.shape, a.tobytes())
+        digest = hashlib.blake2b(memoryview(a).cast("B"), digest_size=20).digest()
+        return ("H", a.dtype.str, a.shape, digest)
+    if isinstance(obj, (list, tuple)):
+        return ("L", tuple(_part(v) for v in obj))
+    if isinstance(obj, (pd.Timestamp, _dt.datetime, _dt.date)):
+        return ("T", obj.isoformat())
+    if callable(obj):
+        return ("C", f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', repr(obj))}")
+    raise TypeError(f"cannot build a cache key from {type(obj).__name__}")
 
 
-def content_key(*parts: Any) -> bytes:
-    """A 20-byte digest of the parts' content (arrays by their bytes, dtype and shape)."""
-    h = hashlib.blake2b(digest_size=20)
-    for p in parts:
-        _feed(h, p)
-    return h.digest()
+def content_key(*parts: Any) -> tuple:
+    """A hashable key of the parts' content (arrays by their bytes, dtype and shape).
+
+    Two keys are equal exactly when the parts are: an input of up to a megabyte is kept whole
+    in the key (hashing and comparing its bytes is fast on every host), a larger one is
+    represented by a 20-byte BLAKE2 digest of its bytes.
+    """
+    return tuple(_part(p) for p in parts)
 
 
 def approx_nbytes(obj: Any, _depth: int = 0) -> int:
@@ -108,7 +110,7 @@ class ContentCache:
 
     def __init__(self, max_entries: int = 512, max_bytes: int = 64 * 2**20) -> None:
         self._lock = threading.Lock()
-        self._data: OrderedDict[bytes, tuple[Any, int]] = OrderedDict()
+        self._data: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._bytes = 0
         self.max_entries = int(max_entries)
         self.max_bytes = int(max_bytes)
@@ -143,7 +145,7 @@ class ContentCache:
             self._bytes = 0
             self.hits = self.misses = 0
 
-    def get(self, key: bytes) -> tuple[bool, Any]:
+    def get(self, key: Hashable) -> tuple[bool, Any]:
         with self._lock:
             item = self._data.get(key)
             if item is None:
@@ -153,9 +155,9 @@ class ContentCache:
             self.hits += 1
             return True, item[0]
 
-    def put(self, key: bytes, value: Any, nbytes: int | None = None) -> None:
+    def put(self, key: Hashable, value: Any, nbytes: int | None = None) -> None:
         size = (approx_nbytes(value) if nbytes is None else int(nbytes)) + 100
-        size += len(key) if isinstance(key, (bytes, str)) else 0
+        size += approx_nbytes(key) if isinstance(key, (bytes, str, tuple)) else 0
         with self._lock:
             old = self._data.pop(key, None)
             if old is not None:
@@ -171,7 +173,7 @@ class ContentCache:
             _, (_, size) = self._data.popitem(last=False)
             self._bytes -= size
 
-    def get_or_compute(self, key: bytes, compute: Callable[[], Any]) -> Any:
+    def get_or_compute(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """The stored value for ``key``, else ``compute()`` stored and returned.
 
         Two threads missing the same key at once both compute; the results are equal, and

@@ -296,6 +296,7 @@ def decimal_evidence(texts: Sequence[str]) -> dict[str, int | None]:
 ENTER_DATES = "enter dates, or text as yyyy-mm-dd"
 
 _FAST_NUMBERS = frozenset({float, int, type(None)})
+_FLOATS = frozenset({float})
 _FAST_DATES = frozenset({_dt.datetime, pd.Timestamp, type(None)})
 
 _KIND_WORDS = {"error": ("error cell", "error cells"), "boolean": ("boolean cell", "boolean cells"),
@@ -335,7 +336,10 @@ def numbers(values: Sequence[Any], name: str, *, types: frozenset | None = None)
         if values.dtype.kind in "fiu":
             return values.astype(float)
         values = values.tolist()
-    if (types if types is not None else set(map(type, values))) <= _FAST_NUMBERS:
+    types = types if types is not None else frozenset(map(type, values))
+    if types == _FLOATS:  # np.fromiter reads plain floats a fifth faster than np.array
+        return np.fromiter(values, dtype=float, count=len(values))
+    if types <= _FAST_NUMBERS:
         return np.array(values, dtype=float)
     out = np.full(len(values), np.nan)
     bad: list[tuple[int, str, str]] = []

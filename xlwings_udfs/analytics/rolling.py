@@ -5,15 +5,19 @@ date on or before the same calendar day a year back (one calendar year); without
 ``periods_per_year`` rows back. The figures over all windows are the median, the lowest
 and the highest point-to-point difference, and the latest one.
 
-The functions work on a block of funds packed as :mod:`.tracking` packs them: each fund's
-valid rows moved to the top of its column (``order``), ``counts`` valid rows each.
+:func:`window_starts` and :func:`median_low_high` are the plain versions: they work on a block
+of funds packed as :mod:`.tracking` packs them, each fund's valid rows moved to the top of
+its column (``order``), ``counts`` valid rows each. :func:`window_starts_on_index_rows` and
+:func:`rolling_td_summary` give the same figures faster for the usual case, funds whose
+valid rows are the index's own rows (see below).
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["one_year_before", "window_starts", "median_low_high"]
+__all__ = ["one_year_before", "window_starts", "median_low_high", "window_starts_on_index_rows",
+           "rolling_td_summary"]
 
 _DAY_NS = 86_400 * 10**9
 # Every 29 February a datetime64[ns] can hold (years 1678-2262), as nanoseconds.
@@ -83,22 +87,99 @@ def window_starts(dates: pd.DatetimeIndex | None, valid, order, counts, periods_
 
 
 
-
 def median_low_high(x: np.ndarray):
-    """Median, minimum and maximum of each column over its non-NaN values (NaN if none).
+    """Median, minimum and maximum of each column over its non-NaN values (NaN if none)."""
+    below, above, low, high = _middle_low_high(x)
+    return 0.5 * (below + above), low, high
 
-    The median by partition, one call per distinct count of values (one for a panel of
-    funds with the same history); fmin and fmax skip NaN without warning about columns
+
+def _middle_low_high(x: np.ndarray):
+    """The two middle values (one, twice, for an odd count), the minimum and the maximum of
+    each column over its non-NaN values (NaN if none).
+
+    The middle values by partition, one call per distinct count of values (one for a panel
+    of funds with the same history); fmin and fmax skip NaN without warning about columns
     that have no values (filtering warnings is not thread-safe).
     """
     k = x.shape[1]
     if x.shape[0] == 0:
-        return np.full(k, np.nan), np.full(k, np.nan), np.full(k, np.nan)
+        return np.full(k, np.nan), np.full(k, np.nan), np.full(k, np.nan), np.full(k, np.nan)
     c = (~np.isnan(x)).sum(axis=0)
-    median = np.full(k, np.nan)
+    below, above = np.full(k, np.nan), np.full(k, np.nan)
+    funds = x.T  # a row a fund: the partitions run along rows, contiguous when a fund's column is
     for count in np.unique(c[c > 0]):
         cols = np.flatnonzero(c == count)
         lo, hi = (count - 1) // 2, count // 2
-        part = np.partition(x if cols.size == k else x[:, cols], [lo, hi], axis=0)  # NaN sorts last
-        median[cols] = 0.5 * (part[lo] + part[hi])
-    return median, np.fmin.reduce(x, axis=0), np.fmax.reduce(x, axis=0)
+        part = np.partition(funds if cols.size == k else funds[cols], [lo, hi], axis=1)  # NaN sorts last
+        below[cols], above[cols] = part[:, lo], part[:, hi]
+    return below, above, np.fmin.reduce(x, axis=0), np.fmax.reduce(x, axis=0)
+
+
+# ---------------------------------------------------------------------------------------
+# funds on the index's rows
+# ---------------------------------------------------------------------------------------
+#
+# What these speed up. A fund with no date skipped inside its span has as valid rows the
+# index's own rows from its first to its last. Where a one-year window starts then depends
+# only on the row where it ends, not on the fund: one array of starts serves every such fund
+# (:func:`window_starts_on_index_rows`), and a window's log difference is a row of the
+# cumulative sums less another, gathered for the whole block at once. The windows of a fund
+# are the rows from the first whose start is one of its rows to its last row, so the
+# summary (:func:`rolling_td_summary`) takes each fund's order statistics over a range of
+# rows, on the log differences: exp(x) - 1 is increasing, so the lowest, highest and middle
+# tracking differences are exp - 1 of those of the log differences, and the exponential is
+# taken of five numbers a fund instead of every window.
+#
+# Why it is the same. The starts are those window_starts gives each such fund (its start,
+# counted in its valid rows, is the shared start less the fund's first row); the windows'
+# log differences are the same subtractions of the same cumulative sums, and order
+# statistics commute with an increasing function: the figures are those of the plain path,
+# bit for bit.
+
+
+def window_starts_on_index_rows(dates: pd.DatetimeIndex | None, rows: np.ndarray, periods_per_year) -> np.ndarray:
+    """For each of the index's rows ``rows`` (rows of the date axis, ascending), the position
+    among them of the row that starts its one-year window, or -1.
+
+    As :func:`window_starts` defines the window: with dates, the last of the rows on or
+    before the same day a year earlier, give or take half the spacing of all the dates;
+    without, ``periods_per_year`` rows back. A fund whose valid rows are ``rows[a]`` to
+    ``rows[b]`` has a window ending at position c (up to b) when its start is a or later.
+    """
+    if dates is None:
+        return np.maximum(np.arange(rows.size) - int(round(periods_per_year)), -1)
+    ns = dates.asi8
+    on_rows = ns[rows]
+    return np.searchsorted(on_rows, one_year_before(on_rows) + _half_spacing(ns), side="right") - 1
+
+
+def rolling_td_summary(log_td: np.ndarray, first: np.ndarray, last: np.ndarray):
+    """Median, lowest, highest and latest one-year tracking difference, and the count of
+    windows, of each fund from the log differences of its windows.
+
+    ``log_td`` (m, k): column j holds fund j's windows on rows ``first[j]`` to ``last[j]``
+    (none where first > last); other rows are not read. The order
+    statistics are taken on the log differences and exp - 1 after, which gives the same
+    values (it is increasing); the median averages the two middle ones after.
+    """
+    k = log_td.shape[1]
+    windows = np.maximum(last - first + 1, 0)
+    has = windows > 0
+    if has.all() and (first == first[0]).all() and (last == last[0]).all():
+        # one range of windows for all: no masking, one partition
+        x = log_td[first[0]: last[0] + 1]
+        mid = (windows[0] - 1) // 2, windows[0] // 2
+        part = np.partition(x, mid, axis=0)
+        below, above, low, high = part[mid[0]], part[mid[1]], x.min(axis=0), x.max(axis=0)
+    else:
+        rows = np.arange(log_td.shape[0])[:, None]
+        x = log_td.copy(order="K")
+        x[(rows < first) | (rows > last)] = np.nan
+        below, above, low, high = _middle_low_high(x)
+    latest = np.full(k, np.nan)
+    latest[has] = log_td[last[has], np.flatnonzero(has)]
+    # Absurd level magnitudes make some windows' differences overflow to inf: that is their
+    # value, not a fault.
+    with np.errstate(over="ignore"):
+        median = 0.5 * (np.expm1(below) + np.expm1(above))
+        return median, np.expm1(low), np.expm1(high), np.expm1(latest), windows

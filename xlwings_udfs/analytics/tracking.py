@@ -44,6 +44,7 @@ from .constants import MIN_RETURNS_TRADITIONAL, Z95
 from .errors import NotEnoughData
 from .figures import TRACKING_FIGURES
 from .model import MIN_RETURNS, fit_noise_model, gls_drift
+from .index_rows import IndexRowReturns, on_index_rows
 from .regression import dimson_beta, regression
 from .rolling import median_low_high, window_starts
 from .validation import check_whole_number
@@ -174,7 +175,7 @@ def _spans(index_valid: np.ndarray, order: np.ndarray | None, has_ret: np.ndarra
     Zero below each fund's returns.
     """
     if order is None:
-        return None  # every row valid for every fund: one period a return
+        return None  # every return from one of the index's rows to the next
     calendar = np.cumsum(index_valid)
     span = np.diff(calendar[order], axis=0).astype(float)
     span[~has_ret] = 0.0
@@ -184,28 +185,39 @@ def _spans(index_valid: np.ndarray, order: np.ndarray | None, has_ret: np.ndarra
 def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, window: int | None) -> dict:
     """Every per-fund figure for a block of funds (t, kb), as arrays of length kb."""
     t, k = fund.shape
-    valid = _window(np.isfinite(fund) & np.isfinite(log_index)[:, None], window)
+    index_valid = np.isfinite(log_index)
+    valid = _window(np.isfinite(fund) & index_valid[:, None], window)
     counts = valid.sum(0)
     first = np.where(counts > 0, valid.argmax(0), 0)
     last = np.where(counts > 0, t - 1 - valid[::-1].argmax(0), -1)
     # Dates inside a fund's comparison span on which one of the two series has no value.
-    date_rows = np.arange(t)[:, None]
-    inside = (date_rows >= first[None, :]) & (date_rows <= last[None, :])
-    n_skipped = (inside & ~valid).sum(0)
-    # Rows moved so that each fund's valid rows come first, and cut below the longest fund's
-    # (a block of recent launches is short); a block without gaps (a single fund, usually)
-    # stays as it is.
-    order = None if counts.min(initial=t) == t else np.argsort(~valid, axis=0, kind="stable")[: max(counts.max(), 1)]
-    rows = np.arange(t if order is None else order.shape[0])[:, None]
-    lf = _pack(fund, order, counts)
-    np.log(lf, out=lf)
-    li = _pack(np.broadcast_to(log_index[:, None], (t, k)), order, counts)
-    rf, ri = np.diff(lf, axis=0), np.diff(li, axis=0)
-    del lf, li
-    d = rf - ri
+    n_skipped = np.where(counts > 0, last - first + 1 - counts, 0)
     n_ret = np.maximum(counts - 1, 0)
-    has_ret = rows[:-1] < n_ret[None, :]
-    span = _spans(np.isfinite(log_index), order, has_ret)
+    height = int(n_ret.max(initial=0))  # the longest fund's returns
+    # Funds with no date skipped inside their span have their returns on the index's own
+    # rows, one series of index returns for them all (see index_rows.py); the others' valid
+    # rows are gathered one by one (packed).
+    on_rows = on_index_rows(index_valid, counts, first, last)
+    shared = None
+    if on_rows.any():
+        pick = slice(None) if on_rows.all() else on_rows
+        shared = IndexRowReturns.of(fund[:, pick], log_index, valid[:, pick], counts[pick], first[pick],
+                                    last[pick], windowed=window is not None)
+    if on_rows.all():
+        order = None
+        d = shared.packed(height)
+    else:
+        # Rows moved so that each fund's valid rows come first, and cut below the longest
+        # fund's (a block of recent launches is short).
+        order = np.argsort(~valid, axis=0, kind="stable")[: height + 1]
+        lf = _pack(fund, order, counts)
+        np.log(lf, out=lf)
+        li = _pack(np.broadcast_to(log_index[:, None], (t, k)), order, counts)
+        rf, ri = np.diff(lf, axis=0), np.diff(li, axis=0)
+        del lf, li
+        d = rf - ri
+    has_ret = np.arange(height)[:, None] < n_ret[None, :]
+    span = _spans(index_valid, order, has_ret)
     out = {key: np.full(k, np.nan) for key in ("ehc", "ehc_se", "te_var", "te_lo", "te_hi", "phi", "psi", "fit_p")}
     # Each fund's returns fill its column from the top, so funds of every length are fitted
     # together. A return across a gap spans several periods: the model's figures are per
@@ -242,26 +254,51 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
         out["var_d"] = np.where(n_one >= MIN_RETURNS_TRADITIONAL, (dev * dev).sum(axis=0) / (n_one - 1), np.nan)
     out["mean_d"] = np.where(n_ret >= 1, mean_d, np.nan)
     out["n_one_period"] = n_one
-    del dev, has_ret, one
-    # Rolling one-year point-to-point differences on the cumulative log difference.
+    del dev, has_ret, one, d
+    # Rolling one-year point-to-point differences, and the regressions on the index returns:
+    # from the shared index for the funds on its rows, by the plain functions for the packed.
+    if on_rows.all():
+        figures = shared.figures(dates, A)
+    else:
+        gaps = ~on_rows
+        figures = _packed_figures(rf[:, gaps], ri[:, gaps], d0[:, gaps], valid[:, gaps], order[:, gaps],
+                                  counts[gaps], dates, A)
+        if shared is not None:
+            shared_figures = shared.figures(dates, A)
+            figures = {key: _merge(on_rows, shared_figures[key], v) for key, v in figures.items()}
+    del d0, shared
+    out.update(figures)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["alpha"] = out.pop("alpha_per_return") * n_ret / out["periods"]  # per period, as the drift
+    out.update(n_ret=n_ret, n_skipped=n_skipped, first=first, last=last)
+    return out
+
+
+def _merge(mask: np.ndarray, where_true: np.ndarray, where_false: np.ndarray) -> np.ndarray:
+    """One array from the values of the funds in ``mask`` and of the others."""
+    out = np.empty(mask.size, dtype=np.result_type(where_true, where_false))
+    out[mask], out[~mask] = where_true, where_false
+    return out
+
+
+def _packed_figures(rf, ri, d0, valid, order, counts, dates, A: float) -> dict:
+    """The rolling one-year tracking differences and the regressions of packed funds, by the
+    plain functions: ``rf``, ``ri`` and ``d0`` (the differences, zero below a fund's) a row per
+    packed return, ``order`` as in _pack."""
+    k = rf.shape[1]
     cum = np.vstack([np.zeros((1, k)), np.cumsum(d0, axis=0)])
-    cum[rows >= counts[None, :]] = np.nan
+    cum[np.arange(cum.shape[0])[:, None] >= counts[None, :]] = np.nan
     starts = window_starts(dates, valid, order, counts, A)
     has = starts >= 0
     # Absurd level magnitudes make some windows' differences overflow to inf: that is their
     # value, not a fault.
     with np.errstate(invalid="ignore", over="ignore"):
         roll = np.where(has, np.expm1(cum - np.take_along_axis(cum, np.maximum(starts, 0), axis=0)), np.nan)
-    out["r_med"], out["r_lo"], out["r_hi"] = median_low_high(roll)
-    out["r_latest"] = roll[np.maximum(counts - 1, 0), np.arange(k)]
-    out["n_windows"] = has.sum(0)
-    del d, d0, cum, roll, starts, has
-    out["beta"], out["r2"], alpha_per_return = regression(rf, ri, A)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["alpha"] = alpha_per_return * n_ret / out["periods"]  # per period, as the drift
-    out["beta_d"] = dimson_beta(rf, ri)
-    out.update(n_ret=n_ret, n_skipped=n_skipped, first=first, last=last)
-    return out
+    r_med, r_lo, r_hi = median_low_high(roll)
+    beta, r2, alpha_per_return = regression(rf, ri, A)
+    return dict(r_med=r_med, r_lo=r_lo, r_hi=r_hi, r_latest=roll[np.maximum(counts - 1, 0), np.arange(k)],
+                n_windows=has.sum(0), beta=beta, r2=r2, alpha_per_return=alpha_per_return,
+                beta_d=dimson_beta(rf, ri))
 
 
 # The block's figures that need only the returns themselves, not the model.

@@ -1,0 +1,75 @@
+"""The two cache keys tell apart every difference that matters, whatever part of them is hashed.
+
+A call's key is hashed on a sample of each range's cells (``excel.calls._CallKey``) and an
+analytics key keeps its arrays' bytes whole (``cache.content_key``); equality compares
+everything, so a difference anywhere, or in a cell's type only, is another call.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from xlwings_udfs import excel
+from xlwings_udfs.cache import content_key
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    excel.cache.clear()
+    yield
+    excel.cache.clear()
+
+
+calls: list[tuple] = []
+
+
+@excel.excel_function
+def _cells_seen(cells):
+    calls.append(1)
+    return [[repr(r[0])] for r in cells]
+
+
+def _column(n: int = 3000) -> list:
+    return [[100.0 + 0.25 * i] for i in range(n)]
+
+
+@pytest.mark.parametrize("row", [1, 1234, 2998])
+@pytest.mark.parametrize("new", [7.0, True, 7, None, "7"])
+def test_a_call_differing_in_one_cell_or_its_type_is_another_call(row, new):
+    calls.clear()
+    base = _column()
+    before = _cells_seen(base)
+    changed = [r[:] for r in base]
+    changed[row] = [new]
+    after = _cells_seen(changed)
+    assert len(calls) == 2 and after[row] == [repr(new)] and after[:row] == before[:row]
+
+
+def test_a_call_with_the_same_cells_in_new_objects_is_answered_from_the_cache():
+    calls.clear()
+    first = _cells_seen(_column())
+    again = _cells_seen([[float(r[0])] for r in _column()])
+    assert again == first and len(calls) == 1
+
+
+def test_one_and_true_are_different_cells():
+    calls.clear()
+    assert _cells_seen([[1.0]] * 100)[0] == ["1.0"]
+    assert _cells_seen([[True]] * 100)[0] == ["True"]
+    assert _cells_seen([[1]] * 100)[0] == ["1"]
+    assert len(calls) == 3
+
+
+def test_content_keys_compare_bytes():
+    a = np.linspace(0.0, 1.0, 5000)
+    assert content_key(a) == content_key(a.copy())
+    b = a.copy()
+    b[4321] = np.nextafter(b[4321], 2.0)
+    assert content_key(a) != content_key(b)
+    assert content_key(np.array([0.0])) != content_key(np.array([-0.0]))
+    assert content_key(np.array([np.nan])) == content_key(np.array([np.nan]))
+    assert content_key(float("nan")) == content_key(float("nan"))
+    big = np.zeros(300_000)  # above a megabyte: keyed by a digest
+    big2 = big.copy()
+    big2[-1] = 1.0
+    assert content_key(big) == content_key(big.copy()) != content_key(big2)
