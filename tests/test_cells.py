@@ -14,7 +14,7 @@ import pytest
 import schedula as sh
 from formulas.tokens.operand import XlError
 
-from xlwings_udfs import cells
+from xlwings_udfs import cells, text_fields
 from xlwings_udfs.analytics.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,7 +90,7 @@ def test_show_quotes_a_value_as_a_message_does():
     ("١٢", "١٢"), ("0x10", "0x10"), ("$101.5", "$101.5"), ("5%", "5%"),
 ])
 def test_from_text_reads_a_file_field_as_the_cell_it_stands_for(text, value):
-    got = cells.from_text(text)
+    got = text_fields.from_text(text)
     assert got == value and type(got) is type(value)
 
 
@@ -100,17 +100,17 @@ def test_from_text_reads_a_file_field_as_the_cell_it_stands_for(text, value):
     ("NaN", None), ("7", 7.0),
 ])
 def test_from_text_with_a_decimal_comma(text, value):
-    got = cells.from_text(text, decimal=",")
+    got = text_fields.from_text(text, decimal=",")
     assert got == value and type(got) is type(value)
 
 
 def test_from_texts_reads_a_column_as_from_text_reads_each_field():
     texts = ["101.5", "", " 7 ", "NaN", "#N/A", "1,234.5", "x", "TRUE", "1e3", "-.5", "5."]
     for decimal in (".", ","):
-        got = cells.from_texts(texts, decimal)
-        want = [cells.from_text(t, decimal) for t in texts]
+        got = text_fields.from_texts(texts, decimal)
+        want = [text_fields.from_text(t, decimal) for t in texts]
         assert got == want and [type(g) for g in got] == [type(w) for w in want]
-    assert all(type(v) is float for v in cells.from_texts(["1", "2.5", "3"]))  # numbers' fast path
+    assert all(type(v) is float for v in text_fields.from_texts(["1", "2.5", "3"]))  # numbers' fast path
 
 
 @pytest.mark.parametrize("texts, expected", [
@@ -121,7 +121,7 @@ def test_from_texts_reads_a_column_as_from_text_reads_each_field():
     (["100", "1e3", "NaN", "x", "2024-01-31", "31.01.2024"], {".": None, ",": None, "either": None}),
 ])
 def test_decimal_evidence_says_where_a_column_shows_its_mark(texts, expected):
-    assert cells.decimal_evidence(texts) == expected
+    assert text_fields.decimal_evidence(texts) == expected
 
 
 # ----------------------------------------------------------------------------------------
@@ -180,13 +180,13 @@ def test_positions_count_the_sequence_given_whatever_its_index():
 def test_a_caller_moves_the_position_into_its_own_terms():
     # a file whose values start on line 2, below its header line
     with pytest.raises(InputError) as err:
-        cells.numbers([cells.from_text(s) for s in ["100", "101", "n/a", "103"]], "nav")
+        cells.numbers([text_fields.from_text(s) for s in ["100", "101", "n/a", "103"]], "nav")
     moved = err.value.replace(row=err.value.row + 1, axis="line")
     assert str(moved) == "nav: 1 non-numeric cell ('n/a'), first at line 4"
 
 
 def test_a_file_and_a_cell_give_the_same_message():
-    from_file = [cells.from_text(s) for s in ["100", "", "#N/A", "TRUE", "#N/A"]]
+    from_file = [text_fields.from_text(s) for s in ["100", "", "#N/A", "TRUE", "#N/A"]]
     from_cells = [100.0, None, "#N/A", True, "#N/A"]
     assert message(cells.numbers, from_file, "nav") == message(cells.numbers, from_cells, "nav") == (
         "nav: 2 error cells (#N/A), first at row 3")

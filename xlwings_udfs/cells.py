@@ -2,7 +2,7 @@
 
 The same rules hold wherever a value comes from: a cell an Excel host passes (classic
 xlwings, xlwings Server, xlwings Lite), a value the ``formulas`` engine computes, a cell of
-an xlsx file or a field of a CSV file (through :func:`from_text`). So ``#N/A`` is an error
+an xlsx file or a field of a CSV file (through :func:`xlwings_udfs.text_fields.from_text`). So ``#N/A`` is an error
 everywhere, a blank is a missing value everywhere, and a bad value is reported in the same
 words with its position counted the same way. Nothing here knows about xlwings or about the
 shape of a selection (that is :mod:`xlwings_udfs.excel`); nothing here estimates anything.
@@ -59,7 +59,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-import re
 from numbers import Number
 from typing import Any, Sequence
 
@@ -77,11 +76,6 @@ __all__ = [
     "is_blank",
     "kind",
     "show",
-    "from_text",
-    "from_texts",
-    "decimal_evidence",
-    "MISSING_WORDS",
-    "DECIMAL_MARKS",
     "ENTER_DATES",
     "is_date_text",
     "numbers",
@@ -185,107 +179,6 @@ def show(value: Any) -> str:
         return f"the date {pd.Timestamp(value).date()}"
     s = repr(value)
     return s if len(s) <= 40 else s[:37] + "...'"
-
-
-#: The words a text file may write for a missing value, in any case, besides an empty field:
-#: what programs write for "no value" (numpy and pandas ``NaN``, JSON and databases ``null``,
-#: R ``NA``). Words people type (``n/a``, ``-``, ``none``) are text, and an error in a number
-#: column, as in a cell; ``#N/A`` is an error everywhere.
-MISSING_WORDS = ("NaN", "null", "NA")
-_MISSING = frozenset(w.lower() for w in MISSING_WORDS)
-
-#: The decimal marks a text file may use.
-DECIMAL_MARKS = (".", ",")
-_GROUP_MARKS = {".": ",' \u00a0\u202f", ",": ".' \u00a0\u202f"}
-
-
-def _number_patterns(decimal: str) -> tuple[re.Pattern, re.Pattern]:
-    """A plain number (``-101.5``, ``1e-3``) and a number in groups of three digits
-    (``1,234,567.5``), written with the decimal mark ``decimal``."""
-    d = re.escape(decimal)
-    plain = re.compile(rf"[+-]?(?:[0-9]+(?:{d}[0-9]*)?|{d}[0-9]+)(?:[eE][+-]?[0-9]+)?")
-    grouped = re.compile(rf"[+-]?[1-9][0-9]{{0,2}}([{re.escape(_GROUP_MARKS[decimal])}])[0-9]{{3}}"
-                         rf"(?:\1[0-9]{{3}})*(?:{d}[0-9]*)?")
-    return plain, grouped
-
-
-_NUMBERS = {mark: _number_patterns(mark) for mark in DECIMAL_MARKS}
-
-
-def _as_number(s: str, decimal: str) -> float | None:
-    plain, grouped = _NUMBERS[decimal]
-    if plain.fullmatch(s):
-        return float(s.replace(",", ".") if decimal == "," else s)
-    m = grouped.fullmatch(s)
-    if m:
-        s = s.replace(m.group(1), "")
-        return float(s.replace(",", ".") if decimal == "," else s)
-    return None
-
-
-def from_text(text: str, decimal: str = ".") -> Any:
-    """A field of a text (CSV) file as the value it stands for in a cell.
-
-    Blank (or only spaces) and the words of :data:`MISSING_WORDS` (any case) -> None, a
-    missing value; an error code (``#N/A``) stays text, which is an error; ``TRUE``/``FALSE``
-    in any case -> a boolean; a number written with the file's decimal mark ``decimal``
-    (``-101.5``, ``1e-3``; with ``","``: ``-101,5``), its digits before the mark optionally
-    in groups of three separated by the other mark, a space or an apostrophe (``1,234,567.5``;
-    with ``","``: ``1.234.567,5``) -> a float; anything else -> the text without surrounding
-    spaces, which :func:`dates` reads as a date and :func:`numbers` refuses. ``inf`` and
-    digits other than 0-9 are text.
-    """
-    if not isinstance(text, str):
-        return text
-    s = text.strip()
-    if s == "" or s.lower() in _MISSING:
-        return None
-    upper = s.upper()
-    if upper in ("TRUE", "FALSE"):
-        return upper == "TRUE"
-    number = _as_number(s, decimal)
-    return s if number is None else number
-
-
-def from_texts(texts: Sequence[str], decimal: str = ".") -> list:
-    """A column of fields of a text file as cell values: :func:`from_text` of each, the plain
-    numbers read at once."""
-    stripped = pd.Series(list(texts), dtype=object).str.strip()
-    plain = stripped.str.fullmatch(_NUMBERS[decimal][0].pattern, na=False).to_numpy(dtype=bool)
-    out = np.array(stripped.tolist(), dtype=object) if len(stripped) else np.array([], dtype=object)
-    if plain.any():
-        numbers = stripped[plain]
-        if decimal == ",":
-            numbers = numbers.str.replace(",", ".", regex=False)
-        out[plain] = numbers.astype(float).tolist()
-    for i in np.flatnonzero(~plain):
-        out[i] = from_text(texts[i], decimal)
-    return out.tolist()
-
-
-def decimal_evidence(texts: Sequence[str]) -> dict[str, int | None]:
-    """Where a column of texts shows its decimal mark, by what :func:`from_text` reads.
-
-    Returns the position (0-based) of the first text that is a number with a decimal point
-    only (``"."``: ``101.5``, ``1,234.5``, ``1,234,567``), of the first that is one with a
-    decimal comma only (``","``: ``101,5``, ``1.234,5``), and of the first that is a number
-    with either mark, a different one (``"either"``: ``1,234`` is 1234 with a decimal point,
-    1.234 with a decimal comma); None where there is none.
-    """
-    stripped = pd.Series(list(texts), dtype=object).str.strip()
-
-    def reads(mark: str) -> np.ndarray:
-        plain, grouped = _NUMBERS[mark]
-        return (stripped.str.fullmatch(plain.pattern, na=False).to_numpy(dtype=bool)
-                | stripped.str.fullmatch(grouped.pattern, na=False).to_numpy(dtype=bool))
-
-    point, comma = reads("."), reads(",")
-    marked = stripped.str.contains(r"[.,]", regex=True, na=False).to_numpy(dtype=bool)
-
-    def first(hit: np.ndarray) -> int | None:
-        return int(np.flatnonzero(hit)[0]) if hit.any() else None
-
-    return {".": first(point & ~comma), ",": first(comma & ~point), "either": first(point & comma & marked)}
 
 
 # ----------------------------------------------------------------------------------------

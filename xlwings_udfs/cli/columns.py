@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, field
 
-from .. import cells
+from .. import cells, text_fields
 from .errors import FileProblem
 from .table import Table, key
 
@@ -66,7 +66,7 @@ def refuse_panel(table: Table) -> None:
     if column is None:
         return
     names = [t for t in dict.fromkeys(table.text(column)) if t]
-    if len(names) > 1 and not all(isinstance(cells.from_text(t), float) for t in names):
+    if len(names) > 1 and not all(isinstance(text_fields.from_text(t), float) for t in names):
         shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
         raise FileProblem(table.where, f"{len(names)} funds in column {column!r} ({shown}): analyze takes one "
                                        f"fund; etf-analytics universe {table.path} gives each fund's figures")

@@ -8,7 +8,7 @@ Formats (chosen by the content, not the name):
   first lines (or Excel's ``sep=;`` first line); UTF-8 with or without a byte-order mark,
   UTF-16 with one (Excel's "Unicode text"), else cp1252 (Windows' Western European code
   page, what European Excel writes), else latin-1. A field is the cell it stands for
-  (:func:`~xlwings_udfs.cells.from_text`): empty or ``NaN``/``null``/``NA`` is a missing
+  (:func:`~xlwings_udfs.text_fields.from_text`): empty or ``NaN``/``null``/``NA`` is a missing
   value, ``#N/A`` an error; numbers use the file's decimal mark, found from the numbers
   read together (a point, or a comma as in ``101,5`` and ``1.234,5``), refused when they
   show both or cannot tell (``1,234`` alone), unless declared.

@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .. import cells
+from .. import cells, text_fields
 from ..analytics.errors import InputError
 from .errors import BadValues, FileProblem
 
@@ -164,13 +164,13 @@ class Table:
         for column in columns:
             self._check_saved(column)
             raw = self.raw(column)
-            values = cells.from_texts(raw, decimal) if self.text_file else raw
+            values = text_fields.from_texts(raw, decimal) if self.text_file else raw
             try:
                 out.append(cells.numbers(values, column))
             except InputError as err:
                 if self.text_file and " non-numeric cell" in err.problem:
                     err = err.replace(problem=f"{err.problem} (for a missing value: empty, "
-                                              f"{', '.join(cells.MISSING_WORDS[:-1])} or {cells.MISSING_WORDS[-1]})")
+                                              f"{', '.join(text_fields.MISSING_WORDS[:-1])} or {text_fields.MISSING_WORDS[-1]})")
                 raise BadValues(self.where, self.located(err, column)) from None
         return out
 
@@ -203,7 +203,7 @@ class Table:
             return self.decimal
         seen: dict[str, tuple[str, int]] = {}
         for column in columns:
-            for mark, position in cells.decimal_evidence(self.raw(column)).items():
+            for mark, position in text_fields.decimal_evidence(self.raw(column)).items():
                 if position is not None and mark not in seen:
                     seen[mark] = (column, position)
 
@@ -226,4 +226,4 @@ class Table:
         return "."
 
 
-_MISSING = frozenset(w.lower() for w in cells.MISSING_WORDS)
+_MISSING = frozenset(w.lower() for w in text_fields.MISSING_WORDS)
