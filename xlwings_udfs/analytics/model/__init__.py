@@ -209,7 +209,8 @@ Layout
 * The fast path, for panels of funds of any lengths: ``fast_kernel`` (the kernel of many
   lengths at once), ``fast_grid`` (the single-precision scan of the grid near the minimum),
   ``fast_fit`` (``fit_noise_model``: the scan per length, refinement and profile interval for
-  all funds at once) and ``fast_gls`` (``gls_drift``: the GLS by a whitening recursion and
+  all funds at once), ``fast_checks`` (the dispersion and the fit test of every fund at
+  once) and ``fast_gls`` (``gls_drift``: the GLS by a whitening recursion and
   FFTs). Each says what it speeds up, why it is exact or how close, and what its plain
   equivalent is.
 

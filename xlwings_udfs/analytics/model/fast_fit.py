@@ -15,10 +15,7 @@ few passes over all its funds:
   and the full model follows from the two refined values;
 * the profile interval is traced from the scanned single-precision values, over the q window
   only, block by block of shapes (or shape 0 alone, for white noise);
-* the dispersion (``reference.dispersion``) from the block sums of all the funds at once;
-* the fit test (``reference.fit_test``) uses the periodogram the fit computed, before
-  binning, with the kernel in closed form at every frequency and the lags' cosines as one
-  matrix product.
+* the dispersion and the fit test of every fund at once (``fast_checks``).
 
 Why it is exact, or how close. Padding changes no sum (a bin of weight 0 adds 0, and log 1 =
 0) and is never a minimum nor a parabola's neighbour (+inf), so a fund's figures are the same
@@ -41,11 +38,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .definition import (CHI2_95, CHI2_95_BOUNDARY, CHI2_SELECT, DISPERSION_BLOCK, DISPERSION_MIN_BLOCKS, FIT_TEST_LAGS,
-                         GRID, NoiseModelFit, check_lengths, check_spans)
+from .definition import CHI2_95, CHI2_95_BOUNDARY, CHI2_SELECT, GRID, NoiseModelFit, check_lengths, check_spans
+from .fast_checks import dispersions, fit_tests
 from .fast_grid import BLOCKS, N_SHAPES, grids_for_lengths, scan_near_minimum
-from .fast_kernel import _cached_frequencies, binned_kernels
-from .spectrum import MAX_BINS, binned_ordinates, chi2_sf, kernel_coefficients
+from .fast_kernel import binned_kernels
+from .spectrum import MAX_BINS, binned_ordinates
 
 __all__ = ["fit_noise_model"]
 
@@ -210,7 +207,7 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
     best = np.minimum(val, grid_best)
     # White noise unless the full model's likelihood ratio against it, over the dispersion,
     # is above CHI2_SELECT.
-    c = _dispersion(d, lengths)
+    c = dispersions(d, lengths)
     white = 2.0 * total * (best[:, 1] - best[:, 0]) / c <= CHI2_SELECT
     pick = lambda x: np.where(white, x[:, 1], x[:, 0])  # noqa: E731
     q, phi, psi, sigma2, best = pick(q), pick(phi), pick(psi), pick(sigma2), pick(best)
@@ -218,7 +215,7 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
     span = np.ones(kf) if spans is None else _mean_span(spans, lengths, n)
     s_u2 = sigma2 * q * scale
     zero = lambda x: np.where(exact, 0.0, x)  # noqa: E731
-    p = _fit_test(unbinned, members, ns, kf, q, phi, psi, c)
+    p = fit_tests(unbinned, members, ns, kf, q, phi, psi, c)
     return NoiseModelFit(
         persistent_var=zero(s_u2 / span),
         persistent_var_lower=zero(np.minimum(lower * scale, s_u2) / span),
@@ -231,73 +228,6 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
         span=span,
         fit_pvalue=np.where(exact, np.nan, p),
     )
-
-
-def _fit_test(unbinned, members, ns, kf: int, q, phi, psi, c) -> np.ndarray:
-    """reference.fit_test of every fund, from its periodogram and real parts before binning
-    (``unbinned``: per length, (m, 2, funds), scaled as the fit's; ``members``: the funds of
-    each length) and its fit (q per return, phi, psi and the dispersion c).
-
-    All the funds' frequencies laid end to end, a segment a fund, so that funds of every
-    length go through the same few passes: the kernel k_n at every frequency in its closed
-    form (spectrum.kernel_coefficients: w (a0 + a1 c) / D + w (a2 + a3 c + a4 c^2) / D^2,
-    D = (1 - phi)^2 + phi w), the spectrum shape h = q + (1 - q) k_n, the end effect delta and
-    u_j = (I_j - 2 delta C_j + delta^2 / n) / h_j (the scaled |D_j - delta|^2 / (n h_j)), and
-    the sums of u_j cos(l lambda_j) per segment.
-    """
-    if len(unbinned) == 1:
-        # One length: the frequencies along the first axis, the funds along the second.
-        n = int(ns[0])
-        funds = np.arange(kf)
-        i_j, c_j = unbinned[0][:, 0], unbinned[0][:, 1]
-        w = _cached_frequencies(n, 0, (n - 1) // 2)[0][:, None]
-        n_of = np.full(kf, float(n))
-        spread = lambda x: x  # noqa: E731  (a value per fund broadcasts along the frequencies)
-        total_of = lambda x: x.sum(axis=0)  # noqa: E731
-    else:
-        funds = np.concatenate([np.arange(kf)[cols] for cols in members])  # segment order
-        ms = [(int(n) - 1) // 2 for n in ns]
-        i_j = np.concatenate([o[:, 0].T.ravel() for o in unbinned])
-        c_j = np.concatenate([o[:, 1].T.ravel() for o in unbinned])
-        w = np.concatenate([np.tile(_cached_frequencies(int(n), 0, m)[0], o.shape[2]) for n, m, o in zip(ns, ms, unbinned)])
-        sizes = np.concatenate([np.full(o.shape[2], m) for m, o in zip(ms, unbinned)])
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        n_of = np.concatenate([np.full(o.shape[2], float(n)) for n, o in zip(ns, unbinned)])
-        spread = lambda x: np.repeat(x, sizes, axis=0)  # noqa: E731
-        total_of = lambda x: np.add.reduceat(x, starts)  # noqa: E731
-    cos = 1.0 - 0.5 * w
-    f_phi, f_psi, f_q = phi[funds], psi[funds], q[funds]
-    coef = spread(kernel_coefficients(n_of[:, None], f_phi[:, None], f_psi[:, None])[:, :, 0])  # (J, 5) or (k, 5)
-    if len(unbinned) == 1:
-        coef = coef.T[:, None, :]  # (5, 1, k): broadcasts along the frequencies
-    else:
-        coef = coef.T  # (5, J)
-    at_phi = spread(f_phi)
-    inv_d = at_phi * w
-    inv_d += (1.0 - at_phi) ** 2
-    np.reciprocal(inv_d, out=inv_d)  # 1 / D
-    h = (coef[0] + coef[1] * cos) * inv_d
-    h += (coef[2] + (coef[3] + coef[4] * cos) * cos) * (inv_d * inv_d)
-    h *= w  # k_n
-    at_q = spread(f_q)
-    h *= 1.0 - at_q
-    h += at_q
-    inv_h = np.reciprocal(h, out=h)
-    with np.errstate(invalid="ignore", divide="ignore"):  # a fund that tracks exactly: NaN
-        delta = total_of(c_j * inv_h) / (total_of(inv_h) / n_of)
-        at_delta = spread(delta)
-        u = (i_j - 2.0 * at_delta * c_j + at_delta * at_delta / spread(n_of)) * inv_h
-        # cos(l lambda) for l = 1..H by the Chebyshev recursion T_{l+1} = 2 c T_l - T_{l-1}.
-        total = total_of(u)
-        prev, now, q_stat = np.ones_like(cos), cos, np.zeros(funds.size)
-        for lag in range(1, FIT_TEST_LAGS + 1):
-            r = total_of(u * now) / total
-            q_stat += r * r
-            prev, now = now, 2.0 * cos * now - prev
-    df = np.maximum(FIT_TEST_LAGS - np.where((f_phi == 0.0) & (f_psi == 0.0), 1, 3), 1)  # spectrum.fit_test_df
-    p = np.empty(kf)
-    p[funds] = chi2_sf(n_of * q_stat / c[funds], df)
-    return p
 
 
 def _interp_rows(values: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -316,31 +246,6 @@ def _mean_span(spans: np.ndarray, lengths, n: int) -> np.ndarray:
         return spans.mean(axis=0)
     inside = np.arange(n)[:, None] < np.asarray(lengths)[None, :]
     return np.where(inside, spans, 0.0).sum(axis=0) / np.asarray(lengths)
-
-
-def _dispersion(d: np.ndarray, lengths) -> np.ndarray:
-    """reference.dispersion of each column (``lengths`` as in fit_noise_model): the block sums
-    of the squares of all the funds at once, and only the blocks a fund fills counted."""
-    n, kf = d.shape
-    block = DISPERSION_BLOCK
-    lengths = np.full(kf, n) if lengths is None else np.asarray(lengths)
-    blocks = lengths // block
-    n_blocks = n // block
-    if lengths.min() == n:
-        x = d - d.mean(axis=0)
-    else:
-        inside = np.arange(n)[:, None] < lengths[None, :]
-        x = np.where(inside, d, 0.0)
-        x = np.where(inside, x - x.sum(axis=0) / lengths, 0.0)
-    x = x[: n_blocks * block]
-    x *= x
-    sums = x.reshape(n_blocks, block, kf).sum(axis=1)  # (blocks, k)
-    whole = np.arange(n_blocks)[:, None] < blocks[None, :]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        s2 = np.where(whole, sums, 0.0).sum(axis=0) / (blocks * block)
-        means = np.where(whole, sums / block - s2, 0.0)
-        c = 1.0 + np.einsum("ij,ij->j", means[:-1], means[1:]) / (blocks - 1) / (s2 * s2)
-    return np.where((s2 > 0.0) & (blocks >= DISPERSION_MIN_BLOCKS), np.maximum(c, 1.0), 1.0)
 
 
 def _interp_last(table: np.ndarray, pos: np.ndarray) -> np.ndarray:

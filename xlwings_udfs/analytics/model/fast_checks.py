@@ -1,0 +1,115 @@
+"""Fast path: the dispersion and the fit test of every fund of a panel at once.
+
+Both are checks on a fitted model, computed for all the funds in a few array passes:
+
+* the dispersion (``reference.dispersion``), which widens the intervals where the variance
+  changes over time, from the block sums of the squared differences of all the funds at once,
+  only the blocks a fund fills counted;
+* the fit test (``reference.fit_test``), a portmanteau test of the whitened residuals, from
+  the periodogram the fit computed before binning, with the kernel in closed form at every
+  frequency.
+
+Plain equivalents: ``reference.dispersion`` and ``reference.fit_test``, one fund at a time;
+the tests hold them together.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .definition import DISPERSION_BLOCK, DISPERSION_MIN_BLOCKS, FIT_TEST_LAGS
+from .fast_kernel import _cached_frequencies
+from .spectrum import chi2_sf, kernel_coefficients
+
+__all__ = ["dispersions", "fit_tests"]
+
+
+def dispersions(d: np.ndarray, lengths) -> np.ndarray:
+    """reference.dispersion of each column (``lengths`` as in fit_noise_model): the block sums
+    of the squares of all the funds at once, and only the blocks a fund fills counted."""
+    n, kf = d.shape
+    block = DISPERSION_BLOCK
+    lengths = np.full(kf, n) if lengths is None else np.asarray(lengths)
+    blocks = lengths // block
+    n_blocks = n // block
+    if lengths.min() == n:
+        x = d - d.mean(axis=0)
+    else:
+        inside = np.arange(n)[:, None] < lengths[None, :]
+        x = np.where(inside, d, 0.0)
+        x = np.where(inside, x - x.sum(axis=0) / lengths, 0.0)
+    x = x[: n_blocks * block]
+    x *= x
+    sums = x.reshape(n_blocks, block, kf).sum(axis=1)  # (blocks, k)
+    whole = np.arange(n_blocks)[:, None] < blocks[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s2 = np.where(whole, sums, 0.0).sum(axis=0) / (blocks * block)
+        means = np.where(whole, sums / block - s2, 0.0)
+        c = 1.0 + np.einsum("ij,ij->j", means[:-1], means[1:]) / (blocks - 1) / (s2 * s2)
+    return np.where((s2 > 0.0) & (blocks >= DISPERSION_MIN_BLOCKS), np.maximum(c, 1.0), 1.0)
+
+
+def fit_tests(unbinned, members, ns, kf: int, q, phi, psi, c) -> np.ndarray:
+    """reference.fit_test of every fund, from its periodogram and real parts before binning
+    (``unbinned``: per length, (m, 2, funds), scaled as the fit's; ``members``: the funds of
+    each length) and its fit (q per return, phi, psi and the dispersion c).
+
+    All the funds' frequencies laid end to end, a segment a fund, so that funds of every
+    length go through the same few passes: the kernel k_n at every frequency in its closed
+    form (spectrum.kernel_coefficients: w (a0 + a1 c) / D + w (a2 + a3 c + a4 c^2) / D^2,
+    D = (1 - phi)^2 + phi w), the spectrum shape h = q + (1 - q) k_n, the end effect delta and
+    u_j = (I_j - 2 delta C_j + delta^2 / n) / h_j (the scaled |D_j - delta|^2 / (n h_j)), and
+    the sums of u_j cos(l lambda_j) per segment.
+    """
+    if len(unbinned) == 1:
+        # One length: the frequencies along the first axis, the funds along the second.
+        n = int(ns[0])
+        funds = np.arange(kf)
+        i_j, c_j = unbinned[0][:, 0], unbinned[0][:, 1]
+        w = _cached_frequencies(n, 0, (n - 1) // 2)[0][:, None]
+        n_of = np.full(kf, float(n))
+        spread = lambda x: x  # noqa: E731  (a value per fund broadcasts along the frequencies)
+        total_of = lambda x: x.sum(axis=0)  # noqa: E731
+    else:
+        funds = np.concatenate([np.arange(kf)[cols] for cols in members])  # segment order
+        ms = [(int(n) - 1) // 2 for n in ns]
+        i_j = np.concatenate([o[:, 0].T.ravel() for o in unbinned])
+        c_j = np.concatenate([o[:, 1].T.ravel() for o in unbinned])
+        w = np.concatenate([np.tile(_cached_frequencies(int(n), 0, m)[0], o.shape[2]) for n, m, o in zip(ns, ms, unbinned)])
+        sizes = np.concatenate([np.full(o.shape[2], m) for m, o in zip(ms, unbinned)])
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        n_of = np.concatenate([np.full(o.shape[2], float(n)) for n, o in zip(ns, unbinned)])
+        spread = lambda x: np.repeat(x, sizes, axis=0)  # noqa: E731
+        total_of = lambda x: np.add.reduceat(x, starts)  # noqa: E731
+    cos = 1.0 - 0.5 * w
+    f_phi, f_psi, f_q = phi[funds], psi[funds], q[funds]
+    coef = spread(kernel_coefficients(n_of[:, None], f_phi[:, None], f_psi[:, None])[:, :, 0])  # (J, 5) or (k, 5)
+    if len(unbinned) == 1:
+        coef = coef.T[:, None, :]  # (5, 1, k): broadcasts along the frequencies
+    else:
+        coef = coef.T  # (5, J)
+    at_phi = spread(f_phi)
+    inv_d = at_phi * w
+    inv_d += (1.0 - at_phi) ** 2
+    np.reciprocal(inv_d, out=inv_d)  # 1 / D
+    h = (coef[0] + coef[1] * cos) * inv_d
+    h += (coef[2] + (coef[3] + coef[4] * cos) * cos) * (inv_d * inv_d)
+    h *= w  # k_n
+    at_q = spread(f_q)
+    h *= 1.0 - at_q
+    h += at_q
+    inv_h = np.reciprocal(h, out=h)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a fund that tracks exactly: NaN
+        delta = total_of(c_j * inv_h) / (total_of(inv_h) / n_of)
+        at_delta = spread(delta)
+        u = (i_j - 2.0 * at_delta * c_j + at_delta * at_delta / spread(n_of)) * inv_h
+        # cos(l lambda) for l = 1..H by the Chebyshev recursion T_{l+1} = 2 c T_l - T_{l-1}.
+        total = total_of(u)
+        prev, now, q_stat = np.ones_like(cos), cos, np.zeros(funds.size)
+        for lag in range(1, FIT_TEST_LAGS + 1):
+            r = total_of(u * now) / total
+            q_stat += r * r
+            prev, now = now, 2.0 * cos * now - prev
+    df = np.maximum(FIT_TEST_LAGS - np.where((f_phi == 0.0) & (f_psi == 0.0), 1, 3), 1)  # spectrum.fit_test_df
+    p = np.empty(kf)
+    p[funds] = chi2_sf(n_of * q_stat / c[funds], df)
+    return p
