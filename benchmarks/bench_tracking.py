@@ -8,7 +8,8 @@ Run from the repository root::
 The floor of a case is the traditional figures in plain numpy (``timing.traditional_figures``:
 sd and mean of the daily log differences, beta, R-squared, and the minimum, median and
 maximum of the rolling 252-day tracking difference) on data of the same size, one fund per
-call or vectorized over the panel. Each case and its floor are timed in turn, round after
+call, or for a panel the faster of the panel vectorized whole and in slices of 256 funds.
+Each case and its floor are timed in turn, round after
 round, and the medians are reported with their ratio. The targets are ratios:
 
 * one fund, 10 years daily (2,520 returns), with dates, every figure: 10x the floor or less;
@@ -234,7 +235,10 @@ def panel_child(folder: Path, rounds: int, references: bool) -> dict:
     pandas_s = time_once(lambda: pandas_traditional(funds, index)) if references else float("nan")
     return dict(
         n_funds=fund.shape[1], n_dates=len(dates), n_lengths=int(np.unique(np.asarray(res.n_obs)).size),
-        case_s=t["case"], floor_s=t["floor"], floor_blocks_s=t["floor_blocks"], cold_s=cold, model_s=statistics.median(models),
+        # The floor is the faster of the two plain-numpy forms: a floor that a plain script can beat
+        # would flatter the ratio.
+        case_s=t["case"], floor_s=min(t["floor"], t["floor_blocks"]), floor_whole_s=t["floor"],
+        floor_blocks_s=t["floor_blocks"], cold_s=cold, model_s=statistics.median(models),
         rss_data_mb=rss_data, maxrss_mb=maxrss_call, traced_peak_mb=traced_peak / 2**20, pandas_s=pandas_s,
     )
 
@@ -325,9 +329,8 @@ def main(argv=None) -> int:
         print(f"Panel {r['n_funds']:,} funds x {args.years} years daily ({r['n_dates']:,} dates), {desc}; "
               f"{r['n_lengths']:,} distinct lengths; medians of {panel_rounds} rounds")
         print(ratio_line(desc, r["case_s"], r["floor_s"], TARGET_PANEL[layout], unit="s"))
-        print(f"  the floor in slices of 256 funds (its temporaries in cache, as tracking_stats works): "
-              f"{r['floor_blocks_s']:.2f} s, ratio {r['case_s'] / r['floor_blocks_s']:.1f}x; the whole-panel "
-              f"floor moves more with the machine's load")
+        print(f"  the floor is the faster of the panel vectorized whole ({r['floor_whole_s']:.2f} s) and in "
+              f"slices of 256 funds ({r['floor_blocks_s']:.2f} s)")
         print(f"  first call {r['cold_s']:.2f} s; split of a call: {_share(r['model_s'], r['case_s'], 's')}")
         mem_ok = r["maxrss_mb"] <= TARGET_PANEL_GB * 1024
         print(f"  peak RSS of the process {r['maxrss_mb']:.0f} MB (target {TARGET_PANEL_GB * 1024:.0f} MB: "
