@@ -37,7 +37,7 @@ import numpy as np
 import pytest
 
 from simulate import B_MA2, SCENARIOS, STRESS, simulate_panel
-from xlwings_udfs.analytics.model import NoiseModelFit, fit_noise_model, gls_drift, reference
+from xlwings_udfs.analytics.model import NoiseModelFit, fit_noise_model, gls_drift, reference, reference_gls
 from xlwings_udfs.analytics.model.definition import (
     CHI2_95,
     CHI2_95_BOUNDARY,
@@ -129,7 +129,7 @@ def _fits(draws):
     ref = []
     for _, _, d, spans in draws:
         fit = reference.fit_noise_model(d, spans=spans)
-        ref.append((fit, (*reference.gls_drift(d, fit, spans), fit.fit_pvalue)))
+        ref.append((fit, (*reference_gls.gls_drift(d, fit, spans), fit.fit_pvalue)))
     alone = []
     for _, _, d, spans in draws:
         fit = fit_noise_model(d, spans=None if spans is None else spans[:, None])
@@ -215,7 +215,7 @@ def test_fast_fit_and_drift_equal_the_reference(quick, how):
 def test_fast_drift_equals_the_dense_gls_given_the_same_fit(quick):
     draws, _, fast = quick
     for (name, n, d, spans), (fit, (mu, se, _)) in zip(draws, fast["alone"]):
-        ref_mu, ref_se = reference.gls_drift(d, fit, spans)
+        ref_mu, ref_se = reference_gls.gls_drift(d, fit, spans)
         assert abs(mu - ref_mu) <= GLS_DRIFT_IN_SE * ref_se, (name, n, mu, ref_mu, ref_se)
         assert se == pytest.approx(ref_se, rel=GLS_SE_RTOL, abs=0.0), (name, n)
         if np.isfinite(fit.fit_pvalue):
@@ -323,8 +323,8 @@ def test_drift_is_the_textbook_gls(s2, e2, phi, psi, mean):
     x[:, 0], x[0, 1], x[1, 2] = 1.0 - phi, 1.0, 1.0
     s_inv_x = np.linalg.solve(cov_y, x)
     beta = np.linalg.solve(x.T @ s_inv_x, s_inv_x.T @ y)
-    weights, var = reference.gls_weights(n, fit)
-    mu, se = reference.gls_drift(d, fit)
+    weights, var = reference_gls.gls_weights(n, fit)
+    mu, se = reference_gls.gls_drift(d, fit)
     assert mu == pytest.approx(beta[0], rel=1e-10)
     assert var == pytest.approx(np.linalg.inv(x.T @ s_inv_x)[0, 0], rel=1e-10)
     tail = np.linalg.solve(cov_y[2:, 2:], x[2:, :1])
@@ -367,7 +367,7 @@ def test_a_fund_that_tracks_exactly():
     d = np.full(300, -0.0001)
     for fit in (reference.fit_noise_model(d), _one(fit_noise_model(d), 0)):
         assert all(getattr(fit, f) == 0.0 for f in ESTIMATES) and fit.dispersion == fit.span == 1.0
-    assert reference.gls_drift(d, reference.fit_noise_model(d)) == pytest.approx((-0.0001, 0.0), rel=1e-12, abs=1e-20)
+    assert reference_gls.gls_drift(d, reference.fit_noise_model(d)) == pytest.approx((-0.0001, 0.0), rel=1e-12, abs=1e-20)
     mu, se = gls_drift(d, fit_noise_model(d))
     assert mu[0] == pytest.approx(-0.0001, rel=1e-12) and se[0] == 0.0
 
@@ -472,7 +472,7 @@ def test_spans_of_one_period_change_nothing_to_the_bit():
     for j in range(2):
         a, b = reference.fit_noise_model(d[:, j]), reference.fit_noise_model(d[:, j], spans=ones[:, j])
         assert a == b
-        assert reference.gls_drift(d[:, j], a) == reference.gls_drift(d[:, j], a, ones[:, j])
+        assert reference_gls.gls_drift(d[:, j], a) == reference_gls.gls_drift(d[:, j], a, ones[:, j])
     fa, fb = fit_noise_model(d), fit_noise_model(d, spans=ones)
     for f in FIELDS:
         np.testing.assert_array_equal(getattr(fa, f), getattr(fb, f))
@@ -497,12 +497,12 @@ def test_drift_with_spans_is_the_textbook_gls():
     assert fit.persistent_var_upper == pytest.approx(plain.persistent_var_upper / fit.span, rel=1e-12)
     assert (fit.noise_var, fit.noise_phi) == (plain.noise_var, plain.noise_phi)
     n, s2, e2 = d.size, fit.persistent_var, fit.noise_var
-    a, _ = reference.gls_weights(n, fit)
+    a, _ = reference_gls.gls_weights(n, fit)
     per_return = NoiseModelFit(s2 * fit.span, 0.0, 0.0, s2 * fit.span, e2, fit.noise_phi, fit.noise_psi)
-    a_check, _ = reference.gls_weights(n, per_return)  # the same weights, from the per-return variance
+    a_check, _ = reference_gls.gls_weights(n, per_return)  # the same weights, from the per-return variance
     np.testing.assert_allclose(a, a_check, rtol=1e-9, atol=1e-12)
     cov = _covariance_of_returns(n, 0.0, e2, fit.noise_phi, fit.noise_psi) + np.diag(spans * s2)
-    mu, se = reference.gls_drift(d, fit, spans)
+    mu, se = reference_gls.gls_drift(d, fit, spans)
     assert mu == pytest.approx((a @ d) / (a @ spans), rel=1e-12)
     mean = max(fit.persistent_var_mean, s2)
     expected = (a @ cov @ a + (mean - s2) * (a * a) @ spans) / (a @ spans) ** 2

@@ -204,8 +204,9 @@ Layout
 * ``spectrum``: the model's mathematics (frequencies, bins, binned ordinates, the noise
   kernel in closed form, the MA(2) autocovariances); ``definition``: the result, the grid,
   the test levels.
-* ``reference``: the estimator written plainly, one fund at a time, in double precision, each
-  step one of the equations above: the definition the fast path is tested against.
+* ``reference`` and ``reference_gls``: the estimator written plainly, one fund at a time, in
+  double precision, each step one of the equations above (the fit, the dispersion and the
+  fit test; the GLS drift by a dense solve): the definition the fast path is tested against.
 * The fast path, for panels of funds of any lengths: ``fast_kernel`` (the kernel of many
   lengths at once), ``fast_grid`` (the single-precision scan of the grid near the minimum),
   ``fast_fit`` (``fit_noise_model``: the scan per length, refinement and profile interval for
@@ -216,14 +217,14 @@ Layout
 
 ``fit_noise_model`` and ``gls_drift`` take one column per fund, columns of different lengths
 each filling its column from the top, and the spans of the returns; the fit carries the fit
-test's p-values. ``reference.fit_noise_model``, ``reference.gls_drift`` and
+test's p-values. ``reference.fit_noise_model``, ``reference_gls.gls_drift`` and
 ``reference.fit_test`` take one fund.
 """
 from __future__ import annotations
 
-from . import reference
+from . import reference, reference_gls
 from .definition import MIN_RETURNS, NoiseModelFit
 from .fast_fit import fit_noise_model
 from .fast_gls import gls_drift
 
-__all__ = ["NoiseModelFit", "fit_noise_model", "gls_drift", "MIN_RETURNS", "reference"]
+__all__ = ["NoiseModelFit", "fit_noise_model", "gls_drift", "MIN_RETURNS", "reference", "reference_gls"]

@@ -4,7 +4,7 @@ What it speeds up. The drift is the GLS estimate in the regression of
 y_t = d_{t+1} - phi d_t on the constant (1 - phi) and on the two pre-sample innovations
 (regressors: an indicator of t = 0 and one of t = 1), the errors an MA(2) with the banded
 covariance of ``spectrum.ma_autocovariances`` (package docstring, step 3). Solved as written
-(``reference.gls_drift``) that is a dense n x n system per fund. Here:
+(``reference_gls.gls_drift``) that is a dense n x n system per fund. Here:
 
 * *Spectral factorization.* The MA(2) is written (1 - a1 B)(1 - a2 B) a_t with |a_i| <= 1
   (``_ma_factors``: its palindromic quartic is a quadratic in z + 1/z, solved in closed form),
@@ -19,7 +19,7 @@ covariance of ``spectrum.ma_autocovariances`` (package docstring, step 3). Solve
 * *Funds of different lengths together*: each column zero beyond its fund's data, which the
   causal filter leaves as the fund's own regression.
 * *Spans*: a fund whose returns span several periods gets its drift per period as a'd / a'k
-  and the variance of reference.gls_drift, from the same weights (a'k and sum a_t^2 k_t are
+  and the variance of reference_gls.gls_drift, from the same weights (a'k and sum a_t^2 k_t are
   two more sums); funds whose spans are all 1 are left as they are, to the bit.
 
 Why it is exact. The whitened regression is the same GLS problem: the truncated filter is
@@ -32,7 +32,7 @@ keeps the 3 x 3 solve defined where an initial-state response vanishes: where th
 dominates, the whitened constant's norm, and so the trace, grows like n^3, and the ridge moves
 the drift by up to 1e-4 of its standard error at n = 3000 (the standard error by 2e-6).
 
-Plain equivalent: ``reference.gls_drift`` (one fund, the banded covariance, a dense solve).
+Plain equivalent: ``reference_gls.gls_drift`` (one fund, the banded covariance, a dense solve).
 """
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def gls_drift(d: np.ndarray, fit: NoiseModelFit, lengths: np.ndarray | None = No
     ``lengths`` (k,): the number of returns of each column, which fill it from the top (what
     lies below them is ignored), so that funds of different lengths are estimated together.
     None: every column is complete. ``spans`` (n, k): the periods each return spans, or None:
-    one each (``reference.gls_drift``).
+    one each (``reference_gls.gls_drift``).
     """
     d = np.asarray(d, dtype=float)
     if d.ndim == 1:
@@ -73,7 +73,7 @@ def gls_drift(d: np.ndarray, fit: NoiseModelFit, lengths: np.ndarray | None = No
     var = sigma_a2 * inv11 + (mean - s_u2) * norm2
     if on_k is not None:
         # Returns across gaps: the drift per period a'd / a'k, the persistent variance of each
-        # return k_t s_u^2 (reference.gls_drift).
+        # return k_t s_u^2 (reference_gls.gls_drift).
         uneven = np.isfinite(on_k)
         var_k = sigma_a2 * inv11 - s_u2 * fit.span * norm2 + mean * norm2_k
         mu = np.where(uneven, mu / np.where(uneven, on_k, 1.0), mu)
