@@ -16,16 +16,15 @@ Levels are the input, as everywhere in this package; returns are computed from l
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Number
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from .alignment import union_dates
-from .dates import chronological, dates_or_index, year_fraction
 from .errors import InputError, NotEnoughData
-from .validation import as_levels, as_numbers, check_choice, check_flag
+from .period import as_date, closes_of_period, dates_in_order, distributions_of, period_years
+from .validation import as_levels, check_choice, check_flag
 
 __all__ = [
     "PeriodReturn",
@@ -117,108 +116,14 @@ class PerformanceGap:
 
 
 # ----------------------------------------------------------------------------------------
-# helpers
+# the return over the period's closes
 # ----------------------------------------------------------------------------------------
-
-def _timestamp(value: Any, name: str) -> pd.Timestamp:
-    if value is None or isinstance(value, (bool, np.bool_)) or (
-        isinstance(value, (Number, np.number)) and not isinstance(value, np.datetime64)
-    ):
-        raise InputError(name, f"must be a date, got {value!r}")
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError, OverflowError):
-        raise InputError(name, f"not a date ({value!r})") from None
-    if ts is pd.NaT:
-        raise InputError(name, "must be a date, got a blank")
-    return ts.tz_localize(None) if ts.tz is not None else ts
-
-
-def _as_distributions(values: Any, dates: pd.DatetimeIndex, name: str) -> np.ndarray:
-    """Distributions per share on the rows of ``dates`` (0 where none), validated.
-
-    Either row-aligned with the levels (blank or 0 = none) or a pandas Series indexed by
-    ex-dates, each of which must be one of ``dates``.
-    """
-    n = dates.size
-    if isinstance(values, pd.Series) and isinstance(values.index, pd.DatetimeIndex):
-        s = values.dropna()
-        missing = ~s.index.isin(dates)
-        if missing.any():
-            raise InputError(name, f"ex-date {s.index[missing][0].date()} is not among the dates")
-        values = s.reindex(dates)
-    out = as_numbers(values, name)
-    if out.size != n:
-        raise InputError(name, f"{out.size} values for {n} levels; the lengths must match")
-    with np.errstate(invalid="ignore"):
-        negative = out < 0
-    if negative.any():
-        i = int(np.flatnonzero(negative)[0])
-        raise InputError(name, f"{out[i]:g} is not a distribution (must be finite and >= 0)", row=i + 1)
-    return np.nan_to_num(out, nan=0.0)  # blank = no distribution that day
-
-
-def _weekdays_between(a: pd.Timestamp, b: pd.Timestamp) -> int:
-    """Weekdays after ``a`` up to and including ``b`` (0 if ``b`` is not after ``a``)."""
-    if b <= a:
-        return 0
-    first = (a + pd.Timedelta(days=1)).date()
-    return int(np.busday_count(first, (b + pd.Timedelta(days=1)).date()))
-
-
-def _rows(valid: np.ndarray, dates: pd.DatetimeIndex, start: pd.Timestamp, end: pd.Timestamp,
-          convention: str) -> tuple[int, int]:
-    """The rows of the starting and the ending close."""
-    if end < start:
-        raise InputError("end", f"{end.date()} is before the start of the period ({start.date()})")
-    if _weekdays_between(dates[-1], end):
-        raise NotEnoughData("end", f"{end.date()} is after the last date ({dates[-1].date()}); "
-                                   "the data do not cover the period")
-    day = pd.Timedelta(days=1)
-    if convention == "start_close" and _weekdays_between(start - day, dates[0] - day):
-        raise NotEnoughData("start", f"{start.date()} is before the first date ({dates[0].date()}); "
-                                     "the data do not cover the period")
-    rows = np.flatnonzero(valid)
-    at_or_before_end = rows[dates[rows] <= end]
-    if at_or_before_end.size == 0:
-        raise NotEnoughData("end", f"no level on or before {end.date()}")
-    end_row = int(at_or_before_end[-1])
-    if convention == "previous_close":
-        before = rows[dates[rows] < start]
-        if before.size == 0:
-            raise NotEnoughData(
-                "start",
-                f"no close before {start.date()} to start from; use start_convention='start_close' "
-                "or an earlier start",
-            )
-        start_row = int(before[-1])
-    else:
-        after = rows[dates[rows] >= start]
-        if after.size == 0:
-            raise NotEnoughData("start", f"no level on or after {start.date()}")
-        start_row = int(after[0])
-    if start_row >= end_row:
-        raise NotEnoughData(
-            "end", f"the period holds no return (start close {dates[start_row].date()}, "
-                   f"end close {dates[end_row].date()})")
-    return start_row, end_row
-
-
-def period_years(start: pd.Timestamp, end: pd.Timestamp, convention: str) -> float:
-    """Length in years of the period asked for, from its first to its last day.
-
-    Under ``"previous_close"`` the period is the days from ``start`` to ``end``, both
-    included (it begins at the close before ``start``): 1 January to 31 December is one year,
-    whatever weekdays the closes fall on. Under ``"start_close"`` it runs from the close on
-    ``start`` to the close on ``end``.
-    """
-    last = end + pd.Timedelta(days=1) if convention == "previous_close" else end
-    return year_fraction(start.normalize(), last.normalize())
-
 
 def _compute(levels: np.ndarray, dist: np.ndarray, dates: pd.DatetimeIndex, start_row: int,
              end_row: int, reinvest: str, basis: str, convention: str, annualize: bool,
              years: float) -> PeriodReturn:
+    """The return from the close on ``start_row`` to the close on ``end_row``, the
+    distributions ``dist`` paid in between as ``reinvest`` says."""
     rows = np.flatnonzero(np.isfinite(levels))
     rows = rows[(rows >= start_row) & (rows <= end_row)]
     p = levels[rows]
@@ -254,26 +159,6 @@ def _compute(levels: np.ndarray, dist: np.ndarray, dates: pd.DatetimeIndex, star
         start_convention=convention,
         annualize=annualize,
     )
-
-
-def _with_distributions(x: np.ndarray, dates: pd.DatetimeIndex, distributions: Any, name: str,
-                        dist_name: str) -> np.ndarray:
-    """Validated distributions for the levels ``x``: none on a date without a level."""
-    d = np.zeros(x.size) if distributions is None else _as_distributions(distributions, dates, dist_name)
-    orphan = (d > 0) & ~np.isfinite(x)
-    if orphan.any():
-        i = int(np.flatnonzero(orphan)[0])
-        raise InputError(
-            dist_name, f"a distribution on {dates[i].date()}, a date with no level in {name}", row=i + 1)
-    return d
-
-
-def _dates_of(dates: Any, levels: Any, n: int) -> tuple[pd.DatetimeIndex, slice]:
-    """The dates in ascending order and the slice that orders the rows (newest first reversed)."""
-    dates = dates_or_index(dates, levels)
-    if dates is None:
-        raise InputError("dates", "dates are needed to find the start and the end of the period")
-    return chronological(dates, n)
 
 
 # ----------------------------------------------------------------------------------------
@@ -356,14 +241,14 @@ def period_return(
     convention = check_choice(start_convention, "start_convention", _START)
     basis = check_choice(basis, "basis", _BASIS)
     ann = check_flag(annualize, "annualize")
-    t0, t1 = _timestamp(start, "start"), _timestamp(end, "end")
+    t0, t1 = as_date(start, "start"), as_date(end, "end")
     x = as_levels(levels, "levels")
-    idx, order = _dates_of(dates, levels, x.size)
+    idx, order = dates_in_order(dates, levels, x.size)
     # Distributions are checked against the levels in the order given (so that a message's
     # row is the user's), then both are put in date order.
-    d = _with_distributions(x, idx[order], distributions, "levels", "distributions")
+    d = distributions_of(x, idx[order], distributions, "levels", "distributions")
     x, d = x[order], d[order]
-    r0, r1 = _rows(np.isfinite(x), idx, t0, t1, convention)
+    r0, r1 = closes_of_period(np.isfinite(x), idx, t0, t1, convention)
     return _compute(x, d, idx, r0, r1, reinvest, basis, convention, ann, period_years(t0, t1, convention))
 
 
@@ -425,17 +310,17 @@ def performance_gap(
     ba = check_choice(basis_a, "basis_a", _BASIS)
     bb = check_choice(basis_b, "basis_b", _BASIS)
     ann = check_flag(annualize, "annualize")
-    t0, t1 = _timestamp(start, "start"), _timestamp(end, "end")
+    t0, t1 = as_date(start, "start"), as_date(end, "end")
     if dates is None:
         (fund_a, fund_b), dates = union_dates({"fund_a": fund_a, "fund_b": fund_b})
     xa = as_levels(fund_a, "fund_a")
-    idx, order = _dates_of(dates, fund_a, xa.size)
+    idx, order = dates_in_order(dates, fund_a, xa.size)
     xb = as_levels(fund_b, "fund_b")
     if xb.size != xa.size:
         raise InputError(
             "fund_b", f"{xb.size} values for {xa.size} fund_a values; the lengths must match")
-    da = _with_distributions(xa, idx[order], distributions_a, "fund_a", "distributions_a")
-    db = _with_distributions(xb, idx[order], distributions_b, "fund_b", "distributions_b")
+    da = distributions_of(xa, idx[order], distributions_a, "fund_a", "distributions_a")
+    db = distributions_of(xb, idx[order], distributions_b, "fund_b", "distributions_b")
     xa, xb, da, db = xa[order], xb[order], da[order], db[order]
     both = np.isfinite(xa) & np.isfinite(xb)
     if not both.any():
@@ -444,7 +329,7 @@ def performance_gap(
         problem = "no levels at all" if not np.isfinite(xa if blame == "fund_a" else xb).any() \
             else "no date on which both funds have a level"
         raise NotEnoughData(blame, problem)
-    r0, r1 = _rows(both, idx, t0, t1, convention)
+    r0, r1 = closes_of_period(both, idx, t0, t1, convention)
     years = period_years(t0, t1, convention)
     a = _compute(xa, da, idx, r0, r1, reinvest, ba, convention, ann, years)
     b = _compute(xb, db, idx, r0, r1, reinvest, bb, convention, ann, years)
