@@ -11,7 +11,7 @@ Synthetic files (fixed seed, exactly reproducible):
   (``date, fund, nav, index, price, volume``).
 * ``sample_funds.csv``: one row per fund with the true parameters of the simulation.
 
-Real-data extracts (values copied unchanged, only joined on date):
+Real-data extracts (``real_extracts``; values copied unchanged, only joined on date):
 
 * ``spy_sp500.csv.gz``: SPY close, adjusted close and volume with the S&P 500 price index.
 * ``cn_159501.csv``: the Shenzhen-listed Nasdaq-100 ETF 159501, prices, volume and NAV (on
@@ -54,8 +54,6 @@ indexes are correlated. Levels are rounded to 6 decimals, far below every simula
 from __future__ import annotations
 
 import argparse
-import gzip
-import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +61,8 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+
+from .real_extracts import write_real
 
 __all__ = [
     "SEED",
@@ -75,9 +75,6 @@ __all__ = [
     "FUNDS",
     "simulate",
     "write_synthetic",
-    "build_spy_sp500",
-    "build_cn_etf",
-    "write_real",
     "main",
 ]
 
@@ -90,8 +87,6 @@ _LEVEL_DECIMALS = 6
 
 UNIVERSE_FILE = "sample_universe.csv"
 FUNDS_FILE = "sample_funds.csv"
-SPY_FILE = "spy_sp500.csv.gz"
-CN_FILE = "cn_159501.csv"
 
 
 @dataclass(frozen=True)
@@ -368,74 +363,6 @@ def write_synthetic(out_dir: str | Path, seed: int = SEED) -> list[Path]:
     _write_csv(universe, out / UNIVERSE_FILE, float_format=f"%.{_LEVEL_DECIMALS}f")
     _write_csv(funds, out / FUNDS_FILE)
     return [out / UNIVERSE_FILE, out / FUNDS_FILE]
-
-
-# ---------------------------------------------------------------------------------------------
-# real-data extracts
-# ---------------------------------------------------------------------------------------------
-def _read_text_table(path: Path) -> pd.DataFrame:
-    """Read a CSV keeping every value as the exact text in the file."""
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
-
-
-def build_spy_sp500(source_dir: str | Path) -> pd.DataFrame:
-    """Join SPY daily data with the S&P 500 price index on their common dates.
-
-    Values are kept as the text of the source files (not re-rounded); the index file's
-    M/D/YYYY dates are rewritten as ISO dates.
-    """
-    src = Path(source_dir)
-    spy = _read_text_table(src / "spy_daily_2008_2017.csv.gz")
-    spx = _read_text_table(src / "sp500_index_daily_1999_2018.csv.gz")
-    spy = pd.DataFrame(
-        {
-            "date": pd.to_datetime(spy["Date"], format="%Y-%m-%d").dt.strftime("%Y-%m-%d"),
-            "spy_close": spy["Close"],
-            "spy_adj_close": spy["Adj Close"],
-            "spy_volume": spy["Volume"],
-        }
-    )
-    spx = pd.DataFrame(
-        {
-            "date": pd.to_datetime(spx["Date"], format="%m/%d/%Y").dt.strftime("%Y-%m-%d"),
-            "sp500_close": spx["Close"],
-        }
-    )
-    out = spy.merge(spx, on="date", how="inner", validate="one_to_one")
-    return out.sort_values("date", ignore_index=True)
-
-
-def build_cn_etf(source_dir: str | Path) -> pd.DataFrame:
-    """Join the 159501 daily prices with its official NAV on every date of either file.
-
-    The NAV file starts a day earlier (2025-12-31): that row has a NAV and no prices, so a
-    premium against the previous day's NAV can be formed on the first trading day too.
-    """
-    src = Path(source_dir)
-    px = _read_text_table(src / "cn_qdii_159501_prices_2026Q1.csv")
-    nav = _read_text_table(src / "cn_qdii_159501_nav_2026Q1.csv")
-    px = px[["date", "close", "open", "high", "low", "volume", "amount"]]
-    nav = nav.rename(columns={"nav_date": "date", "unit_nav": "nav"})[["date", "nav"]]
-    out = px.merge(nav, on="date", how="outer", validate="one_to_one")
-    return out.sort_values("date", ignore_index=True)
-
-
-def write_real(source_dir: str | Path, out_dir: str | Path) -> list[Path]:
-    """Write ``spy_sp500.csv.gz`` and ``cn_159501.csv`` (and nothing else) into ``out_dir``.
-
-    The gzip header carries no file name and a zero time stamp, so the bytes depend on the
-    content only.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    spy = build_spy_sp500(source_dir)
-    buf = io.StringIO()
-    spy.to_csv(buf, index=False, lineterminator="\n")
-    with open(out / SPY_FILE, "wb") as fh:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=fh, compresslevel=9, mtime=0) as gz:
-            gz.write(buf.getvalue().encode("utf-8"))
-    _write_csv(build_cn_etf(source_dir), out / CN_FILE)
-    return [out / SPY_FILE, out / CN_FILE]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
