@@ -44,6 +44,19 @@ def test_the_last_row_is_exactly_the_holding_cost_with_the_same_window(fund):
         assert getattr(h, key)[-1] == getattr(alone, key)
 
 
+def test_windows_across_a_missing_nav(fund):
+    """A fund with a blank day: the windows over it hold a return across the gap."""
+    f, i = fund
+    f = f.copy()
+    f[700] = np.nan
+    h = holding_cost_history(f, i, DATES, window=300)
+    for end in (720, len(f) - 1):
+        alone = tracking_stats(f[: end + 1], i[: end + 1], DATES[: end + 1], window=300)
+        row = int(np.flatnonzero(h.end == DATES[end])[0])
+        assert h.holding_cost[row] == pytest.approx(alone.holding_cost, rel=1e-12, abs=1e-15)
+    assert h.holding_cost[-1] == tracking_stats(f, i, DATES, window=300).holding_cost
+
+
 def test_a_fee_cut_halfway_shows_in_the_history():
     """Five years, the holding cost -1% a year for the first half and -0.2% for the second:
     the whole history's EHC is about the average; the trailing windows show the cut."""

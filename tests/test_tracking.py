@@ -415,6 +415,24 @@ def test_panel_with_window_equals_single(panel, idx):
         assert res.n_obs[j] == one.n_obs == 200
 
 
+def test_panel_with_window_over_a_gap_equals_single(idx):
+    """Every fund's window holds as many returns, one of them across a missing NAV: the
+    model gets the spans of funds of one length (no lengths), and each fund its own."""
+    levels = np.column_stack([noisy_fund(idx, seed=40 + j, noise=0.0002) for j in range(3)]).astype(float)
+    levels[N - 60, 1] = np.nan
+    res = tracking_stats(levels, idx, window=250)
+    assert list(res.n_skipped) == [0, 1, 0] and list(res.n_obs) == [250, 250, 250]
+    # As in the panel of many lengths: what is read off the single-precision scan (shared by
+    # the three funds of one length) agrees to about 5e-5, the rest to rounding.
+    scanned = {"holding_cost_se", "holding_cost_lower", "holding_cost_upper",
+               "tracking_error_lower", "tracking_error_upper"}
+    for j in range(3):
+        one = tracking_stats(levels[:, j], idx, window=250)
+        for f in NUMERIC:
+            tol = dict(rel=2e-4, abs=1e-7) if f in scanned else dict(rel=1e-9, abs=1e-14)
+            assert float(getattr(res, f)[j]) == pytest.approx(float(getattr(one, f)), nan_ok=True, **tol), (j, f)
+
+
 def test_panel_fund_with_too_little_data_is_nan_with_a_note(panel, idx):
     p = panel.copy()
     p["NEW"] = np.nan

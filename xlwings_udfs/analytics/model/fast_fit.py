@@ -96,7 +96,8 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
     raw = d
     if spans is not None:
         # Funds whose returns span several periods: fitted less k_t times their drift per period.
-        inside = np.arange(n)[:, None] < (n if lengths is None else np.asarray(lengths)[None, :])
+        ends = np.full(kf, n) if lengths is None else np.asarray(lengths)
+        inside = np.arange(n)[:, None] < ends[None, :]
         k_in = np.where(inside, spans, 0.0)
         uneven = np.flatnonzero(np.any(k_in != inside, axis=0))
         if uneven.size:
