@@ -228,14 +228,19 @@ def test_the_model_gets_each_funds_own_return_differences(monkeypatch):
     seen = []
     fit = tracking.fit_noise_model
 
-    def spy(d, lengths=None, *args, **kwargs):
-        seen.append((np.array(d), None if lengths is None else np.array(lengths)))
-        return fit(d, lengths, *args, **kwargs)
+    def spy(d, lengths=None, spans=None):
+        seen.append((np.array(d), None if lengths is None else np.array(lengths),
+                     None if spans is None else np.array(spans)))
+        return fit(d, lengths, spans)
 
     monkeypatch.setattr(tracking, "fit_noise_model", spy)
     res = tracking_stats(funds, index, dates=DATES)
-    (d, lengths), = seen
+    (d, lengths, spans), = seen
     log_index = np.log(index)
+    # A return spans the index's dates from one of the fund's values to the next: a date the
+    # fund lacks is a period that passed, a date the index lacks is not.
+    calendar = np.cumsum(np.isfinite(log_index))
+    assert spans is not None and (spans > 1).any()  # the funds have gaps
     fitted = np.flatnonzero(np.asarray(res.n_obs) >= tracking.MIN_RETURNS)
     for col, j in enumerate(fitted):
         rows = np.flatnonzero(np.isfinite(funds[:, j]) & np.isfinite(log_index))
@@ -243,6 +248,7 @@ def test_the_model_gets_each_funds_own_return_differences(monkeypatch):
         n = own.size if lengths is None else lengths[col]
         assert n == own.size
         np.testing.assert_array_equal(d[:n, col], own)
+        np.testing.assert_array_equal(spans[:n, col], np.diff(calendar[rows]))
 
 
 def test_simulated_panel_full_and_staggered():
