@@ -49,11 +49,11 @@ how to make the dates clear (in a cell: enter dates, or ISO text; on the command
 
 Files
 -----
-A field of a text file stands for the cell it would be (:func:`from_text`), with the two
-conventions a cell does not need: a missing value may be written as one of the words of
-:data:`MISSING_WORDS`, and numbers are written with the file's decimal mark, point or comma,
-their digits optionally grouped by threes (:func:`decimal_evidence` says which marks a column
-shows). An error code stays an error, text stays text.
+A field of a text file stands for the cell it would be (:mod:`xlwings_udfs.text_fields`),
+with the two conventions a cell does not need: a missing value may be written as one of the
+words of ``text_fields.MISSING_WORDS``, and numbers are written with the file's decimal mark,
+point or comma, their digits optionally grouped by threes (``text_fields.decimal_evidence``
+says which marks a column shows). An error code stays an error, text stays text.
 """
 from __future__ import annotations
 

@@ -59,7 +59,7 @@ class PeriodReturn:
     n_distributions : int
         How many there were.
     years : float
-        Length of the period asked for, in years (see :func:`period_years`).
+        Length of the period asked for, in years (see :func:`.period.period_years`).
     basis : str
         ``"nav"`` or ``"price"``: what the levels were.
     reinvest : str
@@ -234,7 +234,7 @@ def period_return(
 
     where :math:`t^-` is the previous row with a level (returns compound across missing
     values; nothing is filled). Annualized: :math:`(1+R)^{1/y} - 1`, with :math:`y` the
-    length of the period asked for (:func:`period_years`): 1 January to 31 December is one
+    length of the period asked for (:func:`.period.period_years`): 1 January to 31 December is one
     year, whatever weekday the year ends on.
     """
     reinvest = check_choice(reinvest, "reinvest", _REINVEST)

@@ -192,7 +192,7 @@ Estimation
    fund). Three lags because what the model cannot describe and that matters for its figures,
    persistent deviations with momentum (increments that continue, their long-run volatility
    above their one-period one), shows in the first few lags: against momentum of 0.5 over
-   three years the test rejects at 1% in 60% of funds with three lags, a third with ten (the
+   three years the test rejects at 1% in 62% of funds with three lags, a third with ten (the
    further lags add chi2 noise, not signal). At 1% it rejects 0.3-1.8% of funds where the
    model holds, 6% through a crisis.
 
