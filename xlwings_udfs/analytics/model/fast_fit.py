@@ -94,11 +94,13 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
     check_lengths(lengths, d.shape)
     spans = check_spans(spans, d.shape, lengths)
     raw = d
+    span = np.ones(kf)  # each fund's mean span
     if spans is not None:
         # Funds whose returns span several periods: fitted less k_t times their drift per period.
         ends = np.full(kf, n) if lengths is None else np.asarray(lengths)
         inside = np.arange(n)[:, None] < ends[None, :]
         k_in = np.where(inside, spans, 0.0)
+        span = k_in.sum(axis=0) / ends
         uneven = np.flatnonzero(np.any(k_in != inside, axis=0))
         if uneven.size:
             d_in = np.where(inside[:, uneven], d[:, uneven], 0.0)
@@ -213,7 +215,6 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
     pick = lambda x: np.where(white, x[:, 1], x[:, 0])  # noqa: E731
     q, phi, psi, sigma2, best = pick(q), pick(phi), pick(psi), pick(sigma2), pick(best)
     lower, upper, mean = _profile_interval(obj, logdet, best, total, q_lo, nq, white, c)
-    span = np.ones(kf) if spans is None else _mean_span(spans, lengths, n)
     s_u2 = sigma2 * q * scale
     zero = lambda x: np.where(exact, 0.0, x)  # noqa: E731
     p = fit_tests(unbinned, members, ns, kf, q, phi, psi, c)
@@ -239,14 +240,6 @@ def _interp_rows(values: np.ndarray, at: np.ndarray) -> np.ndarray:
     rows = np.arange(values.shape[0])
     lo, hi = values[rows, i], values[rows, np.minimum(i + 1, values.shape[1] - 1)]
     return np.where(at == i, lo, (hi - lo) * (at - i) + lo)
-
-
-def _mean_span(spans: np.ndarray, lengths, n: int) -> np.ndarray:
-    """Mean span of each column's returns."""
-    if lengths is None:
-        return spans.mean(axis=0)
-    inside = np.arange(n)[:, None] < np.asarray(lengths)[None, :]
-    return np.where(inside, spans, 0.0).sum(axis=0) / np.asarray(lengths)
 
 
 def _interp_last(table: np.ndarray, pos: np.ndarray) -> np.ndarray:
