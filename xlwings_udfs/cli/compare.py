@@ -116,7 +116,7 @@ def compare(args: argparse.Namespace) -> int:
                           half_spread=args.half_spread, **trade).dollars
 
     years = list(args.years)
-    odds = prob_cheaper(years=[float(y) for y in years], **trade,
+    odds = prob_cheaper(years=years, **trade,
                         holding_cost_a=a["holding_cost"], holding_cost_se_a=a["holding_cost_se"],
                         tracking_error_a=a["tracking_error"], market_impact_a=a["market_impact"],
                         holding_cost_b=b["holding_cost"], holding_cost_se_b=b["holding_cost_se"],
@@ -141,9 +141,11 @@ def compare(args: argparse.Namespace) -> int:
 
 def _breakeven_line(be, fund_a: str, fund_b: str) -> str:
     """The break-even horizon and which fund costs less on each side, or why there is none."""
+    from ..analytics.choice import MAX_YEARS
+
     name = {"A": f"A ({fund_a})", "B": f"B ({fund_b})"}
     if math.isnan(be.breakeven_years):
-        return f"[bold]Break-even[/]: none within 100 years: {be.reason}."
+        return f"[bold]Break-even[/]: none within {MAX_YEARS:g} years: {be.reason}."
     line = (f"[bold]Break-even[/]: {_years(be.breakeven_years)}. Held for less, {name[be.cheaper_before]} "
             f"is expected to cost less; held for longer, {name[be.cheaper_after]}")
     if not math.isnan(be.second_breakeven_years):
