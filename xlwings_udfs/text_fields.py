@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["MISSING_WORDS", "DECIMAL_MARKS", "from_text", "from_texts", "decimal_evidence"]
+__all__ = ["MISSING_WORDS", "DECIMAL_MARKS", "is_missing", "from_text", "from_texts", "decimal_evidence"]
 
 
 #: The words a text file may write for a missing value, in any case, besides an empty field:
@@ -24,6 +24,13 @@ __all__ = ["MISSING_WORDS", "DECIMAL_MARKS", "from_text", "from_texts", "decimal
 #: column, as in a cell; ``#N/A`` is an error everywhere.
 MISSING_WORDS = ("NaN", "null", "NA")
 _MISSING = frozenset(w.lower() for w in MISSING_WORDS)
+
+def is_missing(text: str) -> bool:
+    """Whether a field stands for no value: empty, only spaces, or a word of
+    :data:`MISSING_WORDS` in any case."""
+    s = text.strip()
+    return s == "" or s.lower() in _MISSING
+
 
 #: The decimal marks a text file may use.
 DECIMAL_MARKS = (".", ",")
@@ -69,9 +76,9 @@ def from_text(text: str, decimal: str = ".") -> Any:
     """
     if not isinstance(text, str):
         return text
-    s = text.strip()
-    if s == "" or s.lower() in _MISSING:
+    if is_missing(text):
         return None
+    s = text.strip()
     upper = s.upper()
     if upper in ("TRUE", "FALSE"):
         return upper == "TRUE"

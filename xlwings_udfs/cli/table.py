@@ -181,7 +181,7 @@ class Table:
         self._check_saved(column)
         raw = self.raw(column)
         if self.text_file:
-            values = [None if (v := t.strip()) == "" or v.lower() in _MISSING else v for t in raw]
+            values = [None if text_fields.is_missing(t) else t.strip() for t in raw]
         else:
             values = raw
         try:
@@ -225,5 +225,3 @@ class Table:
                                f"or --decimal ,")
         return "."
 
-
-_MISSING = frozenset(w.lower() for w in text_fields.MISSING_WORDS)
