@@ -100,6 +100,48 @@ def test_drift_of_funds_of_different_lengths_together_equals_each_alone():
     np.testing.assert_allclose(se, [a[1][1][0] for a in alone], rtol=1e-10)
 
 
+def test_drift_of_a_wide_block_equals_each_fund_alone():
+    """A block wide enough for the weights to go back through the filter by recursion
+    (fast_gls._RECURSION_FUNDS funds or more) gives each fund's drift as alone (by FFT),
+    funds of different lengths and returns across gaps included."""
+    from xlwings_udfs.analytics.model import fast_gls
+
+    rng = np.random.default_rng(5)
+    k = fast_gls._RECURSION_FUNDS + 12
+    lengths = rng.integers(MIN_RETURNS, 700, k)
+    d = _returns(lengths, 500)
+    spans = np.where(np.arange(d.shape[0])[:, None] < lengths, 1.0, np.nan)
+    spans[20, ::3] = 3.0  # a return across a gap in every third fund
+    alone = []
+    for j, n in enumerate(lengths):
+        fit = fit_noise_model(d[:n, j : j + 1], spans=spans[:n, j : j + 1])
+        alone.append((fit, gls_drift(d[:n, j : j + 1], fit, spans=spans[:n, j : j + 1])))
+    fit = NoiseModelFit(**{f: np.concatenate([getattr(a[0], f) for a in alone]) for f in FIELDS})
+    mu, se = gls_drift(d, fit, lengths, spans)
+    np.testing.assert_allclose(mu, [a[1][0][0] for a in alone], rtol=1e-10)
+    np.testing.assert_allclose(se, [a[1][1][0] for a in alone], rtol=1e-10)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_filter_transposed_by_recursion_equals_it_by_fft(seed):
+    """The two routes of H'u agree, roots on the unit circle and negative roots included.
+
+    To 1e-10 of each fund's largest weight: the FFT's rounding grows with it (about 2e-11 with
+    a root on the unit circle); the recursion is within 1e-14 of a long-double one."""
+    from xlwings_udfs.analytics.model import fast_gls
+
+    rng = np.random.default_rng(seed)
+    k, m = 40, int(rng.integers(2, 3000))
+    a1, a2 = rng.uniform(-0.99, 1.0, k), rng.uniform(-0.95, 0.95, k)
+    a1[:4], a2[:2] = 1.0, 0.0  # a unit root; an MA(1)
+    c1, c2 = a1 + a2, -a1 * a2
+    u = rng.standard_normal((k, m))
+    by_fft = fast_gls._filter_transposed_by_fft(u, fast_gls._impulse_response(c1, c2, m))
+    by_recursion = fast_gls._filter_transposed_by_recursion(u, c1, c2)
+    scale = np.abs(by_fft).max(axis=1, keepdims=True)
+    assert np.all(np.abs(by_recursion - by_fft) <= 1e-10 * scale)
+
+
 def test_lengths_outside_the_data_are_refused():
     d = np.random.default_rng(0).normal(0.0, 1e-4, (100, 2))
     for bad in ([100, 101], [MIN_RETURNS - 1, 100], [100]):
