@@ -39,6 +39,8 @@ the drift by up to 1e-4 of its standard error at n = 3000 (the standard error by
 two routes of the filter compute the same sums in another order: they agree to 1e-12 of a
 fund's largest weight, 2e-11 where a root of the MA lies on the unit circle (the FFT's
 rounding grows with the weights; the recursion stays within 1e-14 of one in long double).
+A fund's drift alone and in a panel agree to about 1e-12 relative: the sums over dates run
+down the panel's columns but along a lone fund's contiguous data, in another order.
 
 Plain equivalent: ``reference_gls.gls_drift`` (one fund, the banded covariance, a dense solve).
 """
@@ -141,24 +143,30 @@ def _fast_length(n: int) -> int:
     return best
 
 
-def _impulse_response(c1: np.ndarray, c2: np.ndarray, m: int) -> np.ndarray:
-    """h_0..h_{m-1} of 1 / (1 - c1 B - c2 B^2), one row per pair of coefficients: (k, m).
+def _impulse_response(c1: np.ndarray, c2: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """h_0..h_{m-1} of 1 / (1 - c1 B - c2 B^2) and their running sums S_t = h_0 + ... + h_t,
+    one column per pair of coefficients: two arrays (m, k).
 
     Built by doubling rather than a loop over time: the recursion's state-transition powers
-    give h_{L+j} = h_L h_j + c2 h_{L-1} h_{j-1} (h_{-1} = 0), so each step doubles the
-    known length.
+    give h_{L+j} = h_L h_j + c2 h_{L-1} h_{j-1} (h_{-1} = 0), and summing that over j,
+    S_{L+j} = S_{L-1} + h_L S_j + c2 h_{L-1} S_{j-1} (S_{-1} = 0), so each step doubles the
+    known length of both.
     """
     k = c1.shape[0]
-    h = np.zeros((k, max(m, 2)))
-    h[:, 0], h[:, 1] = 1.0, c1
+    both = np.zeros((2, max(m, 2), k))  # h, then S: the same steps double both at once
+    h, cum = both
+    h[0], h[1] = 1.0, c1
+    cum[0], cum[1] = 1.0, 1.0 + c1
     known = 2
     while known < m:
-        h_next = c1 * h[:, known - 1] + c2 * h[:, known - 2]  # h_L
+        h_last = c1 * h[known - 1] + c2 * h[known - 2]  # h_L
+        c2_h = c2 * h[known - 1]  # c2 h_{L-1}
         add = min(known, m - known)
-        h[:, known : known + add] = h_next[:, None] * h[:, :add]
-        h[:, known + 1 : known + add] += (c2 * h[:, known - 1])[:, None] * h[:, : add - 1]
+        np.multiply(h_last, both[:, :add], out=both[:, known : known + add])
+        both[:, known + 1 : known + add] += c2_h * both[:, : add - 1]
+        cum[known : known + add] += cum[known - 1]
         known += add
-    return h[:, :m]
+    return h[:m], cum[:m]
 
 
 #: From this many funds in a block on, the weights go back through the filter by recursion.
@@ -166,32 +174,31 @@ _RECURSION_FUNDS = 128
 
 
 def _filter_transposed(u: np.ndarray, h: np.ndarray, c1: np.ndarray, c2: np.ndarray) -> np.ndarray:
-    """H'u for each row of ``u`` (k, m): w_s = sum_{t >= s} h_{t-s} u_t, H the lower-triangular
-    Toeplitz matrix of the impulse response ``h`` (k, m) of 1 / (1 - c1 B - c2 B^2).
+    """H'u for each column of ``u`` (m, k): w_s = sum_{t >= s} h_{t-s} u_t, H the
+    lower-triangular Toeplitz matrix of the impulse response ``h`` (m, k) of
+    1 / (1 - c1 B - c2 B^2).
 
     The same sums either way (module docstring): a convolution by FFT for a few funds, or
     for a block of ``_RECURSION_FUNDS`` or more the recursion
     w_s = u_s + c1 w_{s+1} + c2 w_{s+2} (w_m = w_{m+1} = 0) run from the last date back.
     """
-    k, m = u.shape
-    if k < _RECURSION_FUNDS:
+    if u.shape[1] < _RECURSION_FUNDS:
         return _filter_transposed_by_fft(u, h)
     return _filter_transposed_by_recursion(u, c1, c2)
 
 
 def _filter_transposed_by_fft(u: np.ndarray, h: np.ndarray) -> np.ndarray:
     """H'u as the convolution of h with u reversed in time, by FFT."""
-    m = u.shape[1]
+    m = u.shape[0]
     size = _fast_length(2 * m - 1)
-    spec = np.fft.rfft(u[:, ::-1], size, axis=1)
-    spec *= np.fft.rfft(h, size, axis=1)
-    return np.fft.irfft(spec, size, axis=1)[:, m - 1 :: -1]
+    spec = np.fft.rfft(u[::-1], size, axis=0)
+    spec *= np.fft.rfft(h, size, axis=0)
+    return np.fft.irfft(spec, size, axis=0)[m - 1 :: -1]
 
 
 def _filter_transposed_by_recursion(u: np.ndarray, c1: np.ndarray, c2: np.ndarray) -> np.ndarray:
-    """H'u by the recursion run backwards in time, all the funds at each date."""
-    k, m = u.shape
-    u_by_date = np.ascontiguousarray(u.T)  # each date's values one contiguous row
+    """H'u by the recursion run backwards in time, every fund at each date."""
+    m, k = u.shape
     w = np.zeros((m + 2, k))  # two rows of zeros beyond the last date
     term = np.empty(k)
     for s in range(m - 1, -1, -1):
@@ -199,8 +206,8 @@ def _filter_transposed_by_recursion(u: np.ndarray, c1: np.ndarray, c2: np.ndarra
         np.multiply(c1, w[s + 1], out=ws)
         np.multiply(c2, w[s + 2], out=term)
         ws += term
-        ws += u_by_date[s]
-    return np.ascontiguousarray(w[:m].T)
+        ws += u[s]
+    return w[:m]
 
 
 def _gls(d, c1, c2, phi, lengths, spans=None):
@@ -208,37 +215,34 @@ def _gls(d, c1, c2, phi, lengths, spans=None):
     with spans, a'k and sum a_t^2 k_t (NaN for the funds whose spans are all 1), else None.
 
     ``c1``, ``c2``: the whitening recursion of each fund; ``lengths`` and ``spans`` as in
-    gls_drift.
+    gls_drift. Dates run down the rows and funds across, as the data come: every step is a
+    pass over whole rows or a sum down the columns, and the recursion reads a row per date.
     """
-    phi = phi[:, None]
-    # Funds as rows from here on: the transforms run along contiguous memory.
-    d = np.ascontiguousarray(d.T)
+    n, k = d.shape
     uneven = sp = None
     if spans is not None:
-        sp = np.ascontiguousarray(spans.T)
-        inside = np.arange(sp.shape[1]) < (sp.shape[1] if lengths is None else lengths[:, None])
-        sp = np.where(inside, sp, 0.0)
-        uneven = np.flatnonzero(np.any(sp != inside, axis=1))
+        inside = np.arange(n)[:, None] < (n if lengths is None else lengths[None, :])
+        sp = np.where(inside, spans, 0.0)
+        uneven = np.flatnonzero(np.any(sp != inside, axis=0))
         if not uneven.size:
             uneven = sp = None
-    y = d[:, 1:] - phi * d[:, :-1]  # the AR part, conditional on the first observation
-    k, m = y.shape
-    h = _impulse_response(c1, c2, m)
+    y = d[1:] - phi * d[:-1]  # the AR part, conditional on the first observation
+    m = n - 1
+    h, cum_h = _impulse_response(c1, c2, m)
     # Regressors: the whitened constant, and the responses to the two unknown initial
     # innovations (the impulse response, and the same one period later).
-    z = np.empty((k, 3, m))
-    np.cumsum(h, axis=1, out=z[:, 0])
-    z[:, 0] *= 1.0 - phi
-    z[:, 1] = h
-    z[:, 2, 0], z[:, 2, 1:] = 0.0, h[:, :-1]
+    z = np.empty((3, m, k))
+    np.multiply(cum_h, 1.0 - phi, out=z[0])
+    z[1] = h
+    z[2, 0], z[2, 1:] = 0.0, h[:-1]
     if lengths is not None:
         # A shorter fund's regression ends with its data: the filter is causal, so its
         # regressors and data up to there are those of the fund alone, and zeros beyond
         # leave every sum below (and the weights w) as they would be.
-        beyond = np.arange(m)[None, :] >= (lengths - 1)[:, None]
+        beyond = np.arange(m)[:, None] >= (lengths - 1)[None, :]
         y[beyond] = 0.0
-        z *= ~beyond[:, None, :]
-    ztz = z @ z.transpose(0, 2, 1)
+        z *= ~beyond
+    ztz = np.einsum("atk,btk->kab", z, z)
     # A tiny ridge keeps the solve defined when an initial-state response vanishes (a = 0).
     ztz = ztz + np.eye(3)[None] * 1e-12 * np.trace(ztz, axis1=1, axis2=2)[:, None, None]
     inv = np.linalg.inv(ztz)
@@ -246,22 +250,22 @@ def _gls(d, c1, c2, phi, lengths, spans=None):
     # so mu = (H'u)'y: the weights u taken back through the filter (its transpose, the same
     # convolution run backwards in time) and through y_t = d_{t+1} - phi d_t. The data are
     # never filtered themselves.
-    u = (inv[:, :1, :] @ z)[:, 0]
+    u = np.einsum("ka,atk->tk", inv[:, 0], z)
     w = _filter_transposed(u, h, c1, c2)
     if lengths is not None:
         w[beyond] = 0.0  # the FFT route's rounding, where the weights are exactly zero
     # The weights on d are a_t = w_{t-1} - phi w_t (w_{-1} = w_m = 0): the inner ones, then
     # the two ends.
-    inner = w[:, :-1] - phi * w[:, 1:]
-    norm2 = (inner * inner).sum(axis=1) + (phi[:, 0] * w[:, 0]) ** 2 + w[:, -1] ** 2
-    mu = np.einsum("ki,ki->k", w, y)
+    inner = w[:-1] - phi * w[1:]
+    norm2 = np.einsum("tk,tk->k", inner, inner) + (phi * w[0]) ** 2 + w[-1] ** 2
+    mu = np.einsum("tk,tk->k", w, y)
     on_k = norm2_k = None
     if uneven is not None:
         # a'k = w'(k_{t+1} - phi k_t), and sum a_t^2 k_t as |a|^2 above.
         on_k, norm2_k = np.full(k, np.nan), np.full(k, np.nan)
-        ks, wu, pu = sp[uneven], w[uneven], phi[uneven]
-        on_k[uneven] = np.einsum("ki,ki->k", wu, ks[:, 1:] - pu * ks[:, :-1])
-        inner_u = inner[uneven]
-        norm2_k[uneven] = ((inner_u * inner_u) * ks[:, 1:-1]).sum(axis=1) + (pu[:, 0] * wu[:, 0]) ** 2 * ks[:, 0] \
-            + wu[:, -1] ** 2 * ks[:, -1]
+        ks, wu, pu = sp[:, uneven], w[:, uneven], phi[uneven]
+        on_k[uneven] = np.einsum("tk,tk->k", wu, ks[1:] - pu * ks[:-1])
+        inner_u = inner[:, uneven]
+        norm2_k[uneven] = np.einsum("tk,tk->k", inner_u * inner_u, ks[1:-1]) + (pu * wu[0]) ** 2 * ks[0] \
+            + wu[-1] ** 2 * ks[-1]
     return mu, inv[:, 0, 0], norm2, on_k, norm2_k
