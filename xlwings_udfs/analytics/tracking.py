@@ -179,7 +179,8 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
         d = rf - ri
     has_ret = np.arange(height)[:, None] < n_ret[None, :]
     span = _spans(index_valid, order, has_ret)
-    out = {key: np.full(k, np.nan) for key in ("ehc", "ehc_se", "te_var", "te_lo", "te_hi", "phi", "psi", "fit_p")}
+    model_keys = ("ehc", "ehc_se", "te_var", "te_lo", "te_hi", "phi", "psi", "fit_p")
+    out = dict(zip(model_keys, np.full((len(model_keys), k), np.nan)))  # a row each
     # Each fund's returns fill its column from the top, so funds of every length are fitted
     # together. A return across a gap spans several periods: the model's figures are per
     # period.
@@ -324,8 +325,9 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
             "fund", f"{n_ret[0]} returns on dates both series have; at least {MIN_RETURNS_TRADITIONAL} are needed"
         )
     # A fund too short for any figure has none; one too short for the model has the others.
-    for key in _TRADITIONAL:
-        r[key] = np.where(too_short, np.nan, r[key])
+    if too_short.any():
+        for key in _TRADITIONAL:
+            r[key] = np.where(too_short, np.nan, r[key])
     ehc, ehc_se, te_var, var_d = r["ehc"], r["ehc_se"], r["te_var"], r["var_d"]
     with np.errstate(invalid="ignore", divide="ignore"):
         noise_share = np.where(n_ret < MIN_RETURNS, np.nan, np.clip(1.0 - te_var / var_d, 0.0, 1.0))
@@ -344,11 +346,11 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
     def out(v):
         if isinstance(v, pd.Timestamp):
             return v
+        if not a.is_panel:
+            return v[0].item()  # one fund: an array of one
         if isinstance(v, pd.DatetimeIndex):
             return pd.Series(v, index=names) if names else v
         v = np.asarray(v)
-        if not a.is_panel:
-            return v[0].item()
         return pd.Series(v, index=names) if names else v
 
     # Absurd level magnitudes overflow these differences to inf: that is their value.

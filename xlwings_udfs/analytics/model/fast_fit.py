@@ -74,6 +74,14 @@ def _shape_tables():
 _SHAPE_BLOCK, _SHAPE_IPHI, _SHAPE_IPSI, _SHAPE_NPHI, _SHAPE_NPSI, _STACKED_AT, _BLOCK_VALUES, _STACKED = _shape_tables()
 _SHAPE_PHI = _BLOCK_VALUES[0][_SHAPE_BLOCK, _SHAPE_IPHI]
 _SHAPE_PSI = _BLOCK_VALUES[1][_SHAPE_BLOCK, _SHAPE_IPSI]
+# The refinement's axes (q, phi, psi) per shape: the shape's index within its block along each
+# (q's, 0 here, is the fund's own), the block's size along each and the stride of a step along
+# each in the scan's flat (q, shape) index.
+_AXIS_INDEX = np.stack([np.zeros_like(_SHAPE_IPHI), _SHAPE_IPHI, _SHAPE_IPSI], axis=1)
+_AXIS_SIZE = np.stack([np.full_like(_SHAPE_NPHI, GRID.q.size), _SHAPE_NPHI, _SHAPE_NPSI], axis=1)
+_AXIS_STRIDE = np.stack([np.full_like(_SHAPE_NPSI, N_SHAPES), _SHAPE_NPSI, np.ones_like(_SHAPE_NPSI)], axis=1)
+_STEPS = np.array([-1, 1])
+_Q_INDEX = np.arange(GRID.q.size)
 _LOG_V = np.log(_V_GRID)
 _SQRT_V = np.sqrt(_V_GRID)
 
@@ -160,11 +168,11 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
     iq, shape = np.divmod(flat, N_SHAPES)
     iq += q_lo
     block = _SHAPE_BLOCK[shape]
-    idx = np.stack([iq, _SHAPE_IPHI[shape], _SHAPE_IPSI[shape]], axis=1)  # (k, 3), within the block
-    sizes = np.stack([np.full(kf, n_q), _SHAPE_NPHI[shape], _SHAPE_NPSI[shape]], axis=1)
-    strides = np.stack([np.full(kf, N_SHAPES), _SHAPE_NPSI[shape], np.ones(kf, dtype=np.intp)], axis=1)
+    idx = _AXIS_INDEX[shape]  # (k, 3), within the block
+    idx[:, 0] = iq
+    sizes, strides = _AXIS_SIZE[shape], _AXIS_STRIDE[shape]
     shift = np.minimum(np.maximum(idx, 1), sizes - 2) - idx  # centre - argmin
-    moves = ((shift[:, :, None] + np.array([-1, 1])) * strides[:, :, None]).reshape(kf, 6)
+    moves = ((shift[:, :, None] + _STEPS) * strides[:, :, None]).reshape(kf, 6)
     iq_white = obj[:, :, 0].argmin(axis=1) + q_lo
     shift_white = np.minimum(np.maximum(iq_white, 1), n_q - 2) - iq_white
     points = np.empty((kf, 10), dtype=np.intp)
@@ -187,7 +195,7 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
     lo_w, hi_w = stencil[:, 8], stencil[:, 9]
     curv_w = lo_w - 2.0 * grid_best[:, 1] + hi_w
     frac_w = iq_white + _parabola_step(lo_w, hi_w, curv_w, (iq_white > 0) & (iq_white < n_q - 1) & (curv_w > 0))
-    q = np.interp(np.stack([frac[:, 0], frac_w], axis=1), np.arange(n_q), _Q_GRID)
+    q = np.interp(np.stack([frac[:, 0], frac_w], axis=1), _Q_INDEX, _Q_GRID)
     phi, psi = np.zeros((2, kf, 2))
     phi[:, 0] = _interp_rows(_BLOCK_VALUES[0][block], frac[:, 1])
     psi[:, 0] = _interp_rows(_BLOCK_VALUES[1][block], frac[:, 2])
@@ -216,7 +224,8 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
     q, phi, psi, sigma2, best = pick(q), pick(phi), pick(psi), pick(sigma2), pick(best)
     lower, upper, mean = _profile_interval(obj, logdet, best, total, q_lo, nq, white, c)
     s_u2 = sigma2 * q * scale
-    zero = lambda x: np.where(exact, 0.0, x)  # noqa: E731
+    # A fund that tracks exactly has every figure zero (most panels have none: nothing to set).
+    zero = (lambda x: np.where(exact, 0.0, x)) if exact.any() else (lambda x: x)  # noqa: E731
     p = fit_tests(unbinned, members, ns, kf, q, phi, psi, c)
     return NoiseModelFit(
         persistent_var=zero(s_u2 / span),
