@@ -209,9 +209,11 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
     # not twice a day's).
     one = has_ret if span is None else has_ret & (span == 1.0)
     n_one = one.sum(axis=0)
+    # Without spans every return is a one-period return: d0 already holds them alone.
+    sum_one = out["sum_d"] if span is None else np.where(one, d0, 0.0).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_d = out["sum_d"] / out["periods"]
-        mean_one = np.where(one, d0, 0.0).sum(axis=0) / n_one
+        mean_one = sum_one / n_one
         dev = np.where(one, d0 - mean_one, 0.0)
         out["var_d"] = np.where(n_one >= MIN_RETURNS_TRADITIONAL, (dev * dev).sum(axis=0) / (n_one - 1), np.nan)
     out["mean_d"] = np.where(n_ret >= 1, mean_d, np.nan)
