@@ -192,8 +192,10 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
             lengths = None
         # Spans of 1 everywhere (funds that merely start late) are no spans at all.
         spans = None if span is None or not np.any(span[:longest, fitted] > 1.0) else span[:longest, fitted]
-        fit = fit_noise_model(d[:longest, fitted], lengths, spans)
-        mu, mu_se = gls_drift(d[:longest, fitted], fit, lengths, spans)
+        d_fit = d[:longest, fitted]
+        fit = fit_noise_model(d_fit, lengths, spans)
+        mu, mu_se = gls_drift(d_fit, fit, lengths, spans)
+        del d_fit
         out["ehc"][fitted], out["ehc_se"][fitted] = A * mu, A * mu_se
         out["te_var"][fitted], out["phi"][fitted], out["psi"][fitted] = fit.persistent_var, fit.noise_phi, fit.noise_psi
         out["te_lo"][fitted], out["te_hi"][fitted] = fit.persistent_var_lower, fit.persistent_var_upper
@@ -349,7 +351,7 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
         if isinstance(v, pd.Timestamp):
             return v
         if not a.is_panel:
-            return v[0].item()  # one fund: an array of one
+            return v.item(0)  # one fund: an array of one
         if isinstance(v, pd.DatetimeIndex):
             return pd.Series(v, index=names) if names else v
         v = np.asarray(v)
