@@ -7,7 +7,7 @@ import pytest
 
 from xlwings_udfs.analytics import bid_ask_spread_stats, market_impact_stats, performance_gap, period_return
 from xlwings_udfs.analytics.date_text import parse_date_texts
-from xlwings_udfs.analytics.dates import chronological
+from xlwings_udfs.analytics.dates import chronological, median_spacing
 from xlwings_udfs.analytics.errors import InputError
 from xlwings_udfs.data import load_cn_etf
 
@@ -160,3 +160,10 @@ def test_a_row_in_a_message_is_the_users_row_also_newest_first():
     levels[3] = np.nan  # a distribution on a date without a level: row 4 as given
     with pytest.raises(InputError, match="first at row 4"):
         period_return(levels, DAYS[::-1], "2024-01-10", "2024-03-01", distributions=dist)
+
+
+@pytest.mark.parametrize("size", [2, 3, 10, 11, 2521])
+def test_median_spacing_is_the_median_of_the_steps(size):
+    rng = np.random.default_rng(size)
+    ns = np.cumsum(rng.integers(1, 10**14, size))
+    assert median_spacing(ns) == np.median(np.diff(ns))

@@ -21,7 +21,7 @@ from .errors import InputError
 from .date_text import parse_date_texts
 from .validation import as_vector, check_positive_number, plural
 
-__all__ = ["as_dates", "chronological", "series_dates", "dates_or_index", "infer_periods_per_year", "daily_order", "year_fraction"]
+__all__ = ["as_dates", "chronological", "series_dates", "dates_or_index", "infer_periods_per_year", "median_spacing", "daily_order", "year_fraction"]
 
 
 def series_dates(x: Any) -> pd.DatetimeIndex | None:
@@ -157,9 +157,7 @@ def infer_periods_per_year(dates: pd.DatetimeIndex | None, periods_per_year: flo
         return check_positive_number(periods_per_year, name, upper=366 * 24)
     if dates is None or dates.size < 2:
         return TRADING_DAYS
-    step = np.diff(dates.asi8)
-    mid = (step.size - 1) // 2, step.size // 2  # the median, without np.median's overhead
-    spacing = float(np.partition(step, mid)[list(mid)].mean()) / 86_400e9
+    spacing = median_spacing(dates.asi8) / 86_400e9
     for low, high, a in _FREQUENCIES:
         if low <= spacing < high:
             return a
@@ -167,6 +165,15 @@ def infer_periods_per_year(dates: pd.DatetimeIndex | None, periods_per_year: flo
         "dates",
         f"cannot infer the frequency from a median spacing of {spacing:.1f} days; give periods_per_year",
     )
+
+
+def median_spacing(ns: np.ndarray) -> float:
+    """The median step between consecutive dates ``ns`` (int64, at least two), as np.median
+    gives it, by one partition without np.median's overhead."""
+    step = np.diff(ns)
+    lo, hi = (step.size - 1) // 2, step.size // 2
+    part = np.partition(step, (lo, hi))
+    return (float(part[lo]) + float(part[hi])) / 2.0
 
 
 def daily_order(dates: Any, n: int) -> slice:

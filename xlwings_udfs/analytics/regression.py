@@ -69,8 +69,9 @@ def _sum_of_slopes(xtx: np.ndarray, xty: np.ndarray) -> np.ndarray:
     out = np.full(xtx.shape[0], np.nan)
     good = xtx[:, 0, 0] >= 10
     if good.any():
+        take = slice(None) if good.all() else good  # every fund's system, without a copy
         try:
-            coef = np.linalg.solve(xtx[good], xty[good][:, :, None])[:, :, 0]
+            coef = np.linalg.solve(xtx[take], xty[take][:, :, None])[:, :, 0]
         except np.linalg.LinAlgError:  # a singular system (a constant index, say): the others
             good &= np.abs(np.linalg.det(np.where(good[:, None, None], xtx, np.eye(4)))) > 0
             coef = np.linalg.solve(xtx[good], xty[good][:, :, None])[:, :, 0]

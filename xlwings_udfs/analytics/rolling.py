@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .dates import median_spacing
+
 __all__ = ["one_year_before", "window_starts", "median_low_high", "window_starts_on_index_rows",
            "rolling_td_summary"]
 
@@ -50,9 +52,7 @@ def _half_spacing(ns: np.ndarray) -> int:
     exactly half a spacing after a year back stays outside)."""
     if ns.size < 2:
         return 0
-    step = np.diff(ns)
-    mid = (step.size - 1) // 2, step.size // 2
-    return max(int(np.partition(step, mid)[list(mid)].mean()) // 2 - 1, 0)
+    return max(int(median_spacing(ns)) // 2 - 1, 0)
 
 
 def window_starts(dates: pd.DatetimeIndex | None, valid, order, counts, periods_per_year):

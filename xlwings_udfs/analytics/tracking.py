@@ -179,7 +179,8 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
         d = rf - ri
     has_ret = np.arange(height)[:, None] < n_ret[None, :]
     span = _spans(index_valid, order, has_ret)
-    out = {key: np.full(k, np.nan) for key in ("ehc", "ehc_se", "te_var", "te_lo", "te_hi", "phi", "psi", "fit_p")}
+    model_keys = ("ehc", "ehc_se", "te_var", "te_lo", "te_hi", "phi", "psi", "fit_p")
+    out = dict(zip(model_keys, np.full((len(model_keys), k), np.nan)))  # a row each
     # Each fund's returns fill its column from the top, so funds of every length are fitted
     # together. A return across a gap spans several periods: the model's figures are per
     # period.
@@ -191,8 +192,10 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
             lengths = None
         # Spans of 1 everywhere (funds that merely start late) are no spans at all.
         spans = None if span is None or not np.any(span[:longest, fitted] > 1.0) else span[:longest, fitted]
-        fit = fit_noise_model(d[:longest, fitted], lengths, spans)
-        mu, mu_se = gls_drift(d[:longest, fitted], fit, lengths, spans)
+        d_fit = d[:longest, fitted]
+        fit = fit_noise_model(d_fit, lengths, spans)
+        mu, mu_se = gls_drift(d_fit, fit, lengths, spans)
+        del d_fit
         out["ehc"][fitted], out["ehc_se"][fitted] = A * mu, A * mu_se
         out["te_var"][fitted], out["phi"][fitted], out["psi"][fitted] = fit.persistent_var, fit.noise_phi, fit.noise_psi
         out["te_lo"][fitted], out["te_hi"][fitted] = fit.persistent_var_lower, fit.persistent_var_upper
@@ -208,9 +211,11 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
     # not twice a day's).
     one = has_ret if span is None else has_ret & (span == 1.0)
     n_one = one.sum(axis=0)
+    # Without spans every return is a one-period return: d0 already holds them alone.
+    sum_one = out["sum_d"] if span is None else np.where(one, d0, 0.0).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_d = out["sum_d"] / out["periods"]
-        mean_one = np.where(one, d0, 0.0).sum(axis=0) / n_one
+        mean_one = sum_one / n_one
         dev = np.where(one, d0 - mean_one, 0.0)
         out["var_d"] = np.where(n_one >= MIN_RETURNS_TRADITIONAL, (dev * dev).sum(axis=0) / (n_one - 1), np.nan)
     out["mean_d"] = np.where(n_ret >= 1, mean_d, np.nan)
@@ -324,8 +329,9 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
             "fund", f"{n_ret[0]} returns on dates both series have; at least {MIN_RETURNS_TRADITIONAL} are needed"
         )
     # A fund too short for any figure has none; one too short for the model has the others.
-    for key in _TRADITIONAL:
-        r[key] = np.where(too_short, np.nan, r[key])
+    if too_short.any():
+        for key in _TRADITIONAL:
+            r[key] = np.where(too_short, np.nan, r[key])
     ehc, ehc_se, te_var, var_d = r["ehc"], r["ehc_se"], r["te_var"], r["var_d"]
     with np.errstate(invalid="ignore", divide="ignore"):
         noise_share = np.where(n_ret < MIN_RETURNS, np.nan, np.clip(1.0 - te_var / var_d, 0.0, 1.0))
@@ -344,11 +350,11 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
     def out(v):
         if isinstance(v, pd.Timestamp):
             return v
+        if not a.is_panel:
+            return v.item(0)  # one fund: an array of one
         if isinstance(v, pd.DatetimeIndex):
             return pd.Series(v, index=names) if names else v
         v = np.asarray(v)
-        if not a.is_panel:
-            return v[0].item()
         return pd.Series(v, index=names) if names else v
 
     # Absurd level magnitudes overflow these differences to inf: that is their value.

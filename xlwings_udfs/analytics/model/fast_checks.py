@@ -32,7 +32,7 @@ def dispersions(d: np.ndarray, lengths) -> np.ndarray:
     blocks = lengths // block
     n_blocks = n // block
     if lengths.min() == n:
-        x = d - d.mean(axis=0)
+        x = d - d.sum(axis=0) / n  # the mean, as d.mean(axis=0) computes it
     else:
         inside = np.arange(n)[:, None] < lengths[None, :]
         x = np.where(inside, d, 0.0)
@@ -65,7 +65,7 @@ def fit_tests(unbinned, members, ns, kf: int, q, phi, psi, c) -> np.ndarray:
         n = int(ns[0])
         funds = np.arange(kf)
         i_j, c_j = unbinned[0][:, 0], unbinned[0][:, 1]
-        w = _cached_frequencies(n, 0, (n - 1) // 2)[0][:, None]
+        w, cos = (x[:, None] for x in _cached_frequencies(n, 0, (n - 1) // 2))  # cos = 1 - w / 2
         n_of = np.full(kf, float(n))
         spread = lambda x: x  # noqa: E731  (a value per fund broadcasts along the frequencies)
         total_of = lambda x: x.sum(axis=0)  # noqa: E731
@@ -80,7 +80,7 @@ def fit_tests(unbinned, members, ns, kf: int, q, phi, psi, c) -> np.ndarray:
         n_of = np.concatenate([np.full(o.shape[2], float(n)) for n, o in zip(ns, unbinned)])
         spread = lambda x: np.repeat(x, sizes, axis=0)  # noqa: E731
         total_of = lambda x: np.add.reduceat(x, starts)  # noqa: E731
-    cos = 1.0 - 0.5 * w
+        cos = 1.0 - 0.5 * w
     f_phi, f_psi, f_q = phi[funds], psi[funds], q[funds]
     coef = spread(kernel_coefficients(n_of[:, None], f_phi[:, None], f_psi[:, None])[:, :, 0])  # (J, 5) or (k, 5)
     if len(unbinned) == 1:

@@ -74,6 +74,16 @@ def _shape_tables():
 _SHAPE_BLOCK, _SHAPE_IPHI, _SHAPE_IPSI, _SHAPE_NPHI, _SHAPE_NPSI, _STACKED_AT, _BLOCK_VALUES, _STACKED = _shape_tables()
 _SHAPE_PHI = _BLOCK_VALUES[0][_SHAPE_BLOCK, _SHAPE_IPHI]
 _SHAPE_PSI = _BLOCK_VALUES[1][_SHAPE_BLOCK, _SHAPE_IPSI]
+# The refinement's four axes per shape of the full model's minimum: q, phi and psi of the full
+# model, q of white noise. The index along each (within the shape's block; the q are the
+# fund's own, 0 here), the size of each and the stride of a step along each in the scan's flat
+# (q, shape) index.
+_AXIS_INDEX = np.stack([np.zeros_like(_SHAPE_IPHI), _SHAPE_IPHI, _SHAPE_IPSI, np.zeros_like(_SHAPE_IPHI)], axis=1)
+_AXIS_SIZE = np.stack([np.full_like(_SHAPE_NPHI, _Q_GRID.size), _SHAPE_NPHI, _SHAPE_NPSI,
+                       np.full_like(_SHAPE_NPHI, _Q_GRID.size)], axis=1)
+_AXIS_STRIDE = np.stack([np.full_like(_SHAPE_NPSI, N_SHAPES), _SHAPE_NPSI, np.ones_like(_SHAPE_NPSI),
+                         np.full_like(_SHAPE_NPSI, N_SHAPES)], axis=1)
+_STEPS = np.array([-1, 1])
 _LOG_V = np.log(_V_GRID)
 _SQRT_V = np.sqrt(_V_GRID)
 
@@ -155,24 +165,23 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
     # The full model: the least grid value over every shape, refined within its block along
     # each axis by the parabola through it and its neighbours (about a centre moved off the
     # edge of the block). White noise: the least value over q at shape 0 (phi = psi = 0),
-    # refined along q. All ten stencil points evaluated at once in double precision.
+    # refined along q. All ten stencil points evaluated at once in double precision, the four
+    # parabolas (full q, phi, psi; white q) drawn at once.
     flat = obj.reshape(kf, -1).argmin(axis=1)
     iq, shape = np.divmod(flat, N_SHAPES)
     iq += q_lo
-    block = _SHAPE_BLOCK[shape]
-    idx = np.stack([iq, _SHAPE_IPHI[shape], _SHAPE_IPSI[shape]], axis=1)  # (k, 3), within the block
-    sizes = np.stack([np.full(kf, n_q), _SHAPE_NPHI[shape], _SHAPE_NPSI[shape]], axis=1)
-    strides = np.stack([np.full(kf, N_SHAPES), _SHAPE_NPSI[shape], np.ones(kf, dtype=np.intp)], axis=1)
-    shift = np.minimum(np.maximum(idx, 1), sizes - 2) - idx  # centre - argmin
-    moves = ((shift[:, :, None] + np.array([-1, 1])) * strides[:, :, None]).reshape(kf, 6)
     iq_white = obj[:, :, 0].argmin(axis=1) + q_lo
-    shift_white = np.minimum(np.maximum(iq_white, 1), n_q - 2) - iq_white
+    block = _SHAPE_BLOCK[shape]
+    idx = _AXIS_INDEX[shape]  # (k, 4), phi and psi within the block
+    idx[:, 0], idx[:, 3] = iq, iq_white
+    sizes, strides = _AXIS_SIZE[shape], _AXIS_STRIDE[shape]
+    shift = np.minimum(np.maximum(idx, 1), sizes - 2) - idx  # centre - argmin
+    moves = ((shift[:, :, None] + _STEPS) * strides[:, :, None]).reshape(kf, 8)
     points = np.empty((kf, 10), dtype=np.intp)
     points[:, 0] = iq * N_SHAPES + shape
-    points[:, 1:7] = points[:, :1] + moves
+    points[:, 1:7] = points[:, :1] + moves[:, :6]
     points[:, 7] = iq_white * N_SHAPES  # the white minimum itself, then its neighbours along q
-    points[:, 8] = (iq_white + shift_white - 1) * N_SHAPES
-    points[:, 9] = (iq_white + shift_white + 1) * N_SHAPES
+    points[:, 8:] = points[:, 7:8] + moves[:, 6:]
     pq, pshape = np.divmod(points, N_SHAPES)
     kb = np.ones((kf, points.shape[1], MAX_BINS))
     for kbar, cols in zip(kbars, members):
@@ -181,16 +190,13 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
     stencil, _ = _objective(ibar[:, None], cbar[:, None], w_total[:, None], n_fund[:, None], h)
     # Values at centre-1, centre, centre+1 along each axis; no step off an edge minimum.
     grid_best = stencil[:, [0, 7]]  # (k, 2): the full model, white noise
-    lo, hi = stencil[:, 1:7:2], stencil[:, 2:7:2]  # (k, 3)
-    curv = lo - 2.0 * grid_best[:, :1] + hi
+    lo, hi = stencil[:, [1, 3, 5, 8]], stencil[:, [2, 4, 6, 9]]  # (k, 4)
+    curv = lo - 2.0 * stencil[:, [0, 0, 0, 7]] + hi
     frac = idx + _parabola_step(lo, hi, curv, (idx > 0) & (idx < sizes - 1) & (curv > 0))
-    lo_w, hi_w = stencil[:, 8], stencil[:, 9]
-    curv_w = lo_w - 2.0 * grid_best[:, 1] + hi_w
-    frac_w = iq_white + _parabola_step(lo_w, hi_w, curv_w, (iq_white > 0) & (iq_white < n_q - 1) & (curv_w > 0))
-    q = np.interp(np.stack([frac[:, 0], frac_w], axis=1), np.arange(n_q), _Q_GRID)
+    q = np.interp(frac[:, [0, 3]], np.arange(n_q), _Q_GRID)
     phi, psi = np.zeros((2, kf, 2))
-    phi[:, 0] = _interp_rows(_BLOCK_VALUES[0][block], frac[:, 1])
-    psi[:, 0] = _interp_rows(_BLOCK_VALUES[1][block], frac[:, 2])
+    # phi and psi off their blocks' values, both in one pass: (phi rows, psi rows) at (k, 2).
+    phi[:, 0], psi[:, 0] = _interp_rows(_BLOCK_VALUES[:, block].reshape(2 * kf, -1), frac[:, 1:3].T.ravel()).reshape(2, kf)
     # The full model's refined point needs its own kernel; white noise's is the length's
     # kernel of shape 0, already in the stencil.
     val, sigma2 = np.empty((2, kf, 2))
@@ -216,7 +222,8 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
     q, phi, psi, sigma2, best = pick(q), pick(phi), pick(psi), pick(sigma2), pick(best)
     lower, upper, mean = _profile_interval(obj, logdet, best, total, q_lo, nq, white, c)
     s_u2 = sigma2 * q * scale
-    zero = lambda x: np.where(exact, 0.0, x)  # noqa: E731
+    # A fund that tracks exactly has every figure zero (most panels have none: nothing to set).
+    zero = (lambda x: np.where(exact, 0.0, x)) if exact.any() else (lambda x: x)  # noqa: E731
     p = fit_tests(unbinned, members, ns, kf, q, phi, psi, c)
     return NoiseModelFit(
         persistent_var=zero(s_u2 / span),
