@@ -4,7 +4,8 @@
 keep tables between calls. None of that may show in a fund's figures: they must be the same
 whether the fund is fitted alone or inside a panel, whatever the other funds and their order,
 and whatever was fitted before. (Their agreement with the plain estimator is in
-``test_model_reference.py``.)
+``test_model_reference.py``.) The last test holds the grid's kernels, computed for all its
+blocks of shapes at once, to the plain computation of the same values.
 """
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ import pytest
 
 from simulate import B_MA2, SCENARIOS, simulate_panel
 from xlwings_udfs.analytics.model import MIN_RETURNS, NoiseModelFit, fit_noise_model, gls_drift
+from xlwings_udfs.analytics.model.fast_grid import BLOCKS
+from xlwings_udfs.analytics.model.fast_kernel import binned_kernels, grid_kernels
+from xlwings_udfs.analytics.model.spectrum import bin_edges, binned_kernel
 
 FIELDS = tuple(NoiseModelFit.__dataclass_fields__)
 SCENARIO_LIST = [*SCENARIOS.values(), B_MA2]
@@ -108,3 +112,25 @@ def test_lengths_outside_the_data_are_refused():
     fit = fit_noise_model(d)
     with pytest.raises(ValueError, match="lengths"):
         gls_drift(d, fit, np.array([100, 101]))
+
+
+def test_the_grids_kernels_equal_each_block_alone_and_the_plain_kernel():
+    """The grid's kernels take one pass over each length's frequencies for every block of
+    shapes: exactly what binned_kernels gives each block, for a length alone or among others,
+    and spectrum.binned_kernel to rounding; 1 in the bins a length lacks."""
+    ns = np.array([31, 112, 113, 226, 227, 1000, 2521, 3001, 100_001])
+    blocks = [(phi, psi) for _, phi, psi in BLOCKS]
+    kernels = grid_kernels(ns, blocks)
+    for (phi, psi), k in zip(blocks, kernels):
+        shapes = (ns.size, phi.size, psi.size)
+        alone = binned_kernels(ns, np.broadcast_to(phi[:, None], shapes[:2] + (1,)), np.broadcast_to(psi, shapes))
+        np.testing.assert_array_equal(k, alone)
+        for s, n in enumerate(ns[:-1].tolist()):
+            bins = bin_edges((n - 1) // 2).size - 1
+            plain = binned_kernel(n, phi[:, None], psi[None, :])  # (phi, psi, bins)
+            np.testing.assert_allclose(k[s, :bins], plain.transpose(2, 0, 1), rtol=1e-12)
+            assert np.all(k[s, bins:] == 1.0)
+    for s in (0, 6, 8):
+        for k, k_alone in zip(kernels, grid_kernels(ns[s : s + 1], blocks)):
+            np.testing.assert_array_equal(k_alone[0], k[s])
+

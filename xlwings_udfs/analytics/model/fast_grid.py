@@ -48,8 +48,8 @@ from collections import OrderedDict
 import numpy as np
 
 from .definition import GRID
-from .fast_kernel import binned_kernels
-from .spectrum import bin_edges, bin_widths
+from .fast_kernel import grid_kernels
+from .spectrum import MAX_BINS, bin_edges, bin_widths
 
 __all__ = ["BLOCKS", "N_SHAPES", "ScanGrid", "grids_for_lengths", "scan_near_minimum"]
 
@@ -185,11 +185,8 @@ def grids_for_lengths(ns: np.ndarray) -> list[ScanGrid]:
                 _GRID_CACHE.move_to_end(n)
     missing = [n for n, g in zip(ns, grids) if g is None]
     if missing:
-        kbars = []
-        for _, phi, psi in BLOCKS:
-            shapes = (len(missing), phi.size, psi.size)
-            kbars.append(binned_kernels(np.array(missing), np.broadcast_to(phi[:, None], shapes[:2] + (1,)),
-                                        np.broadcast_to(psi, shapes)).reshape(len(missing), -1, phi.size * psi.size))
+        blocks = [(phi, psi) for _, phi, psi in BLOCKS]
+        kbars = [k.reshape(len(missing), MAX_BINS, -1) for k in grid_kernels(np.array(missing), blocks)]
         made = {}
         for s, n in enumerate(missing):
             bins = bin_edges((n - 1) // 2).size - 1
