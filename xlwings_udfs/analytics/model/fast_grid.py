@@ -127,16 +127,24 @@ class ScanGrid:
         if not self._built[first:stop].all():
             with self._lock:
                 if self.inv_h_t is None:
-                    points = _Q_GRID.size * self._k32.shape[0]
-                    self.inv_h_t = np.empty((points, self._k32.shape[1]), dtype=np.float32)
+                    n_shapes, n_bins = self._k32.shape
+                    points = _Q_GRID.size * n_shapes
+                    self.inv_h_t = np.empty((points, n_bins), dtype=np.float32)
                     self.logdet = np.empty(points, dtype=np.float32)
                     self.a3 = np.empty(points, dtype=np.float32)
-                # Pages not built yet, in runs of consecutive pages, each run built at once.
-                pages = np.arange(first // _PAGE, (stop - 1) // _PAGE + 1)
-                todo = pages[~self._built[pages * _PAGE]]
-                for run in np.split(todo, np.flatnonzero(np.diff(todo) > 1) + 1):
-                    if run.size:
-                        self._build(run[0] * _PAGE, min((run[-1] + 1) * _PAGE, _Q_GRID.size))
+                    self._wt_row = np.tile(self._wt, n_shapes)  # the weights of a slot's row of h
+                    self._inv_n = np.full(n_bins, 1.0 / self.n, dtype=np.float32)
+                # Pages not built yet (by their first slots), in runs of consecutive pages,
+                # each run built at once.
+                page = first // _PAGE
+                runs = []
+                for p in (np.flatnonzero(~self._built[page * _PAGE : stop : _PAGE]) + page).tolist():
+                    if runs and runs[-1][1] == p:
+                        runs[-1][1] = p + 1
+                    else:
+                        runs.append([p, p + 1])
+                for p0, p1 in runs:
+                    self._build(p0 * _PAGE, min(p1 * _PAGE, _Q_GRID.size))
         n_shapes = self._k32.shape[0]
         return slice(first * n_shapes, stop * n_shapes)
 
@@ -147,22 +155,26 @@ class ScanGrid:
     def _build(self, first: int, stop: int) -> None:
         """Rows of slots first..stop-1, whole pages."""
         n_shapes, n_bins = self._k32.shape
-        q = _Q_GRID[_STORED_Q[first:stop]].astype(np.float32)[:, None, None]
-        h = (1.0 - q) * self._k32[None]
+        # One row of h per slot, every shape and bin of it: the operations then run along
+        # rows of shapes x bins values, not of bins alone.
+        q = _Q_GRID[_STORED_Q[first:stop]].astype(np.float32)[:, None]
+        h = (1.0 - q) * self._k32.reshape(-1)
         h += q  # in place: q + (...) broadcasts q through a slow loop, several times longer
-        h = h.reshape(-1, n_bins)
         rows = slice(first * n_shapes, stop * n_shapes)
-        inv_h_t = np.divide(self._wt, h, out=self.inv_h_t[rows])
-        log_h = np.log(h, out=h)
+        np.divide(self._wt_row, h, out=self.inv_h_t[rows].reshape(stop - first, -1))
+        log_h = np.log(h, out=h).reshape(-1, n_bins)
         # A3 = mean(w / (n h)) of the end-effect profile, the same for every fund. The sums
         # are taken a page at a time: how a matrix-vector product splits its rows between
         # threads, and so how it rounds a row's sum, depends on how many rows it is given.
-        inv_n = np.full(n_bins, 1.0 / self.n, dtype=np.float32)
-        a3, logdet = self.a3[rows], self.logdet[rows]
-        for at in range(0, inv_h_t.shape[0], _PAGE * n_shapes):
-            page = slice(at, at + _PAGE * n_shapes)
-            a3[page] = inv_h_t[page] @ inv_n
-            logdet[page] = log_h[page] @ self._wt
+        # (A stack of pages is one matrix-vector product per page; the last page of the grid
+        # is short.)
+        inv_h_t, a3, logdet = self.inv_h_t[rows], self.a3[rows], self.logdet[rows]
+        page = _PAGE * n_shapes
+        whole = inv_h_t.shape[0] // page * page
+        for table, vector, out in ((inv_h_t, self._inv_n, a3), (log_h, self._wt, logdet)):
+            np.matmul(table[:whole].reshape(-1, page, n_bins), vector, out=out[:whole].reshape(-1, page))
+            if whole < table.shape[0]:
+                out[whole:] = table[whole:] @ vector
         self._built[first:stop] = True
 
 
