@@ -231,14 +231,14 @@ def _scan(ordinates: np.ndarray, grid: ScanGrid, rows: slice) -> np.ndarray:
         # (a matrix product with two columns takes several times longer); a panel: one matrix
         # product.
         if both.shape[1] <= 4:
-            prod = np.stack([grid @ both[:, j] for j in range(both.shape[1])])
+            prod = np.matmul(grid, both.T[:, :, None])[:, :, 0]  # a stack of matrix-vector products
         else:
             prod = both.T @ grid.T
         w = both.shape[1] // 2
         sig = prod[:w]
         sig -= prod[w:] ** 2 / a3
         np.maximum(sig, np.float32(1e-30), out=sig)
-        obj[s : s + chunk] = np.log(sig, out=sig) + logdet
+        np.add(np.log(sig, out=sig), logdet, out=obj[s : s + chunk])
     return obj
 
 
