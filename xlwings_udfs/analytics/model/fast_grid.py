@@ -43,6 +43,7 @@ at every point of the grid, one fund at a time.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 
 import numpy as np
@@ -87,6 +88,7 @@ def _scan_levels() -> tuple[np.ndarray, ...]:
 # The table stores its q level by level, each level by q, so that the q of one level within a
 # range are one contiguous block of rows ("slots" count q in that stored order).
 _LEVELS = _scan_levels()
+_LEVEL_LISTS = [q.tolist() for q in _LEVELS]  # for bisect
 _LEVEL_START = np.cumsum([0] + [q.size for q in _LEVELS])
 _STORED_Q = np.concatenate(_LEVELS)
 _SLOT_OF_Q = np.argsort(_STORED_Q)
@@ -212,8 +214,8 @@ def grids_for_lengths(ns: np.ndarray) -> list[ScanGrid]:
     return grids
 
 
-def _scan(ordinates: np.ndarray, grid: ScanGrid, rows: slice) -> np.ndarray:
-    """Concentrated objective (float32, k x points) at the scan rows ``rows`` of ``grid``.
+def _scan(ordinates: np.ndarray, grid: ScanGrid, rows: slice, out: np.ndarray) -> None:
+    """Concentrated objective (float32, k x points) at the scan rows ``rows`` of ``grid``, into ``out``.
 
     ``ordinates`` (bins, 2, k), float32: the binned periodogram I and real parts C of each
     fund. The end-effect term, common to all ordinates, is profiled out: for shape h the
@@ -223,7 +225,6 @@ def _scan(ordinates: np.ndarray, grid: ScanGrid, rows: slice) -> np.ndarray:
     a3, logdet = grid.a3[rows], grid.logdet[rows]
     grid = grid.inv_h_t[rows]
     kf = ordinates.shape[2]
-    obj = np.empty((kf, grid.shape[0]), dtype=np.float32)
     chunk = max(1, 2_000_000 // max(grid.shape[0], 1))  # bounds memory on large panels
     for s in range(0, kf, chunk):
         both = ordinates[:, :, s : s + chunk].reshape(ordinates.shape[0], -1)  # the I, then the C
@@ -238,8 +239,7 @@ def _scan(ordinates: np.ndarray, grid: ScanGrid, rows: slice) -> np.ndarray:
         sig = prod[:w]
         sig -= prod[w:] ** 2 / a3
         np.maximum(sig, np.float32(1e-30), out=sig)
-        np.add(np.log(sig, out=sig), logdet, out=obj[s : s + chunk])
-    return obj
+        np.add(np.log(sig, out=sig), logdet, out=out[s : s + chunk])
 
 
 def scan_near_minimum(ordinates: np.ndarray, grid: ScanGrid):
@@ -251,20 +251,25 @@ def scan_near_minimum(ordinates: np.ndarray, grid: ScanGrid):
     """
     kf = ordinates.shape[2]
     n_shapes = N_SHAPES
-    obj = np.empty((kf, _Q_GRID.size, n_shapes), dtype=np.float32)  # filled where scanned
-    scanned = np.zeros(_Q_GRID.size, dtype=bool)
+    # Filled where scanned, by slot (in the order of the table's rows: a level's q within a
+    # range are consecutive slots), and the least value over the shapes of each slot.
+    obj = np.empty((kf, _Q_GRID.size * n_shapes), dtype=np.float32)
+    least = np.empty((kf, _Q_GRID.size), dtype=np.float32)
+    scanned = np.zeros(_Q_GRID.size, dtype=bool)  # by q
     q_lo, q_hi = 0, _Q_GRID.size - 1
     for level, q_level in enumerate(_LEVELS):
-        i0, i1 = np.searchsorted(q_level, q_lo), np.searchsorted(q_level, q_hi, side="right")
-        rows = grid.rows(_LEVEL_START[level] + i0, _LEVEL_START[level] + i1)
-        obj[:, q_level[i0:i1]] = _scan(ordinates, grid, rows).reshape(kf, i1 - i0, n_shapes)
-        scanned[q_level[i0:i1]] = True
+        i0, i1 = bisect_left(_LEVEL_LISTS[level], q_lo), bisect_right(_LEVEL_LISTS[level], q_hi)
+        first, stop = _LEVEL_START[level] + i0, _LEVEL_START[level] + i1
+        rows = grid.rows(first, stop)
+        _scan(ordinates, grid, rows, obj[:, rows])
         if level == len(_LEVELS) - 1:
             break
+        least[:, first:stop] = obj[:, rows].reshape(kf, stop - first, n_shapes).min(axis=2)
+        scanned[q_level[i0:i1]] = True
         q_in = np.flatnonzero(scanned[q_lo : q_hi + 1]) + q_lo
-        by_q = obj[:, q_in].min(axis=2)
+        by_q = least[:, _SLOT_OF_Q[q_in]]
         near = (by_q <= by_q.min(axis=1, keepdims=True) + _SCAN_MARGIN / (2.0 * grid.total)).any(axis=0)
         c0, c1 = np.flatnonzero(near)[[0, -1]]
         q_lo, q_hi = q_in[max(c0 - 1, 0)], q_in[min(c1 + 1, q_in.size - 1)]  # one step beyond
     # The last level leaves every q from q_lo to q_hi scanned.
-    return q_lo, obj[:, q_lo : q_hi + 1]
+    return q_lo, obj.reshape(kf, _Q_GRID.size, n_shapes)[:, _SLOT_OF_Q[q_lo : q_hi + 1]]
