@@ -4,7 +4,8 @@
 keep tables between calls. None of that may show in a fund's figures: they must be the same
 whether the fund is fitted alone or inside a panel, whatever the other funds and their order,
 and whatever was fitted before. (Their agreement with the plain estimator is in
-``test_model_reference.py``.)
+``test_model_reference.py``.) The last tests hold the fast path's tables (the grid's kernels,
+its scan rows) to the plain computation of the same values.
 """
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ import pytest
 
 from simulate import B_MA2, SCENARIOS, simulate_panel
 from xlwings_udfs.analytics.model import MIN_RETURNS, NoiseModelFit, fit_noise_model, gls_drift
+from xlwings_udfs.analytics.model.definition import GRID
+from xlwings_udfs.analytics.model.fast_grid import _PAGE, _STORED_Q, BLOCKS, ScanGrid, grids_for_lengths
+from xlwings_udfs.analytics.model.fast_kernel import binned_kernels, grid_kernels
+from xlwings_udfs.analytics.model.spectrum import bin_edges, binned_kernel
 
 FIELDS = tuple(NoiseModelFit.__dataclass_fields__)
 SCENARIO_LIST = [*SCENARIOS.values(), B_MA2]
@@ -164,3 +169,48 @@ def test_lengths_outside_the_data_are_refused():
     fit = fit_noise_model(d)
     with pytest.raises(ValueError, match="lengths"):
         gls_drift(d, fit, np.array([100, 101]))
+
+
+def test_the_grids_kernels_equal_each_block_alone_and_the_plain_kernel():
+    """The grid's kernels take one pass over each length's frequencies for every block of
+    shapes: exactly what binned_kernels gives each block, for a length alone or among others,
+    and spectrum.binned_kernel to rounding; 1 in the bins a length lacks."""
+    ns = np.array([31, 112, 113, 226, 227, 1000, 2521, 3001, 100_001])
+    blocks = [(phi, psi) for _, phi, psi in BLOCKS]
+    kernels = grid_kernels(ns, blocks)
+    for (phi, psi), k in zip(blocks, kernels):
+        shapes = (ns.size, phi.size, psi.size)
+        alone = binned_kernels(ns, np.broadcast_to(phi[:, None], shapes[:2] + (1,)), np.broadcast_to(psi, shapes))
+        np.testing.assert_array_equal(k, alone)
+        for s, n in enumerate(ns[:-1].tolist()):
+            bins = bin_edges((n - 1) // 2).size - 1
+            plain = binned_kernel(n, phi[:, None], psi[None, :])  # (phi, psi, bins)
+            np.testing.assert_allclose(k[s, :bins], plain.transpose(2, 0, 1), rtol=1e-12)
+            assert np.all(k[s, bins:] == 1.0)
+    for s in (0, 6, 8):
+        for k, k_alone in zip(kernels, grid_kernels(ns[s : s + 1], blocks)):
+            np.testing.assert_array_equal(k_alone[0], k[s])
+
+
+@pytest.mark.parametrize("n", [40, 2521])
+def test_scan_rows_are_the_plain_page_by_page_values_whatever_was_built_first(n):
+    """A grid builds the rows of several pages at once (the sums of a page as one
+    matrix-vector product in a stack of them): each page's rows are those of the plain
+    computation of that page alone, in whatever order the scans asked for them."""
+    grid = grids_for_lengths(np.array([n]))[0]
+    fresh = ScanGrid(n, grid.kbar)
+    rng = np.random.default_rng(n)
+    for first in rng.permutation(GRID.q.size)[:15].tolist():
+        fresh.rows(first, min(GRID.q.size, first + int(rng.integers(1, 40))))
+    fresh.rows(0, GRID.q.size)
+    k32 = grid.kbar.T.astype(np.float32)  # (shapes, bins)
+    wt = (grid.weights / grid.total).astype(np.float32)
+    inv_n = np.full(k32.shape[1], 1.0 / n, dtype=np.float32)
+    for first in range(0, GRID.q.size, _PAGE):
+        q = GRID.q[_STORED_Q[first : first + _PAGE]].astype(np.float32)[:, None, None]
+        h = ((1.0 - q) * k32 + q).reshape(-1, k32.shape[1])
+        rows = slice(first * k32.shape[0], first * k32.shape[0] + h.shape[0])
+        inv_h_t = wt / h
+        np.testing.assert_array_equal(fresh.inv_h_t[rows], inv_h_t)
+        np.testing.assert_array_equal(fresh.a3[rows], inv_h_t @ inv_n)
+        np.testing.assert_array_equal(fresh.logdet[rows], np.log(h) @ wt)

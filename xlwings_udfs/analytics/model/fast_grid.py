@@ -43,13 +43,14 @@ at every point of the grid, one fund at a time.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 
 import numpy as np
 
 from .definition import GRID
-from .fast_kernel import binned_kernels
-from .spectrum import bin_edges, bin_widths
+from .fast_kernel import grid_kernels
+from .spectrum import MAX_BINS, bin_edges, bin_widths
 
 __all__ = ["BLOCKS", "N_SHAPES", "ScanGrid", "grids_for_lengths", "scan_near_minimum"]
 
@@ -87,6 +88,7 @@ def _scan_levels() -> tuple[np.ndarray, ...]:
 # The table stores its q level by level, each level by q, so that the q of one level within a
 # range are one contiguous block of rows ("slots" count q in that stored order).
 _LEVELS = _scan_levels()
+_LEVEL_LISTS = [q.tolist() for q in _LEVELS]  # for bisect
 _LEVEL_START = np.cumsum([0] + [q.size for q in _LEVELS])
 _STORED_Q = np.concatenate(_LEVELS)
 _SLOT_OF_Q = np.argsort(_STORED_Q)
@@ -127,16 +129,24 @@ class ScanGrid:
         if not self._built[first:stop].all():
             with self._lock:
                 if self.inv_h_t is None:
-                    points = _Q_GRID.size * self._k32.shape[0]
-                    self.inv_h_t = np.empty((points, self._k32.shape[1]), dtype=np.float32)
+                    n_shapes, n_bins = self._k32.shape
+                    points = _Q_GRID.size * n_shapes
+                    self.inv_h_t = np.empty((points, n_bins), dtype=np.float32)
                     self.logdet = np.empty(points, dtype=np.float32)
                     self.a3 = np.empty(points, dtype=np.float32)
-                # Pages not built yet, in runs of consecutive pages, each run built at once.
-                pages = np.arange(first // _PAGE, (stop - 1) // _PAGE + 1)
-                todo = pages[~self._built[pages * _PAGE]]
-                for run in np.split(todo, np.flatnonzero(np.diff(todo) > 1) + 1):
-                    if run.size:
-                        self._build(run[0] * _PAGE, min((run[-1] + 1) * _PAGE, _Q_GRID.size))
+                    self._wt_row = np.tile(self._wt, n_shapes)  # the weights of a slot's row of h
+                    self._inv_n = np.full(n_bins, 1.0 / self.n, dtype=np.float32)
+                # Pages not built yet (by their first slots), in runs of consecutive pages,
+                # each run built at once.
+                page = first // _PAGE
+                runs = []
+                for p in (np.flatnonzero(~self._built[page * _PAGE : stop : _PAGE]) + page).tolist():
+                    if runs and runs[-1][1] == p:
+                        runs[-1][1] = p + 1
+                    else:
+                        runs.append([p, p + 1])
+                for p0, p1 in runs:
+                    self._build(p0 * _PAGE, min(p1 * _PAGE, _Q_GRID.size))
         n_shapes = self._k32.shape[0]
         return slice(first * n_shapes, stop * n_shapes)
 
@@ -147,22 +157,26 @@ class ScanGrid:
     def _build(self, first: int, stop: int) -> None:
         """Rows of slots first..stop-1, whole pages."""
         n_shapes, n_bins = self._k32.shape
-        q = _Q_GRID[_STORED_Q[first:stop]].astype(np.float32)[:, None, None]
-        h = (1.0 - q) * self._k32[None]
+        # One row of h per slot, every shape and bin of it: the operations then run along
+        # rows of shapes x bins values, not of bins alone.
+        q = _Q_GRID[_STORED_Q[first:stop]].astype(np.float32)[:, None]
+        h = (1.0 - q) * self._k32.reshape(-1)
         h += q  # in place: q + (...) broadcasts q through a slow loop, several times longer
-        h = h.reshape(-1, n_bins)
         rows = slice(first * n_shapes, stop * n_shapes)
-        inv_h_t = np.divide(self._wt, h, out=self.inv_h_t[rows])
-        log_h = np.log(h, out=h)
+        np.divide(self._wt_row, h, out=self.inv_h_t[rows].reshape(stop - first, -1))
+        log_h = np.log(h, out=h).reshape(-1, n_bins)
         # A3 = mean(w / (n h)) of the end-effect profile, the same for every fund. The sums
         # are taken a page at a time: how a matrix-vector product splits its rows between
         # threads, and so how it rounds a row's sum, depends on how many rows it is given.
-        inv_n = np.full(n_bins, 1.0 / self.n, dtype=np.float32)
-        a3, logdet = self.a3[rows], self.logdet[rows]
-        for at in range(0, inv_h_t.shape[0], _PAGE * n_shapes):
-            page = slice(at, at + _PAGE * n_shapes)
-            a3[page] = inv_h_t[page] @ inv_n
-            logdet[page] = log_h[page] @ self._wt
+        # (A stack of pages is one matrix-vector product per page; the last page of the grid
+        # is short.)
+        inv_h_t, a3, logdet = self.inv_h_t[rows], self.a3[rows], self.logdet[rows]
+        page = _PAGE * n_shapes
+        whole = inv_h_t.shape[0] // page * page
+        for table, vector, out in ((inv_h_t, self._inv_n, a3), (log_h, self._wt, logdet)):
+            np.matmul(table[:whole].reshape(-1, page, n_bins), vector, out=out[:whole].reshape(-1, page))
+            if whole < table.shape[0]:
+                out[whole:] = table[whole:] @ vector
         self._built[first:stop] = True
 
 
@@ -185,11 +199,8 @@ def grids_for_lengths(ns: np.ndarray) -> list[ScanGrid]:
                 _GRID_CACHE.move_to_end(n)
     missing = [n for n, g in zip(ns, grids) if g is None]
     if missing:
-        kbars = []
-        for _, phi, psi in BLOCKS:
-            shapes = (len(missing), phi.size, psi.size)
-            kbars.append(binned_kernels(np.array(missing), np.broadcast_to(phi[:, None], shapes[:2] + (1,)),
-                                        np.broadcast_to(psi, shapes)).reshape(len(missing), -1, phi.size * psi.size))
+        blocks = [(phi, psi) for _, phi, psi in BLOCKS]
+        kbars = [k.reshape(len(missing), MAX_BINS, -1) for k in grid_kernels(np.array(missing), blocks)]
         made = {}
         for s, n in enumerate(missing):
             bins = bin_edges((n - 1) // 2).size - 1
@@ -203,8 +214,8 @@ def grids_for_lengths(ns: np.ndarray) -> list[ScanGrid]:
     return grids
 
 
-def _scan(ordinates: np.ndarray, grid: ScanGrid, rows: slice) -> np.ndarray:
-    """Concentrated objective (float32, k x points) at the scan rows ``rows`` of ``grid``.
+def _scan(ordinates: np.ndarray, grid: ScanGrid, rows: slice, out: np.ndarray) -> None:
+    """Concentrated objective (float32, k x points) at the scan rows ``rows`` of ``grid``, into ``out``.
 
     ``ordinates`` (bins, 2, k), float32: the binned periodogram I and real parts C of each
     fund. The end-effect term, common to all ordinates, is profiled out: for shape h the
@@ -214,7 +225,6 @@ def _scan(ordinates: np.ndarray, grid: ScanGrid, rows: slice) -> np.ndarray:
     a3, logdet = grid.a3[rows], grid.logdet[rows]
     grid = grid.inv_h_t[rows]
     kf = ordinates.shape[2]
-    obj = np.empty((kf, grid.shape[0]), dtype=np.float32)
     chunk = max(1, 2_000_000 // max(grid.shape[0], 1))  # bounds memory on large panels
     for s in range(0, kf, chunk):
         both = ordinates[:, :, s : s + chunk].reshape(ordinates.shape[0], -1)  # the I, then the C
@@ -222,15 +232,14 @@ def _scan(ordinates: np.ndarray, grid: ScanGrid, rows: slice) -> np.ndarray:
         # (a matrix product with two columns takes several times longer); a panel: one matrix
         # product.
         if both.shape[1] <= 4:
-            prod = np.stack([grid @ both[:, j] for j in range(both.shape[1])])
+            prod = np.matmul(grid, both.T[:, :, None])[:, :, 0]  # a stack of matrix-vector products
         else:
             prod = both.T @ grid.T
         w = both.shape[1] // 2
         sig = prod[:w]
         sig -= prod[w:] ** 2 / a3
         np.maximum(sig, np.float32(1e-30), out=sig)
-        obj[s : s + chunk] = np.log(sig, out=sig) + logdet
-    return obj
+        np.add(np.log(sig, out=sig), logdet, out=out[s : s + chunk])
 
 
 def scan_near_minimum(ordinates: np.ndarray, grid: ScanGrid):
@@ -242,20 +251,25 @@ def scan_near_minimum(ordinates: np.ndarray, grid: ScanGrid):
     """
     kf = ordinates.shape[2]
     n_shapes = N_SHAPES
-    obj = np.empty((kf, _Q_GRID.size, n_shapes), dtype=np.float32)  # filled where scanned
-    scanned = np.zeros(_Q_GRID.size, dtype=bool)
+    # Filled where scanned, by slot (in the order of the table's rows: a level's q within a
+    # range are consecutive slots), and the least value over the shapes of each slot.
+    obj = np.empty((kf, _Q_GRID.size * n_shapes), dtype=np.float32)
+    least = np.empty((kf, _Q_GRID.size), dtype=np.float32)
+    scanned = np.zeros(_Q_GRID.size, dtype=bool)  # by q
     q_lo, q_hi = 0, _Q_GRID.size - 1
     for level, q_level in enumerate(_LEVELS):
-        i0, i1 = np.searchsorted(q_level, q_lo), np.searchsorted(q_level, q_hi, side="right")
-        rows = grid.rows(_LEVEL_START[level] + i0, _LEVEL_START[level] + i1)
-        obj[:, q_level[i0:i1]] = _scan(ordinates, grid, rows).reshape(kf, i1 - i0, n_shapes)
-        scanned[q_level[i0:i1]] = True
+        i0, i1 = bisect_left(_LEVEL_LISTS[level], q_lo), bisect_right(_LEVEL_LISTS[level], q_hi)
+        first, stop = _LEVEL_START[level] + i0, _LEVEL_START[level] + i1
+        rows = grid.rows(first, stop)
+        _scan(ordinates, grid, rows, obj[:, rows])
         if level == len(_LEVELS) - 1:
             break
+        least[:, first:stop] = obj[:, rows].reshape(kf, stop - first, n_shapes).min(axis=2)
+        scanned[q_level[i0:i1]] = True
         q_in = np.flatnonzero(scanned[q_lo : q_hi + 1]) + q_lo
-        by_q = obj[:, q_in].min(axis=2)
+        by_q = least[:, _SLOT_OF_Q[q_in]]
         near = (by_q <= by_q.min(axis=1, keepdims=True) + _SCAN_MARGIN / (2.0 * grid.total)).any(axis=0)
         c0, c1 = np.flatnonzero(near)[[0, -1]]
         q_lo, q_hi = q_in[max(c0 - 1, 0)], q_in[min(c1 + 1, q_in.size - 1)]  # one step beyond
     # The last level leaves every q from q_lo to q_hi scanned.
-    return q_lo, obj[:, q_lo : q_hi + 1]
+    return q_lo, obj.reshape(kf, _Q_GRID.size, n_shapes)[:, _SLOT_OF_Q[q_lo : q_hi + 1]]

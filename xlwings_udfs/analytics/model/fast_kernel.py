@@ -6,11 +6,15 @@ the refinement one kernel per fund at its own (phi, psi). ``spectrum.binned_kern
 it for one length; here the frequencies of all the lengths ("segments") are laid end to end
 and summed bin by bin in one pass, and the five functions of the closed form, which depend on
 phi alone, are computed once per phi and combined with every psi by one matrix product.
+``grid_kernels`` makes that one pass for all the blocks of shapes of the grid together (the
+bin sums of every phi of every block, each phi once), then combines each block's phi with its
+psi as ``binned_kernels`` does.
 
 Why it is exact. Each bin's sum runs over that bin's own frequencies only, in the same order
-whatever the other segments and however the frequencies are cut into chunks, so a length's
-kernel is the same computed alone or with others (to the last bit). It is the closed form of
-``spectrum.kernel_coefficients``, which agrees with the defining lag sum
+whatever the other segments, the other values of phi and however the frequencies are cut
+into chunks, so a length's kernel is the same computed alone or with others (to the last
+bit), and ``grid_kernels`` gives each block what ``binned_kernels`` gives it. It is the
+closed form of ``spectrum.kernel_coefficients``, which agrees with the defining lag sum
 (``reference.binned_kernel``) to about 1e-12 relative.
 
 Plain equivalent: ``spectrum.binned_kernel(n, phi, psi)`` for each length, and by definition
@@ -24,10 +28,11 @@ import numpy as np
 
 from .spectrum import MAX_BINS, bin_edges, bin_widths, frequencies, kernel_coefficients
 
-__all__ = ["binned_kernels"]
+__all__ = ["binned_kernels", "grid_kernels"]
 
-# Frequencies (times values of phi) per chunk of the kernel's bin sums: bounds its memory.
-_KERNEL_CHUNK = 400_000
+# Frequencies (times values of phi) per chunk of the kernel's bin sums: bounds its memory, and
+# keeps a chunk's five terms in the processor's cache.
+_KERNEL_CHUNK = 100_000
 
 
 def binned_kernels(ns: np.ndarray, phi: np.ndarray, psi: np.ndarray) -> np.ndarray:
@@ -40,10 +45,32 @@ def binned_kernels(ns: np.ndarray, phi: np.ndarray, psi: np.ndarray) -> np.ndarr
     one) are 1.
     """
     ns = np.asarray(ns)
-    n_seg = ns.size
-    phi = np.asarray(phi, dtype=float).reshape(n_seg, -1)
-    n_phi = phi.shape[1]
-    psi = np.asarray(psi, dtype=float).reshape(n_seg, n_phi, -1)
+    phi = np.asarray(phi, dtype=float).reshape(ns.size, -1)
+    psi = np.asarray(psi, dtype=float).reshape(ns.size, phi.shape[1], -1)
+    return _combined(ns, phi, psi, _bin_means(ns, phi))
+
+
+def grid_kernels(ns: np.ndarray, blocks) -> list[np.ndarray]:
+    """binned_kernels of each block of shapes, (phi values, psi values), for every length of ``ns``.
+
+    The phi of all the blocks share one pass over each length's frequencies. Returns one
+    array per block, (S, MAX_BINS, phi, psi), what binned_kernels returns for that block.
+    """
+    ns = np.asarray(ns)
+    values = np.unique(np.concatenate([phi for phi, _ in blocks]))
+    means = _bin_means(ns, np.broadcast_to(values, (ns.size, values.size)))
+    kernels = []
+    for phi, psi in blocks:
+        shapes = (ns.size, phi.size, psi.size)
+        kernels.append(_combined(ns, np.broadcast_to(phi, shapes[:2]), np.broadcast_to(psi, shapes),
+                                 means[:, np.searchsorted(values, phi)]))
+    return kernels
+
+
+def _bin_means(ns: np.ndarray, phi: np.ndarray) -> np.ndarray:
+    """Bin means of the five functions w c^a / D^b of the closed form, (5, P, S, MAX_BINS),
+    for the P values of phi of each segment (``phi`` (S, P)); 0 in the bins a segment lacks."""
+    n_seg, n_phi = phi.shape
     # Pieces (segment, first bin, stop bin) of about a chunk of frequencies at most (a segment
     # longer than that is cut between bins, so a piece can exceed a chunk by one bin),
     # gathered into chunks.
@@ -94,8 +121,13 @@ def binned_kernels(ns: np.ndarray, phi: np.ndarray, psi: np.ndarray) -> np.ndarr
         for s, n, b0, b1 in chunk:
             means[:, :, s, b0:b1] = sums[:, :, at : at + b1 - b0] / bin_widths((n - 1) // 2)[b0:b1]
             at += b1 - b0
-    # The coefficients of the five functions in k, per (segment, phi, 5, psi).
-    coef = kernel_coefficients(ns.astype(float)[:, None, None], phi[:, :, None], psi)
+    return means
+
+
+def _combined(ns: np.ndarray, phi: np.ndarray, psi: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """The kernel (S, MAX_BINS, P, J) from the bin means of _bin_means for ``phi`` (S, P) and
+    the coefficients of the five functions at each psi of ``psi`` (S, P, J)."""
+    coef = kernel_coefficients(ns.astype(float)[:, None, None], phi[:, :, None], psi)  # (segment, phi, 5, psi)
     k = np.matmul(means.transpose(2, 1, 3, 0), coef).transpose(0, 2, 1, 3)  # (segment, bins, phi, psi)
     for s, n in enumerate(ns.tolist()):
         k[s, bin_edges((n - 1) // 2).size - 1 :] = 1.0
