@@ -58,6 +58,7 @@ says which marks a column shows). An error code stays an error, text stays text.
 from __future__ import annotations
 
 import datetime as _dt
+import marshal
 import math
 from numbers import Number
 from typing import Any, Sequence
@@ -78,6 +79,7 @@ __all__ = [
     "show",
     "ENTER_DATES",
     "is_date_text",
+    "all_floats",
     "numbers",
     "dates",
     "parse_date",
@@ -206,6 +208,35 @@ def _sequence(values: Any) -> Any:
     return values if isinstance(values, (list, tuple)) else list(values)
 
 
+# marshal (format 2) writes a tuple as "(" and its length in 4 bytes, then each value in turn:
+# a float (not a subclass) as "g" and its 8 bytes, little-endian; any other value differently
+_MARSHAL_TUPLE = b"("
+_MARSHAL_FLOAT = np.dtype([("code", "u1"), ("value", "<f8")])
+
+
+def all_floats(values: tuple) -> np.ndarray | None:
+    """A tuple of values as a float vector when every value is a ``float``, else None.
+
+    The common column (numbers, or Office.js dates) in one pass in C, where telling its types
+    apart and converting it take a pass each in Python: :mod:`marshal` writes a float as the
+    code ``g`` and its 8 bytes, so the tuple's bytes hold a float vector exactly when every
+    value's code is ``g``. A value marshal cannot write (a date, a numpy number) is no float.
+    """
+    if not isinstance(values, tuple) or not values:
+        return None
+    n = len(values)
+    try:
+        data = marshal.dumps(values, 2)
+    except ValueError:
+        return None
+    if len(data) != 5 + 9 * n or data[:5] != _MARSHAL_TUPLE + n.to_bytes(4, "little"):
+        return None
+    cells = np.frombuffer(data, _MARSHAL_FLOAT, offset=5)
+    if not (cells["code"] == ord("g")).all():
+        return None
+    return cells["value"].copy()
+
+
 def numbers(values: Sequence[Any], name: str, *, types: frozenset | None = None) -> np.ndarray:
     """A column of values as a float vector, NaN where blank.
 
@@ -283,18 +314,15 @@ def dates(values: Sequence[Any], name: str, *, types: frozenset | None = None,
                 return pd.DatetimeIndex(values).as_unit("ns").to_numpy()
             except (ValueError, OverflowError):  # beyond nanoseconds: named value by value below
                 values = [None if np.isnat(v) else v for v in values]
+        elif values.dtype.kind == "f":
+            return _serial_dates(values, values, name)
         else:
             values = values.tolist()
     types = types if types is not None else frozenset(map(type, values))
     if types <= _FAST_NUMBERS:
-        out, bad = excel_serial_to_datetime64(np.array(values, dtype=float))
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            _, problem = parse_date(values[i])
-            if bad.sum() > 1:
-                problem = f"{int(bad.sum())} cells are not dates; the first: {problem}"
-            raise InputError(name, problem, row=i + 1)
-        return out
+        serials = (np.fromiter(values, dtype=float, count=len(values)) if types == _FLOATS
+                   else np.array(values, dtype=float))
+        return _serial_dates(serials, values, name)
     if types <= _FAST_DATES and types != {type(None)}:
         try:
             idx = pd.DatetimeIndex(list(values))
@@ -339,6 +367,20 @@ def dates(values: Sequence[Any], name: str, *, types: frozenset | None = None,
     return out
 
 
+def _serial_dates(serials: np.ndarray, values: Sequence[Any], name: str) -> np.ndarray:
+    """Serial numbers as datetime64[ns] (NaN: NaT); an invalid one is named as its value in
+    ``values`` shows."""
+    out, bad = excel_serial_to_datetime64(serials)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        v = values[i]  # from an array, shown as the Python number it holds
+        _, problem = parse_date(v.item() if isinstance(v, np.generic) else v)
+        if bad.sum() > 1:
+            problem = f"{int(bad.sum())} cells are not dates; the first: {problem}"
+        raise InputError(name, problem, row=i + 1)
+    return out
+
+
 # ----------------------------------------------------------------------------------------
 # dates
 # ----------------------------------------------------------------------------------------
@@ -361,15 +403,23 @@ def excel_serial_to_datetime64(serial: np.ndarray) -> tuple[np.ndarray, np.ndarr
     the microsecond.
     """
     s = np.asarray(serial, dtype=float)
+    if s.size and s.min() >= 61.0 and s.max() < _LAST_SERIAL + 1.0:
+        # every serial a date after February 1900, the usual column: nothing to mask or shift
+        # (a NaN fails both comparisons)
+        return _serials_to_ns(s), np.zeros(s.shape, dtype=bool)
     finite = np.isfinite(s)
     with np.errstate(invalid="ignore"):
         bad = finite & ((s < 1.0) | (s >= _LAST_SERIAL + 1.0) | (np.floor(s) == 60.0))
         days = np.where(s < 60.0, s + 1.0, s)
     ok = finite & ~bad
-    us = np.round(np.where(ok, days, 0.0) * 86_400e6).astype(np.int64)
-    ns = _EPOCH_1899_12_30 + us * 1000
-    out = np.where(ok, ns, np.iinfo(np.int64).min).view("datetime64[ns]")
+    out = np.where(ok, _serials_to_ns(np.where(ok, days, 0.0)), np.datetime64("NaT", "ns"))
     return out, bad
+
+
+def _serials_to_ns(days: np.ndarray) -> np.ndarray:
+    """Days since 30 December 1899, valid ones, as datetime64[ns], to the microsecond."""
+    us = np.round(days * 86_400e6).astype(np.int64)
+    return (_EPOCH_1899_12_30 + us * 1000).view("datetime64[ns]")
 
 
 def parse_date(value: Any, declare: str = ENTER_DATES) -> tuple[pd.Timestamp | None, str | None]:
