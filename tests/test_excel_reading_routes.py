@@ -2,8 +2,10 @@
 
 A column whose cells are all floats (numbers, Office.js dates) is read in one pass
 (``cells.all_floats``) instead of a pass to tell the types apart and one to convert; the set
-of a column's types is counted when there is one type (``ranges.cell_types``); and serial
-numbers that are all dates after February 1900 skip the masks (``excel_serial_to_datetime64``).
+of a column's types is counted when there is one type (``ranges.cell_types``); serial
+numbers that are all dates after February 1900 skip the masks (``excel_serial_to_datetime64``);
+and datetimes at midnight (classic dates) are counted in days, not converted by pandas
+(``cells._midnights``).
 Each quick route decides again something the plain route decides, so here the two are run on
 the same random columns (every kind of cell, both hosts) and must give the same arrays, bit
 for bit, or the same error.
@@ -13,14 +15,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 from unittest import mock
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from strategies import HOSTS, SETTINGS, blank_cell, error_cells, to_serial
 from xlwings_udfs.analytics.errors import InputError
+from xlwings_udfs import cells
 from xlwings_udfs.cells import all_floats, excel_serial_to_datetime64
 from xlwings_udfs.excel import ranges, read_series
 
@@ -119,10 +124,63 @@ def test_quick_and_plain_routes_read_the_same_series(data, host, n):
     dates = data.draw(st.one_of(st.none(), _columns(host, date_kind, n)))
     specs = (("fund", fund, "panel"), ("index", index, "levels"))
     quick = _outcome(specs, dates)
-    with mock.patch.object(ranges, "all_floats", lambda values: None), \
-            mock.patch.object(ranges, "cell_types", _plain_types):
+    with _plain_routes():
         plain = _outcome(specs, dates)
     assert quick == plain
+
+
+def _plain_routes():
+    patches = [mock.patch.object(ranges, "all_floats", lambda values: None),
+               mock.patch.object(ranges, "cell_types", _plain_types),
+               mock.patch.object(cells, "_midnights", lambda values: None)]
+
+    class Both:
+        def __enter__(self):
+            for p in patches:
+                p.start()
+
+        def __exit__(self, *exc):
+            for p in patches:
+                p.stop()
+
+    return Both()
+
+
+try:
+    _SANTIAGO = ZoneInfo("America/Santiago")  # 8 September 2024 began at 01:00 there
+except ZoneInfoNotFoundError:  # no time zone database
+    _SANTIAGO = dt.timezone(dt.timedelta(hours=-4))
+_ZONES = [None, dt.timezone.utc, dt.timezone(dt.timedelta(hours=-5)), _SANTIAGO]
+
+
+@SETTINGS
+@given(st.lists(st.one_of(
+    st.dates(dt.date(1677, 9, 1), dt.date(2262, 5, 1)).map(lambda d: dt.datetime(d.year, d.month, d.day)),
+    st.datetimes(dt.datetime(1677, 9, 1), dt.datetime(2262, 5, 1)),
+    st.sampled_from([dt.datetime(1677, 9, 21), dt.datetime(1677, 9, 22), dt.datetime(2262, 4, 11),
+                     dt.datetime(2262, 4, 12), dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31),
+                     dt.datetime(2024, 1, 31, 0, 0, 0, 1), dt.datetime(2024, 3, 31, fold=1),
+                     dt.datetime(2024, 9, 8, tzinfo=_SANTIAGO)]),
+    st.builds(lambda d, z: dt.datetime(d.year, d.month, d.day, tzinfo=z),
+              st.dates(dt.date(1900, 1, 1), dt.date(2100, 1, 1)), st.sampled_from(_ZONES)),
+), min_size=1, max_size=20))
+def test_datetimes_counted_in_days_are_what_pandas_makes_of_them(values):
+    def outcome():
+        try:
+            out = cells.dates(tuple(values), "dates")
+        except InputError as err:
+            return ("error", err.problem, err.row)
+        return ("ok", out.dtype.str, out.view("i8").tobytes())
+
+    quick = outcome()
+    with mock.patch.object(cells, "_midnights", lambda values: None):
+        assert quick == outcome()
+
+
+@pytest.mark.skipif(not isinstance(_SANTIAGO, ZoneInfo), reason="no time zone database")
+def test_a_midnight_a_time_zone_skipped_is_not_counted_in_days():
+    out = cells.dates((dt.datetime(2024, 9, 8, tzinfo=_SANTIAGO), dt.datetime(2024, 9, 9)), "dates")
+    assert out[0] == np.datetime64("2024-09-08T01:00", "ns")
 
 
 @SETTINGS
