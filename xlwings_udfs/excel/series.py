@@ -138,8 +138,8 @@ def read_series(*specs: tuple[str, Any, str], dates: Any = None, drop_blank_rows
         values[r.name] = v
     has_dates = any(r.kind == "dates" for r in raws)
     keep = _rows_to_keep(blank, interior=has_dates and drop_blank_rows)
-    base = np.arange(n) if keep is None else keep
-    positions = {r.name: base + 1 + r.offset for r in raws}
+    rows = (np.arange(n) if keep is None else keep) + 1
+    positions = {r.name: rows + r.offset if r.offset else rows for r in raws}  # read only: shared
     if keep is not None:
         values = {k: v[keep] for k, v in values.items()}
     series = Series(values=values, positions=positions, headers={r.name: r.header for r in raws},
