@@ -12,6 +12,7 @@ for bit, or the same error.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 from unittest import mock
@@ -24,8 +25,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from strategies import HOSTS, SETTINGS, blank_cell, error_cells, to_serial
-from xlwings_udfs.analytics.errors import InputError
 from xlwings_udfs import cells
+from xlwings_udfs.analytics.errors import InputError
 from xlwings_udfs.cells import all_floats, excel_serial_to_datetime64
 from xlwings_udfs.excel import ranges, read_series
 
@@ -129,21 +130,12 @@ def test_quick_and_plain_routes_read_the_same_series(data, host, n):
     assert quick == plain
 
 
+@contextlib.contextmanager
 def _plain_routes():
-    patches = [mock.patch.object(ranges, "all_floats", lambda values: None),
-               mock.patch.object(ranges, "cell_types", _plain_types),
-               mock.patch.object(cells, "_midnights", lambda values: None)]
-
-    class Both:
-        def __enter__(self):
-            for p in patches:
-                p.start()
-
-        def __exit__(self, *exc):
-            for p in patches:
-                p.stop()
-
-    return Both()
+    with mock.patch.object(ranges, "all_floats", lambda values: None), \
+            mock.patch.object(ranges, "cell_types", _plain_types), \
+            mock.patch.object(cells, "_midnights", lambda values: None):
+        yield
 
 
 try:
