@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 
 from ..analytics.errors import InputError
-from ..cells import error_code, is_blank, is_date_text
+from ..cells import all_floats, error_code, is_blank, is_date_text
 
-__all__ = ["rows_of", "used_rows", "used_length", "Range", "read_range", "one_reading",
+__all__ = ["rows_of", "used_rows", "used_length", "cell_types", "Range", "read_range", "one_reading",
            "Columns", "shape", "strip_header"]
 
 
@@ -119,17 +119,31 @@ def used_length(values: list) -> int:
     return i
 
 
+def cell_types(values: tuple) -> frozenset:
+    """The set of ``type(v)`` of the values.
+
+    A column usually holds one type (floats, or dates): counting the first value's type is a
+    third faster than building the set, which is built only when the count falls short.
+    """
+    if values:
+        first = type(values[0])
+        if list(map(type, values)).count(first) == len(values):
+            return frozenset((first,))
+    return frozenset(map(type, values))
+
+
 class Range:
     """A range argument read once per call: its rows, trailing blanks cut.
 
     ``values`` holds the cells of a single row or column (a tuple, so it can key the call
     cache); ``lines`` the rows of a multi-column range, or the rows of a multi-row range
     read row-wise. ``types`` is the set of Python types of ``values``, which decides
-    whether the fast conversion applies. ``full`` is the length of the selection before
-    trimming.
+    whether the fast conversion applies; ``floats`` the values as a float vector when every
+    one is a float (the usual column of numbers), read in the same pass. ``full`` is the
+    length of the selection before trimming.
     """
 
-    __slots__ = ("n_rows", "width", "values", "lines", "full", "_types")
+    __slots__ = ("n_rows", "width", "values", "lines", "full", "_types", "_floats")
 
     def __init__(self, value: Any) -> None:
         rows = rows_of(value)
@@ -139,6 +153,7 @@ class Range:
         self.values: tuple | None = None
         self.lines: list | None = None
         self._types: frozenset | None = None
+        self._floats: np.ndarray | None = None
         if self.n_rows == 1 and self.width > 1:
             flat = list(first)
             self.full = len(flat)
@@ -160,8 +175,22 @@ class Range:
     @property
     def types(self) -> frozenset:
         if self._types is None:
-            self._types = frozenset(map(type, self.values)) if self.values is not None else frozenset()
+            self._read_types()
         return self._types
+
+    @property
+    def floats(self) -> np.ndarray | None:
+        if self._types is None:
+            self._read_types()
+        return self._floats
+
+    def _read_types(self) -> None:
+        """``types`` and ``floats`` together: a column of floats is told by reading it as one."""
+        if self.values is None:
+            self._types = frozenset()
+            return
+        self._floats = all_floats(self.values)
+        self._types = frozenset((float,)) if self._floats is not None else cell_types(self.values)
 
     def key(self) -> tuple:
         """Content and cell types: equal keys mean the same cells, TRUE and 1 told apart."""
@@ -206,7 +235,9 @@ class Columns:
     ``columns`` holds one sequence of cells per series (a single series has one);
     ``offset`` the positions of the selection before the first value (a header row);
     ``full_length`` the values the selection holds after the header, untrimmed; ``types``
-    the cell types of a single series, when known.
+    the cell types of a single series, when known, and ``floats`` its cells as a float
+    vector when every one is a float (see :attr:`Range.floats`). Whatever changes
+    ``columns`` sets both to None.
     """
 
     name: str
@@ -216,6 +247,7 @@ class Columns:
     header: list[str] | None = None
     full_length: int = 0
     types: frozenset | None = None
+    floats: np.ndarray | None = None
 
 
 def shape(rng: Range, name: str, kind: str, transpose: bool | None) -> Columns:
@@ -223,7 +255,8 @@ def shape(rng: Range, name: str, kind: str, transpose: bool | None) -> Columns:
     if rng.n_rows == 0 or rng.width == 0:
         raise InputError(name, "no values given")
     if rng.values is not None:
-        return Columns(name, kind, [rng.values], full_length=rng.full, types=rng.types)
+        return Columns(name, kind, [rng.values], full_length=rng.full, types=rng.types,
+                       floats=rng.floats)
     if kind != "panel":
         raise InputError(name, f"expected a single row or column, got {rng.n_rows} rows x {rng.width} columns")
     lines = rng.lines
@@ -259,6 +292,6 @@ def strip_header(raw: Columns) -> None:
     else:
         return
     raw.columns = [c[1:] for c in raw.columns]
-    raw.types = None
+    raw.types = raw.floats = None
     raw.offset = 1
     raw.full_length = max(raw.full_length - 1, 0)

@@ -112,7 +112,7 @@ def read_series(*specs: tuple[str, Any, str], dates: Any = None, drop_blank_rows
             raise InputError(r.name, "no values given" if r.header is None else "only a header, no values")
         if any(len(c) < target for c in r.columns):
             r.columns = [tuple(c) + (None,) * (target - len(c)) for c in r.columns]
-            r.types = None
+            r.types = r.floats = None
     first = raws[0]
     n = len(first.columns[0])
     for r in raws[1:]:
@@ -138,8 +138,8 @@ def read_series(*specs: tuple[str, Any, str], dates: Any = None, drop_blank_rows
         values[r.name] = v
     has_dates = any(r.kind == "dates" for r in raws)
     keep = _rows_to_keep(blank, interior=has_dates and drop_blank_rows)
-    base = np.arange(n) if keep is None else keep
-    positions = {r.name: base + 1 + r.offset for r in raws}
+    rows = (np.arange(n) if keep is None else keep) + 1
+    positions = {r.name: rows + r.offset if r.offset else rows for r in raws}  # read only: shared
     if keep is not None:
         values = {k: v[keep] for k, v in values.items()}
     series = Series(values=values, positions=positions, headers={r.name: r.header for r in raws},
@@ -152,7 +152,7 @@ def read_series(*specs: tuple[str, Any, str], dates: Any = None, drop_blank_rows
                 i = int(np.flatnonzero(nat)[0])
                 raise series.locate(InputError(
                     r.name, f"{plural(int(nat.sum()), 'blank date')} beside values", row=i + 1))
-            values[r.name] = pd.DatetimeIndex(d)
+            values[r.name] = pd.DatetimeIndex(d, copy=False)  # d is this call's own array
     for m in missing:
         values[m] = None
     values.setdefault("dates", None)
@@ -161,8 +161,8 @@ def read_series(*specs: tuple[str, Any, str], dates: Any = None, drop_blank_rows
 
 def _convert(r: Columns) -> np.ndarray:
     """One argument's cells as datetime64[ns], a float vector or a (T, N) float panel."""
-    if r.kind == "dates":
-        return cells.dates(r.columns[0], r.name, types=r.types)
+    if r.kind == "dates":  # Office.js dates: serial numbers, read at once when all are floats
+        return cells.dates(r.floats if r.floats is not None else r.columns[0], r.name, types=r.types)
     if r.kind == "panel" and len(r.columns) > 1:
         cols = []
         for j, c in enumerate(r.columns):
@@ -172,6 +172,8 @@ def _convert(r: Columns) -> np.ndarray:
             except InputError as e:
                 raise e.replace(argument=f"{r.name}[{label}]") from None
         return np.column_stack(cols)
+    if r.floats is not None:  # what cells.numbers makes of floats
+        return r.floats
     return cells.numbers(r.columns[0], r.name, types=r.types)
 
 
