@@ -60,6 +60,44 @@ def test_one_and_true_are_different_cells():
     assert len(calls) == 3
 
 
+@pytest.mark.parametrize("one", [1.0, 1, np.float64(1.0)])
+@pytest.mark.parametrize("true", [True, np.True_])
+def test_true_and_one_swapping_places_is_another_call(one, true):
+    """The same values and the same set of types, TRUE and 1 in each other's cells."""
+    calls.clear()
+    base = _column()
+    first, second = [r[:] for r in base], [r[:] for r in base]
+    first[3], first[7] = [true], [one]
+    second[3], second[7] = [one], [true]
+    a, b = _cells_seen(first), _cells_seen(second)
+    assert len(calls) == 2 and (a[3], a[7]) == ([repr(true)], [repr(one)]) and (b[3], b[7]) == ([repr(one)], [repr(true)])
+
+
+def test_true_and_one_swapping_places_in_a_grid_is_another_call():
+    calls.clear()
+    grid = [[100.0 + i, 200.0 + i] for i in range(50)]
+    first, second = [r[:] for r in grid], [r[:] for r in grid]
+    first[2][1], first[9][0] = True, 1.0
+    second[2][1], second[9][0] = 1.0, True
+    _cells_seen(first), _cells_seen(second)
+    assert len(calls) == 2
+
+
+def test_the_analytics_error_names_the_row_of_the_boolean_after_a_swap():
+    """Two fund columns differing only in where TRUE and 1 sit: each error names its own row."""
+    from xlwings_udfs import functions as F
+
+    rng = np.random.default_rng(0)
+    index = 100.0 * np.exp(np.cumsum(rng.normal(0, 0.01, 300)))
+    fund = [[float(v)] for v in index * 0.999]
+    first, second = [r[:] for r in fund], [r[:] for r in fund]
+    first[3], first[7] = [True], [1.0]
+    second[3], second[7] = [1.0], [True]
+    idx = [[float(v)] for v in index]
+    assert "row 4" in str(F.ETF_HOLDING_COST(first, idx))
+    assert "row 8" in str(F.ETF_HOLDING_COST(second, idx))
+
+
 def test_content_keys_compare_bytes():
     a = np.linspace(0.0, 1.0, 5000)
     assert content_key(a) == content_key(a.copy())

@@ -193,12 +193,32 @@ class Range:
         self._types = frozenset((float,)) if self._floats is not None else cell_types(self.values)
 
     def key(self) -> tuple:
-        """Content and cell types: equal keys mean the same cells, TRUE and 1 told apart."""
+        """Content and cell types: equal keys mean the same cells, TRUE and 1 told apart.
+
+        TRUE equals 1 (and 1.0) in Python, so cells compare equal where a boolean and a
+        number swap places, and the set of types is the same: where booleans sit beside
+        other values, their places are part of the key.
+        """
         if self.values is not None:
-            return ("v", self.n_rows, self.width, self.values, self.types)
+            places = _boolean_places(self.values) if _mixes_booleans(self.types) else None
+            return ("v", self.n_rows, self.width, self.values, self.types, places)
         lines = tuple(map(tuple, self.lines))
         types = frozenset(t for line in lines for t in map(type, line))
-        return ("g", self.n_rows, self.width, lines, types)
+        places = tuple(map(_boolean_places, lines)) if _mixes_booleans(types) else None
+        return ("g", self.n_rows, self.width, lines, types, places)
+
+
+_BOOLEANS = frozenset({bool, np.bool_})
+
+
+def _mixes_booleans(types: frozenset) -> bool:
+    """Booleans beside other values (a range of booleans only is told apart by its values)."""
+    return bool(types & _BOOLEANS) and not types <= _BOOLEANS
+
+
+def _boolean_places(values: tuple) -> tuple:
+    """The positions of the booleans among ``values``."""
+    return tuple(i for i, v in enumerate(values) if type(v) in _BOOLEANS)
 
 
 _call_ranges: contextvars.ContextVar[dict | None] = contextvars.ContextVar("excel_call_ranges", default=None)
