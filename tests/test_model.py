@@ -4,8 +4,9 @@
 keep tables between calls. None of that may show in a fund's figures: they must be the same
 whether the fund is fitted alone or inside a panel, whatever the other funds and their order,
 and whatever was fitted before. (Their agreement with the plain estimator is in
-``test_model_reference.py``.) The last tests hold the fast path's tables (the grid's kernels,
-its scan rows) to the plain computation of the same values.
+``test_model_reference.py``.) Where the fast path has two routes to one step, tests hold them
+to each other: the GLS weights filtered by FFT or by recursion, and the grid's tables (its
+kernels, its scan rows) against the plain computation of the same values.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 
 from simulate import B_MA2, SCENARIOS, simulate_panel
-from xlwings_udfs.analytics.model import MIN_RETURNS, NoiseModelFit, fit_noise_model, gls_drift
+from xlwings_udfs.analytics.model import MIN_RETURNS, NoiseModelFit, fast_gls, fit_noise_model, gls_drift
 from xlwings_udfs.analytics.model.definition import GRID
 from xlwings_udfs.analytics.model.fast_grid import _PAGE, _STORED_Q, BLOCKS, ScanGrid, grids_for_lengths
 from xlwings_udfs.analytics.model.fast_kernel import binned_kernels, grid_kernels
@@ -112,8 +113,6 @@ def test_drift_of_a_wide_block_equals_each_fund_alone():
     """A block wide enough for the weights to go back through the filter by recursion
     (fast_gls._RECURSION_FUNDS funds or more) gives each fund's drift as alone (by FFT),
     funds of different lengths and returns across gaps included."""
-    from xlwings_udfs.analytics.model import fast_gls
-
     rng = np.random.default_rng(5)
     k = fast_gls._RECURSION_FUNDS + 12
     lengths = rng.integers(MIN_RETURNS, 700, k)
@@ -137,8 +136,6 @@ def test_the_filter_transposed_by_recursion_equals_it_by_fft(seed):
 
     To 1e-10 of each fund's largest weight: the FFT's rounding grows with it (about 2e-11 with
     a root on the unit circle); the recursion is within 1e-14 of a long-double one."""
-    from xlwings_udfs.analytics.model import fast_gls
-
     rng = np.random.default_rng(seed)
     k, m = 40, int(rng.integers(2, 3000))
     a1, a2 = rng.uniform(-0.99, 1.0, k), rng.uniform(-0.95, 0.95, k)
