@@ -1,7 +1,9 @@
 """The quick routes of reading cells give what the plain routes give.
 
 A column whose cells are all floats (numbers, Office.js dates) is read in one pass
-(``cells.all_floats``) instead of a pass to tell the types apart and one to convert; the set
+(``cells.all_floats``) instead of a pass to tell the types apart and one to convert, and a
+column of such cells in one pass from its rows (``ranges.column_floats``), without taking the
+cells out of their rows first; the set
 of a column's types is counted when there is one type (``ranges.cell_types``); serial
 numbers that are all dates after February 1900 skip the masks (``excel_serial_to_datetime64``);
 and datetimes at midnight (classic dates) are counted in days, not converted by pandas
@@ -29,6 +31,7 @@ from xlwings_udfs import cells
 from xlwings_udfs.analytics.errors import InputError
 from xlwings_udfs.cells import all_floats, excel_serial_to_datetime64
 from xlwings_udfs.excel import ranges, read_series
+from xlwings_udfs.excel.ranges import column_floats
 
 
 def _plain_types(values):
@@ -116,6 +119,41 @@ def test_one_pass_floats_refuse_what_is_not_a_float():
     assert out.tobytes() == np.array([1.5, -0.0, math.nan, math.inf]).tobytes()
 
 
+def _rows(host: str) -> st.SearchStrategy:
+    """A row as a host or a Python caller may pass it: a list of one cell most often."""
+    cell = _cells(host)
+    return st.one_of(cell.map(lambda v: [v]), cell.map(lambda v: [v]), cell.map(lambda v: (v,)),
+                     st.lists(cell, max_size=3), st.just([]), cell)
+
+
+@SETTINGS
+@given(st.data(), st.sampled_from(HOSTS))
+def test_floats_read_from_the_rows_are_the_floats_of_the_cells(data, host):
+    n = data.draw(st.integers(0, 30))
+    rows = data.draw(st.lists(_rows(host), min_size=n, max_size=n))
+    if data.draw(st.booleans()):
+        rows = [[float(v)] for v in np.random.default_rng(n).normal(size=n)] + rows[:1]
+    out = column_floats(rows)
+    one_float_each = bool(rows) and all(type(r) is list and len(r) == 1 and type(r[0]) is float
+                                        for r in rows)
+    assert (out is not None) == one_float_each
+    if out is not None:
+        expected = all_floats(tuple(r[0] for r in rows))
+        assert out.dtype == expected.dtype and out.tobytes() == expected.tobytes()
+
+
+def test_floats_are_not_read_from_rows_of_another_form():
+    class Row(list):
+        pass
+
+    for rows in [[], [[1.0], [2.0, 3.0]], [[1.0], []], [[1.0], (2.0,)], [[1.0], Row([2.0])],
+                 [[1.0], 2.0], [[1.0], [True]], [[1.0], [1]], [[1.0], [None]], [[1.0], [np.float64(2.0)]],
+                 [[1.0], ["2.0"]], [[1.0, 2.0], []], [[1.0], [[2.0]]]]:
+        assert column_floats(rows) is None, rows
+    out = column_floats([[1.5], [-0.0], [math.nan], [math.inf]])
+    assert out.tobytes() == np.array([1.5, -0.0, math.nan, math.inf]).tobytes()
+
+
 @SETTINGS
 @given(st.data(), st.sampled_from(HOSTS), st.integers(1, 40))
 def test_quick_and_plain_routes_read_the_same_series(data, host, n):
@@ -130,9 +168,29 @@ def test_quick_and_plain_routes_read_the_same_series(data, host, n):
     assert quick == plain
 
 
+@pytest.mark.parametrize("host", HOSTS)
+@pytest.mark.parametrize("bad_serial", [False, True])
+def test_a_column_of_floats_shorter_than_the_others_reads_as_on_the_plain_route(host, bad_serial):
+    """Blanks after its last cell are restored as cells (Python floats, then blanks)."""
+    blank = [None] if host == "classic" else [""]
+    serials = [[45_000.0 + i] for i in range(8)]
+    if bad_serial:
+        serials[2] = [5e6]
+    fund = [[100.0 + i] for i in range(10)]
+    cases = [(fund, [[100.0 + i] for i in range(8)] + [blank] * 2, None),
+             (fund, fund, serials + [blank] * 2),
+             ([[100.0 + i] for i in range(6)] + [blank] * 4, fund, serials + [[45_008.0], [45_009.0]])]
+    for f, i, d in cases:
+        specs = (("fund", f, "panel"), ("index", i, "levels"))
+        quick = _outcome(specs, d)
+        with _plain_routes():
+            assert quick == _outcome(specs, d)
+
+
 @contextlib.contextmanager
 def _plain_routes():
     with mock.patch.object(ranges, "all_floats", lambda values: None), \
+            mock.patch.object(ranges, "column_floats", lambda rows: None), \
             mock.patch.object(ranges, "cell_types", _plain_types), \
             mock.patch.object(cells, "_midnights", lambda values: None):
         yield

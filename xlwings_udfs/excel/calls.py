@@ -92,7 +92,8 @@ class _CallKey:
 
     A lookup compares two keys whole only when their hashes match, so the hash need only tell
     different calls apart most of the time: hashing every cell of three 2,520-cell ranges
-    costs more than the rest of the key, and a sample of them (:func:`_sample`) will do.
+    costs more than the rest of the key, and a sample of them (:func:`_sample`) will do (a
+    column of floats is keyed by their bytes, hashed whole at C speed).
     Equality still compares every cell and the cell types.
     """
 
@@ -148,7 +149,7 @@ def _key_nbytes(key: _CallKey) -> int:
             total += 48 * len(part[3])
         elif tag == "g":     # several columns
             total += 48 * sum(map(len, part[3]))
-        elif tag == "a":     # array bytes
+        elif tag in ("a", "f"):  # array bytes, a column of floats' bytes
             total += len(part[3])
         else:
             total += 64

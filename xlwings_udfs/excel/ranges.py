@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import marshal
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -33,8 +34,8 @@ import pandas as pd
 from ..analytics.errors import InputError
 from ..cells import all_floats, error_code, is_blank, is_date_text
 
-__all__ = ["rows_of", "used_rows", "used_length", "cell_types", "Range", "read_range", "one_reading",
-           "Columns", "shape", "strip_header"]
+__all__ = ["rows_of", "used_rows", "used_length", "cell_types", "column_floats", "Range", "read_range",
+           "one_reading", "Columns", "shape", "strip_header"]
 
 
 def rows_of(value: Any) -> list:
@@ -132,15 +133,45 @@ def cell_types(values: tuple) -> frozenset:
     return frozenset(map(type, values))
 
 
+# marshal (format 2) writes a list as "[" and its length in 4 bytes, then each item in turn: a
+# row holding one float (a list, not a subclass) as "[", the length 1, "g" and the float's 8 bytes
+_ONE_FLOAT_ROW = np.dtype([("head", "S6"), ("value", "<f8")])
+_ONE_FLOAT_HEAD = b"[" + (1).to_bytes(4, "little") + b"g"
+_FLOAT_TYPES = frozenset((float,))
+
+
+def column_floats(rows: list) -> np.ndarray | None:
+    """A column's rows as a float vector when every row is a list of one ``float``, else None.
+
+    What :func:`~xlwings_udfs.cells.all_floats` does for a tuple of cells, done on the rows as
+    the host passes them, so that a column of floats is not first taken out of its rows (a
+    pass in Python). A column whose first cell is no float (a header, dates) is not tried.
+    """
+    n = len(rows)
+    if not n or type(rows[0]) is not list or not rows[0] or type(rows[0][0]) is not float:
+        return None
+    try:
+        data = marshal.dumps(rows, 2)
+    except ValueError:
+        return None
+    if len(data) != 5 + _ONE_FLOAT_ROW.itemsize * n or data[:5] != b"[" + n.to_bytes(4, "little"):
+        return None
+    rows_read = np.ndarray((n,), dtype=_ONE_FLOAT_ROW, buffer=data, offset=5)
+    if rows_read["head"].tobytes() != _ONE_FLOAT_HEAD * n:
+        return None
+    return rows_read["value"].astype(float)
+
+
 class Range:
     """A range argument read once per call: its rows, trailing blanks cut.
 
-    ``values`` holds the cells of a single row or column (a tuple, so it can key the call
-    cache); ``lines`` the rows of a multi-column range, or the rows of a multi-row range
-    read row-wise. ``types`` is the set of Python types of ``values``, which decides
-    whether the fast conversion applies; ``floats`` the values as a float vector when every
-    one is a float (the usual column of numbers), read in the same pass. ``full`` is the
-    length of the selection before trimming.
+    ``values`` holds the cells of a single row or column: a tuple (so it can key the call
+    cache), or, for a column whose cells are all floats (the usual column of numbers, or
+    Office.js dates), their float vector, read from the rows in one pass (:func:`column_floats`).
+    ``lines`` holds the rows of a multi-column range, or the rows of a multi-row range
+    read row-wise. ``types`` is the set of Python types of the cells, which decides
+    whether the fast conversion applies; ``floats`` the cells as a float vector when every
+    one is a float. ``full`` is the length of the selection before trimming.
     """
 
     __slots__ = ("n_rows", "width", "values", "lines", "full", "_types", "_floats")
@@ -150,7 +181,7 @@ class Range:
         self.n_rows = len(rows)
         first = rows[0] if rows else []
         self.width = len(first) if isinstance(first, (list, tuple)) else 1
-        self.values: tuple | None = None
+        self.values: tuple | np.ndarray | None = None
         self.lines: list | None = None
         self._types: frozenset | None = None
         self._floats: np.ndarray | None = None
@@ -161,11 +192,16 @@ class Range:
         elif self.width == 1:
             used = used_rows(rows)
             part = rows[:used] if used < self.n_rows else rows
-            try:
-                self.values = tuple([r[0] for r in part])
-            except (TypeError, IndexError, KeyError):  # ragged input from a Python caller
-                self.values = tuple((r[0] if r else None) if isinstance(r, (list, tuple)) else r
-                                    for r in part)
+            floats = column_floats(part)
+            if floats is not None:
+                self.values = self._floats = floats
+                self._types = _FLOAT_TYPES
+            else:
+                try:
+                    self.values = tuple([r[0] for r in part])
+                except (TypeError, IndexError, KeyError):  # ragged input from a Python caller
+                    self.values = tuple((r[0] if r else None) if isinstance(r, (list, tuple)) else r
+                                        for r in part)
             self.full = self.n_rows
         else:
             used = used_rows(rows)
@@ -190,15 +226,18 @@ class Range:
             self._types = frozenset()
             return
         self._floats = all_floats(self.values)
-        self._types = frozenset((float,)) if self._floats is not None else cell_types(self.values)
+        self._types = _FLOAT_TYPES if self._floats is not None else cell_types(self.values)
 
     def key(self) -> tuple:
         """Content and cell types: equal keys mean the same cells, TRUE and 1 told apart.
 
         TRUE equals 1 (and 1.0) in Python, so cells compare equal where a boolean and a
         number swap places, and the set of types is the same: where booleans sit beside
-        other values, their places are part of the key.
+        other values, their places are part of the key. A column held as floats is keyed by
+        their bytes, which tell every float apart (a float vector holds no boolean).
         """
+        if isinstance(self.values, np.ndarray):
+            return ("f", self.n_rows, self.width, self.values.tobytes())
         if self.values is not None:
             places = _boolean_places(self.values) if _mixes_booleans(self.types) else None
             return ("v", self.n_rows, self.width, self.values, self.types, places)
@@ -252,7 +291,8 @@ def read_range(value: Any) -> Range:
 class Columns:
     """One range argument after shape handling, before its cells are read.
 
-    ``columns`` holds one sequence of cells per series (a single series has one);
+    ``columns`` holds one sequence of cells per series (a single series has one; a column
+    of floats may be their float vector, see :attr:`Range.values`);
     ``offset`` the positions of the selection before the first value (a header row);
     ``full_length`` the values the selection holds after the header, untrimmed; ``types``
     the cell types of a single series, when known, and ``floats`` its cells as a float
@@ -290,7 +330,7 @@ def shape(rng: Range, name: str, kind: str, transpose: bool | None) -> Columns:
 
 def strip_header(raw: Columns) -> None:
     """Take a header off: a first cell (first row of a panel) that is text, not an error."""
-    first = [c[0] for c in raw.columns if c]
+    first = [c[0] for c in raw.columns if len(c)]
     if not first:
         return
 

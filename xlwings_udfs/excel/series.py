@@ -110,8 +110,9 @@ def read_series(*specs: tuple[str, Any, str], dates: Any = None, drop_blank_rows
         target = min(used, r.full_length)
         if target == 0:
             raise InputError(r.name, "no values given" if r.header is None else "only a header, no values")
-        if any(len(c) < target for c in r.columns):
-            r.columns = [tuple(c) + (None,) * (target - len(c)) for c in r.columns]
+        if any(len(c) < target for c in r.columns):  # as cells: a float vector's as Python floats
+            r.columns = [tuple(c.tolist() if isinstance(c, np.ndarray) else c) + (None,) * (target - len(c))
+                         for c in r.columns]
             r.types = r.floats = None
     first = raws[0]
     n = len(first.columns[0])
