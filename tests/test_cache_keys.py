@@ -52,6 +52,21 @@ def test_a_call_with_the_same_cells_in_new_objects_is_answered_from_the_cache():
     assert again == first and len(calls) == 1
 
 
+def test_a_column_of_floats_is_keyed_by_their_bits():
+    """-0.0 equals 0.0 in Python but is another cell; the same NaN in new objects is the same."""
+    calls.clear()
+    base = _column()
+    zero, minus_zero = [r[:] for r in base], [r[:] for r in base]
+    zero[5], minus_zero[5] = [0.0], [-0.0]
+    assert _cells_seen(zero)[5] == ["0.0"] and _cells_seen(minus_zero)[5] == ["-0.0"]
+    nan = [r[:] for r in base]
+    nan[5] = [float("nan")]
+    again = [r[:] for r in base]
+    again[5] = [float("nan")]
+    assert _cells_seen(nan) == _cells_seen(again)
+    assert len(calls) == 3
+
+
 def test_one_and_true_are_different_cells():
     calls.clear()
     assert _cells_seen([[1.0]] * 100)[0] == ["1.0"]
