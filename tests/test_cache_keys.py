@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from xlwings_udfs import excel
-from xlwings_udfs.cache import content_key
+from xlwings_udfs.cache import SampledBytes, content_key
 
 
 @pytest.fixture(autouse=True)
@@ -126,3 +126,14 @@ def test_content_keys_compare_bytes():
     big2 = big.copy()
     big2[-1] = 1.0
     assert content_key(big) == content_key(big.copy()) != content_key(big2)
+
+
+def test_sampled_bytes_are_equal_and_hash_alike_exactly_when_their_bytes_are_equal():
+    data = np.linspace(0.0, 1.0, 2520).tobytes()
+    same = SampledBytes(bytearray(data))
+    assert SampledBytes(data) == same and hash(SampledBytes(data)) == hash(same)
+    for i in (0, 1, 7, 4321, len(data) - 1):  # a byte the sample may miss still tells them apart
+        other = bytearray(data)
+        other[i] ^= 1
+        assert SampledBytes(data) != SampledBytes(other)
+    assert hash(SampledBytes(b"short")) == hash(b"short")

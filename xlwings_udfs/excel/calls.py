@@ -92,9 +92,10 @@ class _CallKey:
 
     A lookup compares two keys whole only when their hashes match, so the hash need only tell
     different calls apart most of the time: hashing every cell of three 2,520-cell ranges
-    costs more than the rest of the key, and a sample of them (:func:`_sample`) will do; so
-    too for a column of floats, keyed by their bytes. Equality still compares every cell and
-    the cell types.
+    costs more than the rest of the key, and a sample of them (:func:`_sample`) will do (a
+    column of floats is keyed by their bytes, hashed on a sample too:
+    :class:`~xlwings_udfs.cache.SampledBytes`).
+    Equality still compares every cell and the cell types.
     """
 
     __slots__ = ("parts", "_hash")
@@ -110,19 +111,13 @@ class _CallKey:
         return isinstance(other, _CallKey) and self._hash == other._hash and self.parts == other.parts
 
 
-#: Tuples longer than this are hashed on about this many of their items, first and last included;
-#: bytes on about eight times as many bytes.
+#: Tuples longer than this are hashed on about this many of their items, first and last included.
 _SAMPLE = 64
 
 
 def _sample(part: Any) -> Any:
-    """A stand-in for ``part`` to hash: long tuples (a range's cells, its rows) and long bytes (a
-    column's floats) by their length and evenly spaced items; equal parts give equal samples."""
-    if isinstance(part, bytes):
-        if len(part) <= 8 * _SAMPLE:
-            return part
-        # an odd stride: the bytes taken fall on every byte of the 8-byte floats, not on one
-        return len(part), part[:: len(part) // (8 * _SAMPLE) | 1]
+    """A stand-in for ``part`` to hash: long tuples (a range's cells, its rows) by their length
+    and evenly spaced items; equal parts give equal samples."""
     if not isinstance(part, tuple):
         return part
     if len(part) > _SAMPLE:

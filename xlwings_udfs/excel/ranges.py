@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..analytics.errors import InputError
+from ..cache import SampledBytes
 from ..cells import all_floats, error_code, is_blank, is_date_text
 
 __all__ = ["rows_of", "used_rows", "used_length", "cell_types", "column_floats", "Range", "read_range",
@@ -237,7 +238,7 @@ class Range:
         their bytes, which tell every float apart (a float vector holds no boolean).
         """
         if isinstance(self.values, np.ndarray):
-            return ("f", self.n_rows, self.width, self.values.tobytes())
+            return ("f", self.n_rows, self.width, SampledBytes(self.values.tobytes()))
         if self.values is not None:
             places = _boolean_places(self.values) if _mixes_booleans(self.types) else None
             return ("v", self.n_rows, self.width, self.values, self.types, places)
