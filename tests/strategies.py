@@ -433,7 +433,9 @@ def shape_variants(cells: list, shape: str, cut: int = 0) -> Any:
 # what a function may give back
 # ----------------------------------------------------------------------------------------
 
-_CELL_TYPES = (float, int, str, type(None))
+# A date cell comes back as a datetime on classic xlwings (which writes it as an Excel date)
+# and as a serial number, a float, on Office.js.
+_CELL_TYPES = (float, int, str, type(None), dt.datetime)
 _ERROR_PREFIXES = ("#VALUE! ", "#N/A ")
 _NOT_ENOUGH = "Not enough data - "
 
@@ -487,8 +489,10 @@ def outcome(fn, args: tuple, host: str) -> Outcome:
 
 
 def check_cell(v: Any, where: str = "") -> None:
-    """One returned cell: a plain Python number, text or None that Excel can show."""
+    """One returned cell: a plain Python number, text, a date or None that Excel can show."""
     assert type(v) in _CELL_TYPES, f"cell {where}: {type(v).__name__} {v!r} is not an Excel cell value"
+    if type(v) is dt.datetime:
+        assert v.tzinfo is None, f"cell {where}: {v!r} has a time zone, which Excel cannot hold"
     if type(v) is float:
         assert math.isfinite(v), f"cell {where}: {v!r} (NaN shows #NUM! or a blank)"
     if type(v) is str:
