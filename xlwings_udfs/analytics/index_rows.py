@@ -117,7 +117,15 @@ class IndexRowReturns:
         has = first <= last
         lo, hi = (int(first[has].min()), int(last[has].max()) + 1) if has.any() else (0, 0)
         log_td = np.empty((hi - lo, k), order=order)  # on the rows that end a window
-        np.subtract(cum[lo:hi], cum[np.maximum(starts[lo:hi], 0)], out=log_td)
+        # The rows that start the windows, gathered into log_td: with contiguous columns, down
+        # each column (along the rows of the transpose), several times faster than picking
+        # whole rows across them.
+        at = np.maximum(starts[lo:hi], 0)
+        if order == "F":
+            np.take(cum.T, at, axis=1, out=log_td.T)
+        else:
+            np.take(cum, at, axis=0, out=log_td)
+        np.subtract(cum[lo:hi], log_td, out=log_td)
         r_med, r_lo, r_hi, r_latest, n_windows = rolling_td_summary(log_td, first - lo, last - lo)
         stop = self.pos + np.maximum(self.counts - 1, 0)
         beta, r2, alpha_per_return = regression_on_index_rows(self.rf, self.ri, self.pos, stop, periods_per_year)

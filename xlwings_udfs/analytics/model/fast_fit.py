@@ -272,7 +272,9 @@ def _profile_over_v(base, s_q, q):
     kf = base.shape[0]
     prof = np.empty((kf, _V_GRID.size))
     sq = s_q * q
-    chunk = max(1, 4_000_000 // (_V_GRID.size * base.shape[1]))
+    # A few funds at a time: their terms (about half a megabyte) stay in the cache from the
+    # sum to the minimum, where a larger chunk would go out to memory and back.
+    chunk = max(1, 65_536 // (_V_GRID.size * base.shape[1]))
     for s in range(0, kf, chunk):
         sl = slice(s, s + chunk)
         terms = base[sl, None, :] + sq[sl, None, :] / _V_GRID[None, :, None]
