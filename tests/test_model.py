@@ -262,3 +262,18 @@ def test_binned_ordinates_are_the_bin_means_of_the_ordinates():
         want = np.add.reduceat(both, bin_edges(m)[:-1], axis=0) / bin_widths(m)[:, None, None]
         np.testing.assert_array_equal(binned, want)
         assert np.array_equal(binned_ordinates(d)[0], binned)
+
+
+def test_only_a_fund_whose_differences_are_all_equal_tracks_exactly():
+    """Funds are compared whole only where their first two differences are equal: a fund
+    equal there but not after is fitted as any other; one equal throughout tracks exactly."""
+    rng = np.random.default_rng(0)
+    d = rng.normal(0.0, 1e-3, (300, 3))
+    d[:, 1] = 0.0003
+    d[:2, 2] = 0.0005
+    fit = fit_noise_model(d)
+    assert fit.persistent_var[1] == 0.0 and np.isnan(fit.fit_pvalue[1])
+    assert fit.persistent_var[2] > 0.0 and np.isfinite(fit.fit_pvalue[2])
+    for j in range(3):
+        alone = fit_noise_model(d[:, j])
+        np.testing.assert_allclose(alone.persistent_var[0], fit.persistent_var[j], rtol=1e-12)

@@ -141,7 +141,12 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
         weights[cols, :bins] = grid.weights
         # A fund that tracks exactly (every difference zero) has nothing to estimate.
         if spans is None:
-            exact[cols] = ~np.any(dg != dg[:1], axis=0)
+            # Nearly every fund differs in its first two returns: the others' columns are
+            # compared whole.
+            same = dg[1] == dg[0]
+            if same.any():
+                same[same] = ~np.any(dg[:, same] != dg[:1, same], axis=0)
+            exact[cols] = same
         else:
             per = raw[: grid.n, cols] / spans[: grid.n, cols]
             exact[cols] = ~np.any(per != per[:1], axis=0)
