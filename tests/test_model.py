@@ -5,8 +5,10 @@ keep tables between calls. None of that may show in a fund's figures: they must 
 whether the fund is fitted alone or inside a panel, whatever the other funds and their order,
 and whatever was fitted before. (Their agreement with the plain estimator is in
 ``test_model_reference.py``.) Where the fast path has two routes to one step, tests hold them
-to each other: the GLS weights filtered by FFT or by recursion, and the grid's tables (its
-kernels, its scan rows) against the plain computation of the same values.
+to each other: the GLS weights filtered by FFT or by recursion, the grid's tables (its
+kernels, its scan rows) against the plain computation of the same values, the fit test's
+kernel of white noise against the closed form, and the binned ordinates against reduceat
+down the ordinates.
 """
 from __future__ import annotations
 
@@ -211,3 +213,67 @@ def test_scan_rows_are_the_plain_page_by_page_values_whatever_was_built_first(n)
         np.testing.assert_array_equal(fresh.inv_h_t[rows], inv_h_t)
         np.testing.assert_array_equal(fresh.a3[rows], inv_h_t @ inv_n)
         np.testing.assert_array_equal(fresh.logdet[rows], np.log(h) @ wt)
+
+
+@pytest.mark.parametrize("n", [61, 500, 3780])
+def test_the_fit_tests_kernel_of_white_noise_is_w_to_the_bit(n):
+    """The fit test takes the kernel of white noise (phi = psi = 0) as w itself and computes
+    the closed form only for the other funds: the closed form gives w exactly there, laid out
+    a fund per column (one length) or end to end (many)."""
+    from xlwings_udfs.analytics.model.fast_checks import _kernel
+    from xlwings_udfs.analytics.model.spectrum import frequencies, kernel_coefficients
+
+    w, cos = frequencies(n)
+    coef = kernel_coefficients(np.full((3, 1), float(n)), np.zeros((3, 1)), np.zeros((3, 1)))[:, :, 0]  # (3, 5)
+    by_column = _kernel(w[:, None], cos[:, None], coef.T[:, None, :], np.zeros(3))
+    np.testing.assert_array_equal(by_column, np.broadcast_to(w[:, None], by_column.shape))
+    end_to_end = _kernel(np.tile(w, 3), np.tile(cos, 3), np.repeat(coef, w.size, axis=0).T, np.zeros(3 * w.size))
+    np.testing.assert_array_equal(end_to_end, np.tile(w, 3))
+
+
+def test_fit_tests_of_white_and_coloured_funds_together_equal_each_alone():
+    """A panel of funds of one length and of many, some fitted as white noise and some not:
+    each fund's fit-test p-value is the one it gets alone (its sums over frequencies run in
+    another order in a panel: to 1e-12 relative)."""
+    d = _returns([700, 700, 700, 700, 650, 500, 700, 500], seed=61)
+    lengths = np.array([700, 700, 700, 700, 650, 500, 700, 500])
+    for lens in (None, lengths):
+        cols = np.array([0, 1, 2, 3, 6]) if lens is None else np.arange(8)  # one length: the full ones
+        dd = d[:, cols] if lens is None else d
+        fit = fit_noise_model(dd, lens)
+        kinds = (fit.noise_phi == 0.0) & (fit.noise_psi == 0.0)
+        assert kinds.any() and not kinds.all()
+        for j in range(cols.size):
+            n = 700 if lens is None else lens[j]
+            np.testing.assert_allclose(fit_noise_model(dd[:n, j]).fit_pvalue, fit.fit_pvalue[j], rtol=1e-12)
+
+
+def test_binned_ordinates_are_the_bin_means_of_the_ordinates():
+    """The bins are summed with each fund's frequencies contiguous: the same sums, to the
+    bit, as reduceat down the ordinates as they are returned (frequencies, 2, funds)."""
+    from xlwings_udfs.analytics.model.spectrum import bin_widths, binned_ordinates
+
+    rng = np.random.default_rng(7)
+    for n, k, order in [(3780, 9, "F"), (3780, 9, "C"), (400, 3, "F"), (61, 1, "C")]:
+        d = rng.normal(0.0, 1e-3, (n, k)).copy(order=order)
+        binned, scale, both = binned_ordinates(d, unbinned=True)
+        m = (n - 1) // 2
+        assert both.shape == (m, 2, k) and both.flags.c_contiguous and binned.flags.c_contiguous
+        want = np.add.reduceat(both, bin_edges(m)[:-1], axis=0) / bin_widths(m)[:, None, None]
+        np.testing.assert_array_equal(binned, want)
+        assert np.array_equal(binned_ordinates(d)[0], binned)
+
+
+def test_only_a_fund_whose_differences_are_all_equal_tracks_exactly():
+    """Funds are compared whole only where their first two differences are equal: a fund
+    equal there but not after is fitted as any other; one equal throughout tracks exactly."""
+    rng = np.random.default_rng(0)
+    d = rng.normal(0.0, 1e-3, (300, 3))
+    d[:, 1] = 0.0003
+    d[:2, 2] = 0.0005
+    fit = fit_noise_model(d)
+    assert fit.persistent_var[1] == 0.0 and np.isnan(fit.fit_pvalue[1])
+    assert fit.persistent_var[2] > 0.0 and np.isfinite(fit.fit_pvalue[2])
+    for j in range(3):
+        alone = fit_noise_model(d[:, j])
+        np.testing.assert_allclose(alone.persistent_var[0], fit.persistent_var[j], rtol=1e-12)

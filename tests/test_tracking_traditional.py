@@ -333,3 +333,43 @@ def test_rolling_on_index_rows_equals_the_plain_functions(with_dates):
         want = (med[0], lo[0], hi[0], roll[-1], (plain >= 0).sum())
         for g, w in zip(got, want):
             np.testing.assert_allclose(g[j], w, rtol=RTOL, atol=ATOL, err_msg=f"fund {j}")
+
+
+def test_the_two_middle_values_equal_a_partition_at_both_ranks():
+    """One partition at the lower middle rank and the least value above it give what a
+    partition at both ranks gives: odd and even counts, ties, infinities, NaN below a column's
+    values and in the middle of them."""
+    from xlwings_udfs.analytics.rolling import _middle_low_high, _two_middle
+
+    rng = np.random.default_rng(5)
+    x = np.round(rng.normal(0.0, 1.0, (41, 12)), 1)  # ties
+    x[3, 2], x[7, 5], x[0, 9] = np.inf, -np.inf, np.nan
+    x[30:, 4], x[:, 11], x[1:, 10] = np.nan, np.nan, np.nan
+    below, above, low, high = _middle_low_high(x)
+    for j in range(x.shape[1]):
+        values = np.sort(x[:, j][~np.isnan(x[:, j])])
+        if values.size == 0:
+            assert np.isnan(below[j]) and np.isnan(above[j])
+            continue
+        assert below[j] == values[(values.size - 1) // 2] and above[j] == values[values.size // 2]
+        assert low[j] == values[0] and high[j] == values[-1]
+    for count in (40, 41):
+        got = _two_middle(x[:count, :9], count)
+        part = np.partition(x[:count, :9], [(count - 1) // 2, count // 2], axis=0)
+        np.testing.assert_array_equal(got[0], part[(count - 1) // 2])
+        np.testing.assert_array_equal(got[1], part[count // 2])
+
+
+@pytest.mark.parametrize("with_dates", [True, False])
+def test_rolling_figures_do_not_depend_on_the_panels_layout(with_dates):
+    """The windows' starts are gathered down each column of a panel whose funds' columns are
+    contiguous (as pandas holds them) and across rows otherwise: the same rolling figures."""
+    dates = DATES if with_dates else None
+    staggered = FUNDS.copy()
+    staggered[:200, 2] = np.nan
+    for panel in (FUNDS, staggered):
+        by_column = tracking_stats(np.asfortranarray(panel), INDEX, dates)
+        by_row = tracking_stats(np.ascontiguousarray(panel), INDEX, dates)
+        for key in ("rolling_td_median", "rolling_td_high", "rolling_td_low", "rolling_td_latest", "rolling_td_windows"):
+            np.testing.assert_array_equal(getattr(by_column, key), getattr(by_row, key), err_msg=key)
+        assert_matches_plain(by_column, panel, INDEX, dates)

@@ -77,10 +77,12 @@ class IndexRowReturns:
         index_valid = np.isfinite(log_index[lo : hi + 1])
         rows = lo + np.flatnonzero(index_valid)
         take = slice(lo, hi + 1) if index_valid.all() else rows  # a slice when the index has every row
-        lf = np.array(fund[take])
         if windowed:
+            lf = np.array(fund[take])
             lf[~valid[take]] = np.nan
-        np.log(lf, out=lf)
+            np.log(lf, out=lf)
+        else:
+            lf = np.log(fund[take])
         rf, ri = np.diff(lf, axis=0), np.diff(log_index[take])
         pos = np.where(has, np.searchsorted(rows, first), 0)
         return cls(rows=rows, pos=pos, counts=counts, rf=rf, ri=ri, d=rf - ri[:, None])
@@ -117,7 +119,15 @@ class IndexRowReturns:
         has = first <= last
         lo, hi = (int(first[has].min()), int(last[has].max()) + 1) if has.any() else (0, 0)
         log_td = np.empty((hi - lo, k), order=order)  # on the rows that end a window
-        np.subtract(cum[lo:hi], cum[np.maximum(starts[lo:hi], 0)], out=log_td)
+        # The rows that start the windows, gathered into log_td: with contiguous columns, down
+        # each column (along the rows of the transpose), several times faster than picking
+        # whole rows across them.
+        at = np.maximum(starts[lo:hi], 0)
+        if order == "F":
+            np.take(cum.T, at, axis=1, out=log_td.T, mode="clip")  # "clip": no buffered copy of out
+        else:
+            np.take(cum, at, axis=0, out=log_td, mode="clip")
+        np.subtract(cum[lo:hi], log_td, out=log_td)
         r_med, r_lo, r_hi, r_latest, n_windows = rolling_td_summary(log_td, first - lo, last - lo)
         stop = self.pos + np.maximum(self.counts - 1, 0)
         beta, r2, alpha_per_return = regression_on_index_rows(self.rf, self.ri, self.pos, stop, periods_per_year)

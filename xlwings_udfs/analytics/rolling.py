@@ -97,9 +97,9 @@ def _middle_low_high(x: np.ndarray):
     """The two middle values (one, twice, for an odd count), the minimum and the maximum of
     each column over its non-NaN values (NaN if none).
 
-    The middle values by partition, one call per distinct count of values (one for a panel
-    of funds with the same history); fmin and fmax skip NaN without warning about columns
-    that have no values (filtering warnings is not thread-safe).
+    The middle values by partition (:func:`_two_middle`), one call per distinct count of
+    values (one for a panel of funds with the same history); fmin and fmax skip NaN without
+    warning about columns that have no values (filtering warnings is not thread-safe).
     """
     k = x.shape[1]
     if x.shape[0] == 0:
@@ -109,10 +109,21 @@ def _middle_low_high(x: np.ndarray):
     funds = x.T  # a row a fund: the partitions run along rows, contiguous when a fund's column is
     for count in np.unique(c[c > 0]):
         cols = np.flatnonzero(c == count)
-        lo, hi = (count - 1) // 2, count // 2
-        part = np.partition(funds if cols.size == k else funds[cols], [lo, hi], axis=1)  # NaN sorts last
-        below[cols], above[cols] = part[:, lo], part[:, hi]
+        below[cols], above[cols] = _two_middle((funds if cols.size == k else funds[cols]).T, count)
     return below, above, np.fmin.reduce(x, axis=0), np.fmax.reduce(x, axis=0)
+
+
+def _two_middle(x: np.ndarray, count: int):
+    """The values of rank (count - 1) // 2 and count // 2 (from 0) down each column of ``x``,
+    the first ``count`` values in sorted order being the ones that count (NaN sorts last).
+
+    One partition at the lower rank: the upper, when it is the next rank, is the least of the
+    values above it (fmin: NaN, which sorts last, is not the least unless all are NaN). The
+    same values as a partition at both ranks, which costs several times as much.
+    """
+    lo, hi = (count - 1) // 2, count // 2
+    part = np.partition(x, lo, axis=0)
+    return part[lo], part[lo] if hi == lo else np.fmin.reduce(part[hi:], axis=0)
 
 
 # ---------------------------------------------------------------------------------------
@@ -168,9 +179,7 @@ def rolling_td_summary(log_td: np.ndarray, first: np.ndarray, last: np.ndarray):
     if has.all() and (first == first[0]).all() and (last == last[0]).all():
         # one range of windows for all: no masking, one partition
         x = log_td[first[0]: last[0] + 1]
-        mid = (windows[0] - 1) // 2, windows[0] // 2
-        part = np.partition(x, mid, axis=0)
-        below, above, low, high = part[mid[0]], part[mid[1]], x.min(axis=0), x.max(axis=0)
+        (below, above), low, high = _two_middle(x, windows[0]), x.min(axis=0), x.max(axis=0)
     else:
         rows = np.arange(log_td.shape[0])[:, None]
         x = log_td.copy(order="K")

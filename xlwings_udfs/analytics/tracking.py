@@ -192,7 +192,9 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
             lengths = None
         # Spans of 1 everywhere (funds that merely start late) are no spans at all.
         spans = None if span is None or not np.any(span[:longest, fitted] > 1.0) else span[:longest, fitted]
-        d_fit = d[:longest, fitted]
+        # Every fund, and whole columns already contiguous: the returns as they are, not a copy.
+        whole = fitted.size == k and longest == d.shape[0] and d.flags.f_contiguous
+        d_fit = d if whole else d[:longest, fitted]
         fit = fit_noise_model(d_fit, lengths, spans)
         mu, mu_se = gls_drift(d_fit, fit, lengths, spans)
         del d_fit
@@ -201,8 +203,12 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
         out["te_lo"][fitted], out["te_hi"][fitted] = fit.persistent_var_lower, fit.persistent_var_upper
         out["fit_p"][fitted] = fit.fit_pvalue
     # Each fund's returns fill its column from the top; zeros below them make the column
-    # sums per-fund sums. A fund too short for a figure gets NaN (and a note).
-    d0 = np.where(has_ret, d, 0.0)
+    # sums per-fund sums. A fund too short for a figure gets NaN (and a note). Where every
+    # fund has a return on every row (one history for all) there is nothing to zero: the
+    # same values, laid out a row per date as np.where lays them out (the column sums add
+    # the rows in turn, so the layout fixes their rounding).
+    every_row = bool(has_ret.all())
+    d0 = np.ascontiguousarray(d) if every_row else np.where(has_ret, d, 0.0)
     out["sum_d"] = d0.sum(axis=0)
     out["periods"] = n_ret.astype(float) if span is None else span.sum(axis=0)
     # The mean per period, a return across a gap weighing as the periods it spans; the
@@ -216,8 +222,11 @@ def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, win
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_d = out["sum_d"] / out["periods"]
         mean_one = sum_one / n_one
-        dev = np.where(one, d0 - mean_one, 0.0)
-        out["var_d"] = np.where(n_one >= MIN_RETURNS_TRADITIONAL, (dev * dev).sum(axis=0) / (n_one - 1), np.nan)
+        dev = d0 - mean_one
+        if not (every_row and span is None):  # else every return is a one-period return
+            dev = np.where(one, dev, 0.0)
+        dev *= dev
+        out["var_d"] = np.where(n_one >= MIN_RETURNS_TRADITIONAL, dev.sum(axis=0) / (n_one - 1), np.nan)
     out["mean_d"] = np.where(n_ret >= 1, mean_d, np.nan)
     out["n_one_period"] = n_one
     del dev, has_ret, one, d

@@ -88,12 +88,17 @@ def fit_tests(unbinned, members, ns, kf: int, q, phi, psi, c) -> np.ndarray:
     else:
         coef = coef.T  # (5, J)
     at_phi = spread(f_phi)
-    inv_d = at_phi * w
-    inv_d += (1.0 - at_phi) ** 2
-    np.reciprocal(inv_d, out=inv_d)  # 1 / D
-    h = (coef[0] + coef[1] * cos) * inv_d
-    h += (coef[2] + (coef[3] + coef[4] * cos) * cos) * (inv_d * inv_d)
-    h *= w  # k_n
+    # White noise (phi = psi = 0) has the kernel w itself: its coefficients are 1 and zeros,
+    # and D is 1, so the closed form gives w exactly. It is computed for the other funds only.
+    h = np.array(np.broadcast_to(w, i_j.shape))
+    if len(unbinned) == 1:
+        noise = np.flatnonzero((f_phi != 0.0) | (f_psi != 0.0))  # columns
+        if noise.size:
+            h[:, noise] = _kernel(w, cos, coef[:, :, noise], at_phi[noise])
+    else:
+        noise = np.flatnonzero(spread((f_phi != 0.0) | (f_psi != 0.0)))  # frequencies of such funds
+        if noise.size:
+            h[noise] = _kernel(w[noise], cos[noise], coef[:, noise], at_phi[noise])
     at_q = spread(f_q)
     h *= 1.0 - at_q
     h += at_q
@@ -101,15 +106,32 @@ def fit_tests(unbinned, members, ns, kf: int, q, phi, psi, c) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):  # a fund that tracks exactly: NaN
         delta = total_of(c_j * inv_h) / (total_of(inv_h) / n_of)
         at_delta = spread(delta)
-        u = (i_j - 2.0 * at_delta * c_j + at_delta * at_delta / spread(n_of)) * inv_h
+        # u = (i_j - 2 delta c_j + delta^2 / n) / h, in place
+        u = np.multiply(c_j, 2.0 * at_delta)
+        np.subtract(i_j, u, out=u)
+        u += at_delta * at_delta / spread(n_of)
+        u *= inv_h
         # cos(l lambda) for l = 1..H by the Chebyshev recursion T_{l+1} = 2 c T_l - T_{l-1}.
         total = total_of(u)
         prev, now, q_stat = np.ones_like(cos), cos, np.zeros(funds.size)
         for lag in range(1, FIT_TEST_LAGS + 1):
-            r = total_of(u * now) / total
+            r = total_of(np.multiply(u, now, out=inv_h)) / total  # inv_h is no longer needed
             q_stat += r * r
             prev, now = now, 2.0 * cos * now - prev
     df = np.maximum(FIT_TEST_LAGS - np.where((f_phi == 0.0) & (f_psi == 0.0), 1, 3), 1)  # spectrum.fit_test_df
     p = np.empty(kf)
     p[funds] = chi2_sf(n_of * q_stat / c[funds], df)
     return p
+
+
+def _kernel(w, cos, coef, phi):
+    """The noise kernel k_n from its coefficients ``coef`` (5, ...) and phi, at frequencies with
+    ``w`` = |1 - e^{-i lambda}|^2 and ``cos`` = cos(lambda): w (a0 + a1 c) / D
+    + w (a2 + a3 c + a4 c^2) / D^2, D = (1 - phi)^2 + phi w. All broadcast together."""
+    inv_d = phi * w
+    inv_d += (1.0 - phi) ** 2
+    np.reciprocal(inv_d, out=inv_d)  # 1 / D
+    h = (coef[0] + coef[1] * cos) * inv_d
+    h += (coef[2] + (coef[3] + coef[4] * cos) * cos) * (inv_d * inv_d)
+    h *= w
+    return h

@@ -141,7 +141,12 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
         weights[cols, :bins] = grid.weights
         # A fund that tracks exactly (every difference zero) has nothing to estimate.
         if spans is None:
-            exact[cols] = ~np.any(dg != dg[:1], axis=0)
+            # Nearly every fund differs in its first two returns: the others' columns are
+            # compared whole.
+            same = dg[1] == dg[0]
+            if same.any():
+                same[same] = ~np.any(dg[:, same] != dg[:1, same], axis=0)
+            exact[cols] = same
         else:
             per = raw[: grid.n, cols] / spans[: grid.n, cols]
             exact[cols] = ~np.any(per != per[:1], axis=0)
@@ -272,7 +277,9 @@ def _profile_over_v(base, s_q, q):
     kf = base.shape[0]
     prof = np.empty((kf, _V_GRID.size))
     sq = s_q * q
-    chunk = max(1, 4_000_000 // (_V_GRID.size * base.shape[1]))
+    # A few funds at a time: their terms (about half a megabyte) stay in the cache from the
+    # sum to the minimum, where a larger chunk would go out to memory and back.
+    chunk = max(1, 65_536 // (_V_GRID.size * base.shape[1]))
     for s in range(0, kf, chunk):
         sl = slice(s, s + chunk)
         terms = base[sl, None, :] + sq[sl, None, :] / _V_GRID[None, :, None]

@@ -85,15 +85,23 @@ def binned_ordinates(d: np.ndarray, unbinned: bool = False):
     """
     n = d.shape[0]
     spec = np.fft.rfft(d - d.mean(axis=0), axis=0)[1 : (n - 1) // 2 + 1]
-    pgram = (spec.real**2 + spec.imag**2) / n
+    pgram = spec.real**2
+    pgram += spec.imag**2
+    pgram /= n
     scale = pgram.sum(axis=0) / pgram.shape[0]
     scale = np.where(scale > 0, scale, 1.0)
-    m = (n - 1) // 2
-    both = np.empty((m, 2, d.shape[1]))
-    np.divide(pgram, scale, out=both[:, 0])
-    np.divide(spec.real, n * np.sqrt(scale), out=both[:, 1])
-    binned = np.add.reduceat(both, bin_edges(m)[:-1], axis=0) / bin_widths(m)[:, None, None]
-    return (binned, scale, both) if unbinned else (binned, scale)
+    m, k = (n - 1) // 2, d.shape[1]
+    # The bins are summed with a fund's frequencies contiguous (a row each: (2, k, m)), which
+    # gives the sums of reduceat along the first axis of (m, 2, k) at a fraction of the
+    # cost; the ordinates are returned laid out (m, 2, k).
+    by_fund = np.empty((2, k, m))
+    np.divide(pgram.T, scale[:, None], out=by_fund[0])
+    np.divide(spec.real.T, (n * np.sqrt(scale))[:, None], out=by_fund[1])
+    sums = np.add.reduceat(by_fund, bin_edges(m)[:-1], axis=2).transpose(2, 0, 1)
+    binned = np.divide(sums, bin_widths(m)[:, None, None], out=np.empty(sums.shape))
+    if not unbinned:
+        return binned, scale
+    return binned, scale, np.ascontiguousarray(by_fund.transpose(2, 0, 1))
 
 
 def noise_autocovariance(phi, psi, n: int) -> np.ndarray:
