@@ -68,16 +68,7 @@ def fund_notes(r: dict, noise_share: np.ndarray, label) -> list[Note]:
     fund; ``label(j)`` names fund j."""
     n_ret = r["n_ret"]
     notes: list[Note] = []
-    # Most funds of a panel have nothing to note: the loop visits only those for which one of
-    # its tests below may hold (each test's condition, or a wider one, for every fund at once).
-    with np.errstate(invalid="ignore"):
-        gain = r["ehc"] - Z95 * r["ehc_se"]
-        suspect = (_SUSPECT_GAIN < gain) & (r["ehc"] < _MAX_YIELD) & (r["r2"] >= _TRACKER_R2) \
-            & (np.abs(r["beta"] - 1.0) <= _TRACKER_BETA)
-        maybe = (n_ret < max(MIN_RETURNS, MIN_RETURNS_TRADITIONAL)) | (r["n_one_period"] < MIN_RETURNS_TRADITIONAL) \
-            | ~np.isfinite(noise_share) | ~(r["fit_p"] >= FIT_ALARM) | (r["n_windows"] == 0) \
-            | ~np.isfinite(r["beta"]) | ~np.isfinite(r["r2"]) | ~np.isfinite(r["beta_d"]) | suspect
-    for j in np.flatnonzero(maybe).tolist():
+    for j in range(n_ret.size):
         n, fund = int(n_ret[j]), label(j)
         if n < MIN_RETURNS_TRADITIONAL:
             notes.append(Note(fund, f"{n} returns on common dates; at least {MIN_RETURNS_TRADITIONAL} are needed"))
