@@ -15,6 +15,10 @@ covariance of ``spectrum.ma_autocovariances`` (package docstring, step 3). Solve
   regression's weights taken back through the filter (its transpose).
 * *Impulse response by doubling.* The filter's impulse response, which the regressors are
   made of, is built by doubling its length (``_impulse_response``).
+* *Regressors never built.* They are the impulse response h, h one period later and the
+  running sums of h: Z'Z is six sums of their products down the columns
+  (``_normal_matrix``), and the regression's weights on the whitened data are combined from
+  h and its sums directly.
 * *The weights taken back through the filter* (``_filter_transposed``): for a few funds as a
   convolution by FFT; for a wide block of funds by running the recursion backwards in time,
   every fund of the block at each step. The FFT's cost grows with the number of funds, the
@@ -210,6 +214,32 @@ def _filter_transposed_by_recursion(u: np.ndarray, c1: np.ndarray, c2: np.ndarra
     return w[:m]
 
 
+def _column_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """sum_t a_t b_t down each column."""
+    return np.einsum("tk,tk->k", a, b)
+
+
+def _normal_matrix(h: np.ndarray, cum_h: np.ndarray, one_minus_phi: np.ndarray, last) -> np.ndarray:
+    """Z'Z (k, 3, 3) of the regressors z0 = (1 - phi) S, z1 = h and z2_t = h_{t-1} (z2_0 = 0).
+
+    ``h`` and ``cum_h`` (S), (m, k), are zero beyond each fund's ``last`` row (a shorter
+    fund's regressors end there). Each entry is a sum of products of h and S; z2 is h one
+    period later, so its square sums are those of h without its last value: six sums down the
+    columns instead of the products of three built regressors.
+    """
+    k = h.shape[1]
+    g = one_minus_phi
+    hh = _column_dots(h, h)
+    ztz = np.empty((k, 3, 3))
+    ztz[:, 0, 0] = g * g * _column_dots(cum_h, cum_h)
+    ztz[:, 0, 1] = ztz[:, 1, 0] = g * _column_dots(cum_h, h)
+    ztz[:, 0, 2] = ztz[:, 2, 0] = g * _column_dots(cum_h[1:], h[:-1])
+    ztz[:, 1, 1] = hh
+    ztz[:, 1, 2] = ztz[:, 2, 1] = _column_dots(h[1:], h[:-1])
+    ztz[:, 2, 2] = hh - h[last, np.arange(k)] ** 2
+    return ztz
+
+
 def _gls(d, c1, c2, phi, lengths, spans=None):
     """GLS drift, [(Z'Z)^{-1}]_11 and |a|^2 (a: the drift's weights on d) for columns of ``d``;
     with spans, a'k and sum a_t^2 k_t (NaN for the funds whose spans are all 1), else None.
@@ -229,20 +259,19 @@ def _gls(d, c1, c2, phi, lengths, spans=None):
     y = d[1:] - phi * d[:-1]  # the AR part, conditional on the first observation
     m = n - 1
     h, cum_h = _impulse_response(c1, c2, m)
-    # Regressors: the whitened constant, and the responses to the two unknown initial
-    # innovations (the impulse response, and the same one period later).
-    z = np.empty((3, m, k))
-    np.multiply(cum_h, 1.0 - phi, out=z[0])
-    z[1] = h
-    z[2, 0], z[2, 1:] = 0.0, h[:-1]
+    # Regressors: the whitened constant (1 - phi) S, S the running sums of the impulse
+    # response h, and the responses to the two unknown initial innovations (h, and h one
+    # period later). They are never built: Z'Z and u below are read off h and S.
+    last = m - 1 if lengths is None else lengths - 2  # each fund's last y
     if lengths is not None:
         # A shorter fund's regression ends with its data: the filter is causal, so its
         # regressors and data up to there are those of the fund alone, and zeros beyond
         # leave every sum below (and the weights w) as they would be.
         beyond = np.arange(m)[:, None] >= (lengths - 1)[None, :]
         y[beyond] = 0.0
-        z *= ~beyond
-    ztz = np.einsum("atk,btk->kab", z, z)
+        h[beyond] = 0.0
+        cum_h[beyond] = 0.0
+    ztz = _normal_matrix(h, cum_h, 1.0 - phi, last)
     # A tiny ridge keeps the solve defined when an initial-state response vanishes (a = 0).
     ztz = ztz + np.eye(3)[None] * 1e-12 * np.trace(ztz, axis1=1, axis2=2)[:, None, None]
     inv = np.linalg.inv(ztz)
@@ -250,22 +279,26 @@ def _gls(d, c1, c2, phi, lengths, spans=None):
     # so mu = (H'u)'y: the weights u taken back through the filter (its transpose, the same
     # convolution run backwards in time) and through y_t = d_{t+1} - phi d_t. The data are
     # never filtered themselves.
-    u = np.einsum("ka,atk->tk", inv[:, 0], z)
+    u = cum_h * (inv[:, 0, 0] * (1.0 - phi))
+    u += inv[:, 0, 1] * h
+    u[1:] += inv[:, 0, 2] * h[:-1]
+    if lengths is not None:
+        u[beyond] = 0.0  # the third regressor, h one period later, ends with the data too
     w = _filter_transposed(u, h, c1, c2)
     if lengths is not None:
         w[beyond] = 0.0  # the FFT route's rounding, where the weights are exactly zero
     # The weights on d are a_t = w_{t-1} - phi w_t (w_{-1} = w_m = 0): the inner ones, then
     # the two ends.
     inner = w[:-1] - phi * w[1:]
-    norm2 = np.einsum("tk,tk->k", inner, inner) + (phi * w[0]) ** 2 + w[-1] ** 2
-    mu = np.einsum("tk,tk->k", w, y)
+    norm2 = _column_dots(inner, inner) + (phi * w[0]) ** 2 + w[-1] ** 2
+    mu = _column_dots(w, y)
     on_k = norm2_k = None
     if uneven is not None:
         # a'k = w'(k_{t+1} - phi k_t), and sum a_t^2 k_t as |a|^2 above.
         on_k, norm2_k = np.full(k, np.nan), np.full(k, np.nan)
         ks, wu, pu = sp[:, uneven], w[:, uneven], phi[uneven]
-        on_k[uneven] = np.einsum("tk,tk->k", wu, ks[1:] - pu * ks[:-1])
+        on_k[uneven] = _column_dots(wu, ks[1:] - pu * ks[:-1])
         inner_u = inner[:, uneven]
-        norm2_k[uneven] = np.einsum("tk,tk->k", inner_u * inner_u, ks[1:-1]) + (pu * wu[0]) ** 2 * ks[0] \
+        norm2_k[uneven] = _column_dots(inner_u * inner_u, ks[1:-1]) + (pu * wu[0]) ** 2 * ks[0] \
             + wu[-1] ** 2 * ks[-1]
     return mu, inv[:, 0, 0], norm2, on_k, norm2_k
