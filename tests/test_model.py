@@ -160,6 +160,28 @@ def test_the_filter_transposed_by_recursion_equals_it_by_fft(seed):
     assert np.all(np.abs(cum_h - sums) <= 1e-10 * np.abs(sums).max(axis=0))
 
 
+def test_the_normal_matrix_equals_that_of_the_regressors_built():
+    """Z'Z read off the impulse response and its running sums equals Z'Z of the three
+    regressors built and cut at each fund's last return, unit and negative roots included."""
+    rng = np.random.default_rng(3)
+    k, m = 30, 800
+    a1, a2 = rng.uniform(-0.9, 1.0, k), rng.uniform(-0.9, 0.9, k)
+    a1[:3], a2[:2] = 1.0, 0.0
+    c1, c2 = a1 + a2, -a1 * a2
+    phi = rng.uniform(-0.6, 0.8, k)
+    last = rng.integers(2, m, k)
+    last[:5] = m - 1  # funds with every date
+    h, cum_h = fast_gls._impulse_response(c1, c2, m)
+    z = np.stack([(1.0 - phi) * cum_h, h, np.vstack([np.zeros((1, k)), h[:-1]])])
+    z[:, np.arange(m)[:, None] > last[None, :]] = 0.0
+    expected = np.einsum("atk,btk->kab", z, z)
+    beyond = np.arange(m)[:, None] > last[None, :]
+    h[beyond], cum_h[beyond] = 0.0, 0.0
+    got = fast_gls._normal_matrix(h, cum_h, 1.0 - phi, last)
+    scale = np.abs(expected).max(axis=(1, 2))[:, None, None]
+    assert np.all(np.abs(got - expected) <= 1e-12 * scale)
+
+
 def test_lengths_outside_the_data_are_refused():
     d = np.random.default_rng(0).normal(0.0, 1e-4, (100, 2))
     for bad in ([100, 101], [MIN_RETURNS - 1, 100], [100]):

@@ -268,6 +268,8 @@ def _gls(d, c1, c2, phi, lengths, spans=None):
         # regressors and data up to there are those of the fund alone, and zeros beyond
         # leave every sum below (and the weights w) as they would be.
         beyond = np.arange(m)[:, None] >= (lengths - 1)[None, :]
+        # (The filter reads h only up to each fund's last return, so the weights w within
+        # a fund's data do not change.)
         y[beyond] = 0.0
         h[beyond] = 0.0
         cum_h[beyond] = 0.0
