@@ -38,11 +38,13 @@ GEOMETRIC_BINS = 64
 MAX_BINS = SINGLE_FREQUENCIES + GEOMETRIC_BINS
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=4096)
 def bin_edges(m: int) -> np.ndarray:
     """Start offsets (0-based, into frequencies 1..m) of the periodogram bins, plus m.
 
-    Cached and shared, so read-only.
+    Cached and shared, so read-only. The cache holds a few thousand lengths (about 1 KB
+    each): a panel of funds launched on different dates has a length per launch date, and
+    each is read at every step of its fit.
     """
     if m <= SINGLE_FREQUENCIES + GEOMETRIC_BINS:
         edges = np.arange(m + 1)
@@ -54,7 +56,7 @@ def bin_edges(m: int) -> np.ndarray:
     return edges
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=4096)
 def bin_widths(m: int) -> np.ndarray:
     """Number of frequencies in each bin of bin_edges(m), as floats. Cached, so read-only."""
     widths = np.diff(bin_edges(m)).astype(float)
