@@ -270,6 +270,42 @@ def test_fit_tests_of_white_and_coloured_funds_together_equal_each_alone():
             np.testing.assert_allclose(fit_noise_model(dd[:n, j]).fit_pvalue, fit.fit_pvalue[j], rtol=1e-12)
 
 
+def test_the_refined_objective_on_the_grid_shape_equals_it_computed():
+    """The full model's objective at its refined point reads the kernel of the grid
+    minimum's shape where phi and psi stayed there: the same values (to 1e-13 relative) as the
+    kernel computed at the point, shapes of every block, lengths binned and not."""
+    from xlwings_udfs.analytics.model import fast_fit
+    from xlwings_udfs.analytics.model.spectrum import MAX_BINS, bin_widths, binned_ordinates
+
+    rng = np.random.default_rng(23)
+    lengths = np.array([900, 900, 333, 100, 2521, 61])
+    d = _returns(lengths, 29)
+    k = lengths.size
+    ibar, cbar, w_total = np.zeros((3, k, MAX_BINS))
+    kernel = np.ones((k, MAX_BINS))
+    shape = rng.integers(0, fast_fit.N_SHAPES, k)
+    shape[:3] = [0, fast_fit.N_SHAPES - 1, BLOCKS[1][0]]  # white noise, the last shape, a block's first
+    for j, n in enumerate(lengths):
+        binned, _ = binned_ordinates(d[:n, j : j + 1])
+        bins = binned.shape[0]
+        ibar[j, :bins], cbar[j, :bins] = binned[:, 0, 0], binned[:, 1, 0]
+        w = bin_widths((n - 1) // 2)
+        w_total[j, :bins] = w / w.sum()
+        kernel[j, :bins] = grids_for_lengths(np.array([n]))[0].kbar[:, shape[j]]
+    q = rng.uniform(0.0, 1.0, k)
+    phi, psi = fast_fit._SHAPE_PHI[shape], fast_fit._SHAPE_PSI[shape]
+    ns = lengths.astype(float)
+    val, sigma2 = fast_fit._refined_objective(ibar, cbar, w_total, ns, q, phi, psi, shape, kernel)
+    want_val, want_sigma2 = fast_fit._concentrated(ibar, cbar, w_total, ns, q[:, None], phi[:, None], psi[:, None])
+    np.testing.assert_allclose(val, want_val[:, 0], rtol=1e-13)
+    np.testing.assert_allclose(sigma2, want_sigma2[:, 0], rtol=1e-13)
+    # Off the grid shape, the kernel is computed at the point (the one passed is not read).
+    moved_phi = np.where(shape == 0, 0.05, phi)
+    val, _ = fast_fit._refined_objective(ibar, cbar, w_total, ns, q, moved_phi, psi, shape, kernel * np.nan)
+    want, _ = fast_fit._concentrated(ibar[:1], cbar[:1], w_total[:1], ns[:1], q[:1, None], moved_phi[:1, None], psi[:1, None])
+    assert val[0] == want[0, 0] and np.isnan(val[1:]).all()
+
+
 def test_binned_ordinates_are_the_bin_means_of_the_ordinates():
     """The bins are summed with each fund's frequencies contiguous: the same sums, to the
     bit, as reduceat down the ordinates as they are returned (frequencies, 2, funds)."""

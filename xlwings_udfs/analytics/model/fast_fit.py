@@ -202,10 +202,13 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
     phi, psi = np.zeros((2, kf, 2))
     # phi and psi off their blocks' values, both in one pass: (phi rows, psi rows) at (k, 2).
     phi[:, 0], psi[:, 0] = _interp_rows(_BLOCK_VALUES[:, block].reshape(2 * kf, -1), frac[:, 1:3].T.ravel()).reshape(2, kf)
-    # The full model's refined point needs its own kernel; white noise's is the length's
-    # kernel of shape 0, already in the stencil.
+    # The full model's refined point needs its own kernel, unless its shape is the grid
+    # minimum's (no parabola moved phi or psi: a minimum on the edge of its block along both
+    # axes, as for most funds whose noise is white), whose kernel is in the stencil. White
+    # noise's is the length's kernel of shape 0, also in the stencil.
     val, sigma2 = np.empty((2, kf, 2))
-    val[:, :1], sigma2[:, :1] = _concentrated(ibar, cbar, w_total, n_fund, q[:, :1], phi[:, :1], psi[:, :1])
+    val[:, 0], sigma2[:, 0] = _refined_objective(ibar, cbar, w_total, n_fund, q[:, 0], phi[:, 0], psi[:, 0],
+                                                 shape, kb[:, 0])
     h_white = kb[:, 7] * (1.0 - q[:, 1:])
     h_white += q[:, 1:]
     val[:, 1], sigma2[:, 1] = _objective(ibar, cbar, w_total, n_fund, h_white)
@@ -242,6 +245,23 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
         span=span,
         fit_pvalue=np.where(exact, np.nan, p),
     )
+
+
+def _refined_objective(ibar, cbar, w_total, ns, q, phi, psi, shape, kernel):
+    """Objective and scale (k,) at the refined points (q, phi, psi) (k,) of the full model.
+
+    ``shape`` (k,) is the flat index of the grid minimum's shape and ``kernel`` (k, MAX_BINS)
+    its kernel at each fund's length. Where phi and psi are that shape's, the kernel is
+    that one; elsewhere it is computed at the refined point (_concentrated).
+    """
+    h = kernel * (1.0 - q)[:, None]
+    h += q[:, None]
+    val, sigma2 = _objective(ibar, cbar, w_total, ns, h)
+    moved = np.flatnonzero((phi != _SHAPE_PHI[shape]) | (psi != _SHAPE_PSI[shape]))
+    if moved.size:
+        val[moved], sigma2[moved] = (x[:, 0] for x in _concentrated(
+            ibar[moved], cbar[moved], w_total[moved], ns[moved], q[moved, None], phi[moved, None], psi[moved, None]))
+    return val, sigma2
 
 
 def _interp_rows(values: np.ndarray, at: np.ndarray) -> np.ndarray:
