@@ -376,8 +376,10 @@ def dates(values: Sequence[Any], name: str, *, types: frozenset | None = None,
 def _midnights(values: Sequence[_dt.datetime]) -> np.ndarray | None:
     """Datetimes at midnight without a time zone (classic xlwings' date cells) as
     datetime64[ns], or None when one has a time of day or a time zone or lies outside
-    ``DATE_MIN``-``DATE_MAX``. Their days are counted exactly, in a fifth less time than
-    pandas converts datetime objects."""
+    ``DATE_MIN``-``DATE_MAX``. Their days are counted exactly. Measured in the Excel layer
+    (2,520 classic date cells), a call takes about 4% less than with pandas converting the
+    datetime objects, although converted on their own, outside a call, pandas was the
+    quicker (0.25 against 0.29 ms)."""
     if (max(map(_dt.datetime.time, values)) != _MIDNIGHT
             or list(map(_TZINFO, values)).count(None) != len(values)):
         return None

@@ -25,6 +25,7 @@ __all__ = ["MISSING_WORDS", "DECIMAL_MARKS", "is_missing", "from_text", "from_te
 MISSING_WORDS = ("NaN", "null", "NA")
 _MISSING = frozenset(w.lower() for w in MISSING_WORDS)
 
+
 def is_missing(text: str) -> bool:
     """Whether a field stands for no value: empty, only spaces, or a word of
     :data:`MISSING_WORDS` in any case."""
