@@ -5,7 +5,8 @@ keep tables between calls. None of that may show in a fund's figures: they must 
 whether the fund is fitted alone or inside a panel, whatever the other funds and their order,
 and whatever was fitted before. (Their agreement with the plain estimator is in
 ``test_model_reference.py``.) Where the fast path has two routes to one step, tests hold them
-to each other: the GLS weights filtered by FFT or by recursion, the grid's tables (its
+to each other: the GLS weights filtered by FFT or by recursion, the GLS over the whole
+recursion or from impulse responses cut where they die out, the grid's tables (its
 kernels, its scan rows) against the plain computation of the same values, the fit test's
 kernel of white noise against the closed form, and the binned ordinates against reduceat
 down the ordinates.
@@ -180,6 +181,74 @@ def test_the_normal_matrix_equals_that_of_the_regressors_built():
     got = fast_gls._normal_matrix(h, cum_h, 1.0 - phi, last)
     scale = np.abs(expected).max(axis=(1, 2))[:, None, None]
     assert np.all(np.abs(got - expected) <= 1e-12 * scale)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_short_route_equals_the_whole_recursion(seed):
+    """The GLS from the impulse responses cut where they die out (fast_gls._gls_short) equals
+    the GLS over the whole recursion (fast_gls._gls): the drift to 1e-11 of its spread, its
+    variance factor and |a|^2 to 1e-11 relative. Real, negative and complex roots, an MA(1),
+    white noise; every fund complete, or funds of many lengths together (data below each:
+    NaN); narrow blocks (weights filtered by FFT) and wide ones (by recursion). Funds that
+    must take the whole recursion go with them: a unit root, a root too near the circle,
+    too few returns for their reach, and returns across a gap."""
+    rng = np.random.default_rng(seed)
+    k = 40 if seed % 3 else fast_gls._RECURSION_FUNDS + 8
+    n = int(rng.integers(300, 3000))
+    a1, a2 = rng.uniform(-0.9, 0.9, k), rng.uniform(-0.9, 0.9, k)
+    pair = 0.8 * np.exp(1j * rng.uniform(0.1, 3.0, k))  # complex roots come in conjugate pairs
+    complex_roots = rng.random(k) < 0.3
+    a1, a2 = np.where(complex_roots, pair, a1), np.where(complex_roots, pair.conj(), a2)
+    a1[0], a2[0] = 1.0, 0.5  # a unit root
+    a1[1], a2[1] = 0.99, 0.0  # too near the circle: reaches beyond _REACH_MAX
+    a2[2], a1[3], a2[3] = 0.0, 0.0, 0.0  # an MA(1); white noise
+    c1, c2 = (a1 + a2).real, -(a1 * a2).real
+    phi = rng.uniform(-0.5, 0.9, k)
+    lengths = np.full(k, n)
+    if seed % 2:
+        lengths = rng.integers(n // 3, n + 1, k)
+        lengths[4] = 40  # too few returns for its reach
+    d = rng.normal(2e-5, 1e-3, (n, k))
+    d[np.arange(n)[:, None] >= lengths[None, :]] = np.nan
+    spans = np.where(np.arange(n)[:, None] < lengths[None, :], 1.0, np.nan)
+    spans[10, 5] = 2.0  # a return across a gap
+    reach = fast_gls._reach(np.maximum(np.abs(a1), np.abs(a2)))
+    assert reach[0] == reach[1] == 0 and np.all(reach[2:] > 0)
+    given = None if seed % 2 == 0 else lengths
+    got = fast_gls._gls_by_route(d, c1, c2, phi, given, spans, reach)
+    whole = fast_gls._gls(np.nan_to_num(d), c1, c2, phi, given, spans)
+    spread = np.sqrt(whole[2]) * 1e-3  # the drift's standard deviation: |a| sd(d)
+    assert np.all(np.abs(got[0] - whole[0]) <= 1e-11 * spread)
+    for g, w in zip(got[1:3], whole[1:3]):
+        np.testing.assert_allclose(g, w, rtol=1e-11, atol=0.0)
+    np.testing.assert_array_equal(got[3], whole[3])  # a'k: the fund across a gap, NaN for the others
+    # Most funds took the short route (or this test would hold nothing).
+    cut = reach[(reach > 0) & (lengths - 1 >= 4 * reach)].max()
+    assert np.sum((reach > 0) & (lengths - 1 >= 4 * reach) & (lengths - 1 >= 2 * cut + 2)) >= k // 3
+
+
+def test_the_reach_bounds_the_tail_of_the_response():
+    """Beyond its reach, an impulse response adds up to no more than _TAIL (run by the
+    recursion far beyond it), and the reach is the least that the bound (T+1) r^T / (1-r)^2
+    on the tail allows."""
+    rng = np.random.default_rng(2)
+    k = 200
+    r = rng.uniform(0.0, 0.95, k)
+    angle = np.where(rng.random(k) < 0.5, rng.uniform(0.0, np.pi, k), 0.0)
+    a1, a2 = r * np.exp(1j * angle), r * np.exp(-1j * angle)  # a double root where angle = 0
+    a2[: k // 4] = rng.uniform(-1.0, 1.0, k // 4) * r[: k // 4]  # real roots of other moduli
+    a2[: k // 4].imag = 0.0
+    a1[: k // 4] = r[: k // 4]
+    c1, c2 = (a1 + a2).real, -(a1 * a2).real
+    reach = fast_gls._reach(np.maximum(np.abs(a1), np.abs(a2)))
+    assert np.all(reach >= 2)
+    h, _ = fast_gls._impulse_response(c1, c2, 4000)
+    tail = np.cumsum(np.abs(h[::-1]), axis=0)[::-1]  # sum of |h_t| from each t on
+    assert np.all(tail[reach, np.arange(k)] <= fast_gls._TAIL)
+    bound = lambda t, x: (t + 1.0) * x**t / (1.0 - x) ** 2  # noqa: E731
+    rr = np.maximum(np.abs(a1), np.abs(a2))
+    assert np.all(bound(reach, rr) <= fast_gls._TAIL)
+    assert np.all((reach == 2) | (bound(reach - 1, rr) > fast_gls._TAIL))
 
 
 def test_lengths_outside_the_data_are_refused():

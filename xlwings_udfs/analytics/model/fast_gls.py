@@ -25,6 +25,17 @@ covariance of ``spectrum.ma_autocovariances`` (package docstring, step 3). Solve
   recursion's is a few small vector operations per date, nearly whatever the width (for
   256 funds x 15 years about 15 ms against 60 ms by FFT; the two break even between 64 and
   128 funds), so from ``_RECURSION_FUNDS`` funds on the recursion is used.
+* *Short responses* (``_gls_short``): where the MA roots lie well inside the unit circle, as
+  for nearly every fund, the impulse response dies out within a few dozen to a few hundred
+  periods (``_reach``: where what is left of it adds up to 1e-18 at most). Beyond that h is
+  0 and S its limit S_inf, so u is constant, u_bar = (Z'Z)^{-1}_00 (1 - phi) S_inf, and so
+  is w, w_bar = u_bar S_inf, except within a reach of either end (near the last date
+  w_{m-1-j} = u_bar S_j). Every sum then takes the rows within a reach of each end and, for
+  the rows between, a count times a constant; the data enter through their first and last
+  rows and their sum, mu = w_bar sum(y) + the ends' departures from w_bar. The work no
+  longer grows with the length of the history. Funds whose roots lie near the circle (a
+  reach beyond ``_REACH_MAX``), funds with fewer than four reaches of returns, and funds
+  with returns across gaps take the whole recursion.
 * *Funds of different lengths together*: each column zero beyond its fund's data, which the
   causal filter leaves as the fund's own regression.
 * *Spans*: a fund whose returns span several periods gets its drift per period as a'd / a'k
@@ -44,7 +55,10 @@ two routes of the filter compute the same sums in another order: they agree to 1
 fund's largest weight, 2e-11 where a root of the MA lies on the unit circle (the FFT's
 rounding grows with the weights; the recursion stays within 1e-14 of one in long double).
 A fund's drift alone and in a panel agree to about 1e-12 relative: the sums over dates run
-down the panel's columns but along a lone fund's contiguous data, in another order.
+down the panel's columns but along a lone fund's contiguous data, in another order. The
+short route leaves out a tail of the response of 1e-18 at most (h_0 = 1, |S_inf| >= 1/4),
+far below rounding, and adds the same terms in another order: it agrees with the whole
+recursion to about 1e-13 (the drift in units of its spread, the variance relative).
 
 Plain equivalent: ``reference_gls.gls_drift`` (one fund, the banded covariance, a dense solve).
 """
@@ -76,8 +90,9 @@ def gls_drift(d: np.ndarray, fit: NoiseModelFit, lengths: np.ndarray | None = No
     spans = check_spans(spans, d.shape, lengths)
     a1, a2, sigma_a2 = _ma_factors(fit)
     c1, c2 = (a1 + a2).real, -(a1 * a2).real  # 1 / ((1 - a1 B)(1 - a2 B)), a real recursion
-    mu, inv11, norm2, on_k, norm2_k = _gls(d, c1, c2, np.asarray(fit.noise_phi, dtype=float).reshape(-1),
-                                           None if lengths is None else np.asarray(lengths), spans)
+    reach = _reach(np.maximum(np.abs(a1), np.abs(a2)))
+    mu, inv11, norm2, on_k, norm2_k = _gls_by_route(d, c1, c2, np.asarray(fit.noise_phi, dtype=float).reshape(-1),
+                                                    None if lengths is None else np.asarray(lengths), spans, reach)
     # The model's variance takes s_u^2 as known; a fund whose estimate sits at or near zero
     # would get a far too small standard error. The variance is linear in s_u^2 (the
     # persistent part of d is white): averaged over the uncertainty of s_u^2 it grows by
@@ -240,6 +255,13 @@ def _normal_matrix(h: np.ndarray, cum_h: np.ndarray, one_minus_phi: np.ndarray, 
     return ztz
 
 
+def _inverse(ztz: np.ndarray) -> np.ndarray:
+    """(Z'Z)^{-1} of each fund, (k, 3, 3), with a tiny ridge: it keeps the solve defined when
+    an initial-state response vanishes (a = 0)."""
+    ztz = ztz + np.eye(3)[None] * 1e-12 * np.trace(ztz, axis1=1, axis2=2)[:, None, None]
+    return np.linalg.inv(ztz)
+
+
 def _gls(d, c1, c2, phi, lengths, spans=None):
     """GLS drift, [(Z'Z)^{-1}]_11 and |a|^2 (a: the drift's weights on d) for columns of ``d``;
     with spans, a'k and sum a_t^2 k_t (NaN for the funds whose spans are all 1), else None.
@@ -273,10 +295,7 @@ def _gls(d, c1, c2, phi, lengths, spans=None):
         y[beyond] = 0.0
         h[beyond] = 0.0
         cum_h[beyond] = 0.0
-    ztz = _normal_matrix(h, cum_h, 1.0 - phi, last)
-    # A tiny ridge keeps the solve defined when an initial-state response vanishes (a = 0).
-    ztz = ztz + np.eye(3)[None] * 1e-12 * np.trace(ztz, axis1=1, axis2=2)[:, None, None]
-    inv = np.linalg.inv(ztz)
+    inv = _inverse(_normal_matrix(h, cum_h, 1.0 - phi, last))
     # mu = e_1'(Z'Z)^{-1} Z' x = u'x with u = Z (Z'Z)^{-1} e_1 and x = H y the whitened data,
     # so mu = (H'u)'y: the weights u taken back through the filter (its transpose, the same
     # convolution run backwards in time) and through y_t = d_{t+1} - phi d_t. The data are
@@ -304,3 +323,125 @@ def _gls(d, c1, c2, phi, lengths, spans=None):
         norm2_k[uneven] = _column_dots(inner_u * inner_u, ks[1:-1]) + (pu * wu[0]) ** 2 * ks[0] \
             + wu[-1] ** 2 * ks[-1]
     return mu, inv[:, 0, 0], norm2, on_k, norm2_k
+
+
+#: A response whose tail adds up to less than this (with h_0 = 1 and |S_inf| >= 1/4) is cut
+#: there: what it leaves out lies far below the rounding of every sum that uses it.
+_TAIL = 1e-18
+#: The longest response cut short; beyond it (a root within about 0.1 of the unit circle)
+#: the whole recursion is run.
+_REACH_MAX = 1024
+
+
+def _reach(r: np.ndarray) -> np.ndarray:
+    """How far each fund's impulse response reaches: the least T >= 2 for which its tail beyond
+    T adds up to _TAIL at most, or 0 when that is beyond _REACH_MAX (or the root ``r`` is on
+    the unit circle).
+
+    ``r`` is the larger modulus of the two MA roots. The response is the convolution of the
+    roots' powers, h_t = sum_{i+j=t} a1^i a2^j, so |h_t| <= (t+1) r^t and the tail from T on
+    adds up to (T+1) r^T / (1-r)^2 at most: T is enough when T log(1/r) >= log(T+1) + b,
+    b = log(1/_TAIL) - 2 log(1-r). Iterating T <- (log(T+1) + b) / log(1/r) from T = 2
+    climbs to the least such T in a few steps (the logarithm hardly moves).
+    """
+    r = np.asarray(r, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # r = 0: rate inf; r >= 1: no reach
+        rate = -np.log(r)
+        b = -np.log(_TAIL) - 2.0 * np.log1p(-r)
+        t = np.full(r.shape, 2.0)
+        for _ in range(8):
+            t = np.maximum(np.ceil((np.log(t + 1.0) + b) / rate), 2.0)
+        enough = (r < 1.0) & (t <= _REACH_MAX) & (t * rate >= np.log(t + 1.0) + b)
+    return np.where(enough, t, 0).astype(np.intp)
+
+
+def _gls_by_route(d, c1, c2, phi, lengths, spans, reach):
+    """_gls's results, each fund by the shorter route it can take.
+
+    A fund whose impulse response dies out well within its data (``reach``, from _reach, at
+    most a quarter of its returns) and whose returns each span one period goes by
+    _gls_short, the others by _gls. The short route runs on every such fund of the block with
+    the longest reach among them (a longer cut leaves out even less).
+    """
+    n, k = d.shape
+    ends = np.full(k, n) if lengths is None else lengths
+    m = ends - 1
+    candidate = (reach > 0) & (m >= 4 * reach)
+    if spans is not None:
+        inside = np.arange(n)[:, None] < ends[None, :]
+        candidate &= ~np.any(np.where(inside, spans, 0.0) != inside, axis=0)  # spans all 1
+    cut = int(reach[candidate].max(initial=0))
+    short = np.flatnonzero(candidate & (m >= 2 * cut + 2))
+    if short.size == k:
+        return (*_gls_short(d, short, ends, c1, c2, phi, cut), None, None)
+    if not short.size:
+        return _gls(d, c1, c2, phi, lengths, spans)
+    rest = np.flatnonzero(~np.isin(np.arange(k), short))
+    mu, inv00, norm2 = np.empty((3, k))
+    mu[short], inv00[short], norm2[short] = _gls_short(d, short, ends[short], c1[short], c2[short], phi[short], cut)
+    pick = lambda x: None if x is None else x[..., rest]  # noqa: E731
+    mu[rest], inv00[rest], norm2[rest], on_rest, norm2_k_rest = _gls(
+        d[:, rest], c1[rest], c2[rest], phi[rest], pick(lengths), pick(spans))
+    on_k = norm2_k = None
+    if on_rest is not None:
+        on_k, norm2_k = np.full(k, np.nan), np.full(k, np.nan)
+        on_k[rest], norm2_k[rest] = on_rest, norm2_k_rest
+    return mu, inv00, norm2, on_k, norm2_k
+
+
+def _gls_short(d, cols, ends, c1, c2, phi, reach):
+    """_gls's drift, [(Z'Z)^{-1}]_11 and |a|^2 for the columns ``cols`` of ``d``, their
+    impulse responses cut at ``reach`` (module docstring, "Short responses").
+
+    ``ends``, ``c1``, ``c2`` and ``phi`` are those of the columns ``cols``; each fund has at
+    least 2 reach + 2 returns y. Reads the first reach + 2 and the last reach rows of each
+    fund's data, and its sum.
+    """
+    n, k = d.shape[0], cols.size
+    m = ends - 1  # returns y of each fund
+    g = 1.0 - phi
+    h, cum_h = _impulse_response(c1, c2, reach)
+    s_inf = cum_h[-1]
+    # h and S over 2 reach + 1 rows: h zero from row reach on, S its limit.
+    rows = 2 * reach + 1
+    hz, sz = np.zeros((rows, k)), np.empty((rows, k))
+    hz[:reach], sz[:reach], sz[reach:] = h, cum_h, s_inf
+    # Z'Z: the sums of the rows up to reach (h_reach = 0 is the last h the third regressor
+    # reads), and S_inf^2 for each row beyond.
+    ztz = _normal_matrix(hz[: reach + 1], sz[: reach + 1], g, reach)
+    ztz[:, 0, 0] += (m - reach - 1) * (g * s_inf) ** 2
+    inv = _inverse(ztz)
+    # u as in _gls over rows 0..2 reach; from row reach + 1 on it is u_bar.
+    alpha = inv[:, 0, 0] * g
+    u = sz * alpha
+    u += inv[:, 0, 1] * hz
+    u[1:] += inv[:, 0, 2] * hz[:-1]
+    u_bar = alpha * s_inf
+    # w = H'u: the first reach + 1 weights from u's first rows; from there to m - reach,
+    # w_bar = u_bar S_inf; the last reach - 1, w_{m-1-j} = u_bar S_j.
+    w_head = _filter_transposed(u, hz, c1, c2)[: reach + 1]
+    w_bar = u_bar * s_inf
+    w_tail = np.empty((reach, k))  # w_{m-reach} .. w_{m-1}
+    w_tail[0] = w_bar
+    w_tail[1:] = u_bar * cum_h[reach - 2 :: -1]
+    # The data: y's first reach + 1 values, its last reach - 1 and its sum.
+    whole = k == d.shape[1]
+    head = d[: reach + 2] if whole else d[: reach + 2, cols]
+    y_head = head[1:] - phi * head[:-1]
+    tail = d[m[None, :] - np.arange(reach)[:, None], cols[None, :]]  # d_m, d_{m-1}, .. d_{m-reach+1}
+    y_tail = tail[:-1] - phi * tail[1:]  # y_{m-1}, y_{m-2}, ..
+    if np.all(ends == n):
+        total = d.sum(axis=0) if whole else d.sum(axis=0)[cols]
+    else:
+        all_ends = np.full(d.shape[1], n)
+        all_ends[cols] = ends
+        total = np.sum(d, axis=0, where=np.arange(n)[:, None] < all_ends[None, :])[cols]
+    sum_y = (total - head[0]) - phi * (total - tail[0])
+    mu = w_bar * sum_y + _column_dots(w_head - w_bar, y_head) + u_bar * _column_dots(cum_h[: reach - 1] - s_inf, y_tail)
+    # |a|^2 as in _gls: the inner weights w_t - phi w_{t+1} of the first rows, of the last,
+    # and (1 - phi) w_bar for each of the m - 2 reach - 1 between, then the two ends.
+    inner_head = w_head - phi * np.vstack([w_head[1:], w_bar[None]])
+    inner_tail = w_tail[:-1] - phi * w_tail[1:]
+    norm2 = (_column_dots(inner_head, inner_head) + _column_dots(inner_tail, inner_tail)
+             + (m - 2 * reach - 1) * (g * w_bar) ** 2 + (phi * w_head[0]) ** 2 + u_bar**2)
+    return mu, inv[:, 0, 0], norm2
