@@ -377,7 +377,7 @@ def test_the_refined_objective_on_the_grid_shape_equals_it_computed():
 
 def test_binned_ordinates_are_the_bin_means_of_the_ordinates():
     """The bins are summed with each fund's frequencies contiguous: the same sums, to the
-    bit, as reduceat down the ordinates as they are returned (frequencies, 2, funds)."""
+    bit, as reduceat along the ordinates as they are returned (2, funds, frequencies)."""
     from xlwings_udfs.analytics.model.spectrum import bin_widths, binned_ordinates
 
     rng = np.random.default_rng(7)
@@ -385,8 +385,8 @@ def test_binned_ordinates_are_the_bin_means_of_the_ordinates():
         d = rng.normal(0.0, 1e-3, (n, k)).copy(order=order)
         binned, scale, both = binned_ordinates(d, unbinned=True)
         m = (n - 1) // 2
-        assert both.shape == (m, 2, k) and both.flags.c_contiguous and binned.flags.c_contiguous
-        want = np.add.reduceat(both, bin_edges(m)[:-1], axis=0) / bin_widths(m)[:, None, None]
+        assert both.shape == (2, k, m) and both.flags.c_contiguous and binned.flags.c_contiguous
+        want = np.add.reduceat(both, bin_edges(m)[:-1], axis=2).transpose(2, 0, 1) / bin_widths(m)[:, None, None]
         np.testing.assert_array_equal(binned, want)
         assert np.array_equal(binned_ordinates(d)[0], binned)
 

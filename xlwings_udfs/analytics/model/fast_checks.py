@@ -50,8 +50,9 @@ def dispersions(d: np.ndarray, lengths) -> np.ndarray:
 
 def fit_tests(unbinned, members, ns, kf: int, q, phi, psi, c) -> np.ndarray:
     """reference.fit_test of every fund, from its periodogram and real parts before binning
-    (``unbinned``: per length, (m, 2, funds), scaled as the fit's; ``members``: the funds of
-    each length) and its fit (q per return, phi, psi and the dispersion c).
+    (``unbinned``: per length, (2, funds, m), a row per fund, scaled as the fit's;
+    ``members``: the funds of each length) and its fit (q per return, phi, psi and the
+    dispersion c).
 
     All the funds' frequencies laid end to end, a segment a fund, so that funds of every
     length go through the same few passes: the kernel k_n at every frequency in its closed
@@ -61,40 +62,40 @@ def fit_tests(unbinned, members, ns, kf: int, q, phi, psi, c) -> np.ndarray:
     the sums of u_j cos(l lambda_j) per segment.
     """
     if len(unbinned) == 1:
-        # One length: the frequencies along the first axis, the funds along the second.
+        # One length: a row per fund, the frequencies along it.
         n = int(ns[0])
         funds = np.arange(kf)
-        i_j, c_j = unbinned[0][:, 0], unbinned[0][:, 1]
-        w, cos = (x[:, None] for x in _cached_frequencies(n, 0, (n - 1) // 2))  # cos = 1 - w / 2
+        i_j, c_j = unbinned[0]
+        w, cos = _cached_frequencies(n, 0, (n - 1) // 2)  # cos = 1 - w / 2
         n_of = np.full(kf, float(n))
-        spread = lambda x: x  # noqa: E731  (a value per fund broadcasts along the frequencies)
-        total_of = lambda x: x.sum(axis=0)  # noqa: E731
+        spread = lambda x: x[:, None]  # noqa: E731  (a value per fund broadcasts along its row)
+        total_of = lambda x: x.sum(axis=1)  # noqa: E731
+        # The sums of x times each lag's cosines, (k, lags): one matrix product.
+        lag_sums = lambda x, lags: x @ np.stack(lags, axis=1)  # noqa: E731
     else:
         funds = np.concatenate([np.arange(kf)[cols] for cols in members])  # segment order
         ms = [(int(n) - 1) // 2 for n in ns]
-        i_j = np.concatenate([o[:, 0].T.ravel() for o in unbinned])
-        c_j = np.concatenate([o[:, 1].T.ravel() for o in unbinned])
-        w = np.concatenate([np.tile(_cached_frequencies(int(n), 0, m)[0], o.shape[2]) for n, m, o in zip(ns, ms, unbinned)])
-        sizes = np.concatenate([np.full(o.shape[2], m) for m, o in zip(ms, unbinned)])
+        i_j = np.concatenate([o[0].ravel() for o in unbinned])
+        c_j = np.concatenate([o[1].ravel() for o in unbinned])
+        w = np.concatenate([np.tile(_cached_frequencies(int(n), 0, m)[0], o.shape[1]) for n, m, o in zip(ns, ms, unbinned)])
+        sizes = np.concatenate([np.full(o.shape[1], m) for m, o in zip(ms, unbinned)])
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        n_of = np.concatenate([np.full(o.shape[2], float(n)) for n, o in zip(ns, unbinned)])
+        n_of = np.concatenate([np.full(o.shape[1], float(n)) for n, o in zip(ns, unbinned)])
         spread = lambda x: np.repeat(x, sizes, axis=0)  # noqa: E731
         total_of = lambda x: np.add.reduceat(x, starts)  # noqa: E731
+        lag_sums = lambda x, lags: np.stack([total_of(x * v) for v in lags], axis=1)  # noqa: E731
         cos = 1.0 - 0.5 * w
     f_phi, f_psi, f_q = phi[funds], psi[funds], q[funds]
-    coef = spread(kernel_coefficients(n_of[:, None], f_phi[:, None], f_psi[:, None])[:, :, 0])  # (J, 5) or (k, 5)
-    if len(unbinned) == 1:
-        coef = coef.T[:, None, :]  # (5, 1, k): broadcasts along the frequencies
-    else:
-        coef = coef.T  # (5, J)
+    coef = spread(kernel_coefficients(n_of[:, None], f_phi[:, None], f_psi[:, None])[:, :, 0])  # (J, 5) or (k, 1, 5)
+    coef = np.moveaxis(coef, -1, 0)  # (5, J) or (5, k, 1): broadcasts along the frequencies
     at_phi = spread(f_phi)
     # White noise (phi = psi = 0) has the kernel w itself: its coefficients are 1 and zeros,
     # and D is 1, so the closed form gives w exactly. It is computed for the other funds only.
     h = np.array(np.broadcast_to(w, i_j.shape))
     if len(unbinned) == 1:
-        noise = np.flatnonzero((f_phi != 0.0) | (f_psi != 0.0))  # columns
+        noise = np.flatnonzero((f_phi != 0.0) | (f_psi != 0.0))  # rows
         if noise.size:
-            h[:, noise] = _kernel(w, cos, coef[:, :, noise], at_phi[noise])
+            h[noise] = _kernel(w, cos, coef[:, noise], at_phi[noise])
     else:
         noise = np.flatnonzero(spread((f_phi != 0.0) | (f_psi != 0.0)))  # frequencies of such funds
         if noise.size:
@@ -112,12 +113,11 @@ def fit_tests(unbinned, members, ns, kf: int, q, phi, psi, c) -> np.ndarray:
         u += at_delta * at_delta / spread(n_of)
         u *= inv_h
         # cos(l lambda) for l = 1..H by the Chebyshev recursion T_{l+1} = 2 c T_l - T_{l-1}.
-        total = total_of(u)
-        prev, now, q_stat = np.ones_like(cos), cos, np.zeros(funds.size)
-        for lag in range(1, FIT_TEST_LAGS + 1):
-            r = total_of(np.multiply(u, now, out=inv_h)) / total  # inv_h is no longer needed
-            q_stat += r * r
-            prev, now = now, 2.0 * cos * now - prev
+        lags = [cos]
+        for _ in range(FIT_TEST_LAGS - 1):
+            lags.append(2.0 * cos * lags[-1] - (lags[-2] if len(lags) > 1 else 1.0))
+        r = lag_sums(u, lags) / total_of(u)[:, None]  # the autocorrelations, (funds, lags)
+        q_stat = (r * r).sum(axis=1)
     df = np.maximum(FIT_TEST_LAGS - np.where((f_phi == 0.0) & (f_psi == 0.0), 1, 3), 1)  # spectrum.fit_test_df
     p = np.empty(kf)
     p[funds] = chi2_sf(n_of * q_stat / c[funds], df)

@@ -79,7 +79,8 @@ def binned_ordinates(d: np.ndarray, unbinned: bool = False):
 
     ``d`` (n, k), complete columns of one length. Returns them as one array (bins, 2, k), the
     periodogram first, and the scale (k,): the mean periodogram (1 where it is zero); with
-    ``unbinned``, also the same two before binning, (m, 2, k), for the fit test.
+    ``unbinned``, also the same two before binning, (2, k, m) (a row per fund: the fit
+    test's sums run along it), for the fit test.
 
     With D_j = sum_{t=0}^{n-1} d_t e^{-i lambda_j t}, differencing puts the same real number
     (the end effect) into every D_j; the real parts are what estimates it. The real parts
@@ -95,7 +96,7 @@ def binned_ordinates(d: np.ndarray, unbinned: bool = False):
     m, k = (n - 1) // 2, d.shape[1]
     # The bins are summed with a fund's frequencies contiguous (a row each: (2, k, m)), which
     # gives the sums of reduceat along the first axis of (m, 2, k) at a fraction of the
-    # cost; the ordinates are returned laid out (m, 2, k).
+    # cost; the binned ordinates are returned laid out (bins, 2, k).
     by_fund = np.empty((2, k, m))
     np.divide(pgram.T, scale[:, None], out=by_fund[0])
     np.divide(spec.real.T, (n * np.sqrt(scale))[:, None], out=by_fund[1])
@@ -103,7 +104,7 @@ def binned_ordinates(d: np.ndarray, unbinned: bool = False):
     binned = np.divide(sums, bin_widths(m)[:, None, None], out=np.empty(sums.shape))
     if not unbinned:
         return binned, scale
-    return binned, scale, np.ascontiguousarray(by_fund.transpose(2, 0, 1))
+    return binned, scale, by_fund
 
 
 def noise_autocovariance(phi, psi, n: int) -> np.ndarray:
