@@ -8,7 +8,8 @@ Run from the repository root::
 The floor of a case is the traditional figures in plain numpy (``timing.traditional_figures``:
 sd and mean of the daily log differences, beta, R-squared, and the minimum, median and
 maximum of the rolling 252-day tracking difference) on data of the same size, one fund per
-call, or for a panel the faster of the panel vectorized whole and in slices of 256 funds.
+call, or for a panel the faster of the panel vectorized whole and in slices of as many funds
+as ``tracking_stats`` takes in a block.
 Each case and its floor are timed in turn, round after
 round, and the medians are reported with their ratio. The targets are ratios:
 
@@ -67,6 +68,9 @@ TARGET_PANEL = {"full": 3.5, "staggered": 5.0}
 TARGET_PANEL_GB = 2.0
 #: The model's entry points as tracking.py calls them; their time is the model's share.
 MODEL_CALLS = ("fit_noise_model", "gls_drift")
+#: The floor's slices of a panel: as many funds as tracking_stats takes in a block (the same
+#: cache effects; a plain script sliced so is as quick).
+FLOOR_SLICE = tracking._BLOCK
 
 
 # ---------------------------------------------------------------------------------------
@@ -227,7 +231,7 @@ def panel_child(folder: Path, rounds: int, references: bool) -> dict:
 
     with model_clock(spent):
         t = interleaved({"case": case, "floor": lambda: traditional_figures(floor_fund, i),
-                         "floor_blocks": lambda: traditional_figures(floor_fund, i, block=256)}, rounds)
+                         "floor_blocks": lambda: traditional_figures(floor_fund, i, block=FLOOR_SLICE)}, rounds)
     tracemalloc.start()
     res = tracking_stats(funds, index)
     traced_peak = tracemalloc.get_traced_memory()[1]
@@ -330,7 +334,7 @@ def main(argv=None) -> int:
               f"{r['n_lengths']:,} distinct lengths; medians of {panel_rounds} rounds")
         print(ratio_line(desc, r["case_s"], r["floor_s"], TARGET_PANEL[layout], unit="s"))
         print(f"  the floor is the faster of the panel vectorized whole ({r['floor_whole_s']:.2f} s) and in "
-              f"slices of 256 funds ({r['floor_blocks_s']:.2f} s)")
+              f"slices of {FLOOR_SLICE} funds ({r['floor_blocks_s']:.2f} s)")
         print(f"  first call {r['cold_s']:.2f} s; split of a call: {_share(r['model_s'], r['case_s'], 's')}")
         mem_ok = r["maxrss_mb"] <= TARGET_PANEL_GB * 1024
         print(f"  peak RSS of the process {r['maxrss_mb']:.0f} MB (target {TARGET_PANEL_GB * 1024:.0f} MB: "

