@@ -65,57 +65,63 @@ _MODEL = ("holding_cost", "holding_cost_lower", "holding_cost_upper", "holding_c
 def fund_notes(r: dict, noise_share: np.ndarray, label) -> list[Note]:
     """A note for every figure a fund does not get, saying why; and the warnings (the fit test, a
     total-return series against a price index). ``r`` holds a block's figures by key, arrays by
-    fund; ``label(j)`` names fund j."""
-    n_ret = r["n_ret"]
-    notes: list[Note] = []
-    for j in range(n_ret.size):
-        n, fund = int(n_ret[j]), label(j)
-        if n < MIN_RETURNS_TRADITIONAL:
-            notes.append(Note(fund, f"{n} returns on common dates; at least {MIN_RETURNS_TRADITIONAL} are needed"))
-            continue
-        if n < MIN_RETURNS:
-            notes.append(Note(fund, f"{n} returns on common dates: the holding cost and the noise-robust "
-                                    f"tracking error need at least {MIN_RETURNS}", _MODEL))
-        if r["n_one_period"][j] < MIN_RETURNS_TRADITIONAL:
-            notes.append(Note(fund, f"only {int(r['n_one_period'][j])} returns span a single period (the "
-                                    "others cross gaps in the data): the traditional tracking error needs "
-                                    f"{MIN_RETURNS_TRADITIONAL}", ("tracking_error_traditional", "noise_share")))
-        elif n >= MIN_RETURNS and not np.isfinite(noise_share[j]):
-            notes.append(Note(fund, "the fund's returns equal the index's on every date: there is no "
-                                    "tracking variance to split into noise and persistent deviations",
-                              ("noise_share",)))
-        if n >= MIN_RETURNS and not np.isfinite(r["fit_p"][j]):
-            notes.append(Note(fund, "the fund's returns differ from the index's by the same amount every "
-                                    "period: there are no residuals to test the model's fit on",
-                              ("model_fit_pvalue",)))
-        elif n >= MIN_RETURNS and r["fit_p"][j] < FIT_ALARM:
-            notes.append(Note(fund, f"the tracking model does not fit these data (fit test p = "
-                                    f"{r['fit_p'][j]:.3g} < {FIT_ALARM:g}): its residuals are autocorrelated, "
-                                    "as when the persistent deviations have momentum, so the noise-robust "
-                                    "tracking error, its interval and the holding cost's interval may be off",
-                              _MODEL_FIT))
-        if r["n_windows"][j] == 0:
-            notes.append(Note(fund, "less than one year of common data: no rolling window", _ROLLING))
-        if not np.isfinite(r["beta"][j]):
-            notes.append(Note(fund, "the index does not move on these dates: nothing to regress on", _REGRESSION))
-        elif not np.isfinite(r["r2"][j]):
-            notes.append(Note(fund, "the fund does not move on these dates: it has no variance for the index "
-                                    "to explain", ("r_squared",)))
-        if np.isfinite(r["beta"][j]) and not np.isfinite(r["beta_d"][j]):
-            notes.append(Note(fund, "the index returns a period before, at and after each date are not "
-                                    "enough to separate three slopes", ("beta_dimson",)))
-        if _price_against_total_return(r, j):
-            notes.append(Note(fund, f"the fund beats its index by {r['ehc'][j]:.2%} a year while tracking it "
-                                    "closely: is a total-return series being compared with a price index?",
-                              _DRIFT))
-    return notes
+    fund; ``label(j)`` names fund j.
+
+    Each rule is a condition over every fund at once; the notes are then written for the few
+    funds that meet one (most funds of a panel meet none), a fund's in the order of the rules.
+    """
+    n_ret, n_one, fit_p, beta = r["n_ret"], r["n_one_period"], r["fit_p"], r["beta"]
+    enough = n_ret >= MIN_RETURNS_TRADITIONAL  # a fund with fewer returns gets this one note only
+    model = enough & (n_ret >= MIN_RETURNS)
+    one_short = enough & (n_one < MIN_RETURNS_TRADITIONAL)
+    with np.errstate(invalid="ignore"):  # NaN compares False: no alarm where there is no p-value
+        alarm = model & (fit_p < FIT_ALARM)
+    rules = [  # (which funds, the note of fund j)
+        (~enough, lambda j: Note(label(j), f"{int(n_ret[j])} returns on common dates; at least "
+                                           f"{MIN_RETURNS_TRADITIONAL} are needed")),
+        (enough & ~model, lambda j: Note(label(j), f"{int(n_ret[j])} returns on common dates: the holding cost "
+                                                   f"and the noise-robust tracking error need at least {MIN_RETURNS}",
+                                         _MODEL)),
+        (one_short, lambda j: Note(label(j), f"only {int(n_one[j])} returns span a single period (the others "
+                                             "cross gaps in the data): the traditional tracking error needs "
+                                             f"{MIN_RETURNS_TRADITIONAL}", ("tracking_error_traditional", "noise_share"))),
+        (model & ~one_short & ~np.isfinite(noise_share),
+         lambda j: Note(label(j), "the fund's returns equal the index's on every date: there is no tracking "
+                                  "variance to split into noise and persistent deviations", ("noise_share",))),
+        (model & ~np.isfinite(fit_p),
+         lambda j: Note(label(j), "the fund's returns differ from the index's by the same amount every period: "
+                                  "there are no residuals to test the model's fit on", ("model_fit_pvalue",))),
+        (alarm, lambda j: Note(label(j), f"the tracking model does not fit these data (fit test p = "
+                                         f"{fit_p[j]:.3g} < {FIT_ALARM:g}): its residuals are autocorrelated, as "
+                                         "when the persistent deviations have momentum, so the noise-robust "
+                                         "tracking error, its interval and the holding cost's interval may be off",
+                                 _MODEL_FIT)),
+        (enough & (r["n_windows"] == 0),
+         lambda j: Note(label(j), "less than one year of common data: no rolling window", _ROLLING)),
+        (enough & ~np.isfinite(beta),
+         lambda j: Note(label(j), "the index does not move on these dates: nothing to regress on", _REGRESSION)),
+        (enough & np.isfinite(beta) & ~np.isfinite(r["r2"]),
+         lambda j: Note(label(j), "the fund does not move on these dates: it has no variance for the index to "
+                                  "explain", ("r_squared",))),
+        (enough & np.isfinite(beta) & ~np.isfinite(r["beta_d"]),
+         lambda j: Note(label(j), "the index returns a period before, at and after each date are not enough to "
+                                  "separate three slopes", ("beta_dimson",))),
+        (enough & _price_against_total_return(r),
+         lambda j: Note(label(j), f"the fund beats its index by {r['ehc'][j]:.2%} a year while tracking it "
+                                  "closely: is a total-return series being compared with a price index?", _DRIFT)),
+    ]
+    met = np.stack([which for which, _ in rules])  # (rules, funds)
+    return [note(j) for j in np.flatnonzero(met.any(axis=0)).tolist()
+            for i, (_, note) in enumerate(rules) if met[i, j]]
 
 
-def _price_against_total_return(r: dict, j: int) -> bool:
+def _price_against_total_return(r: dict) -> np.ndarray:
     """A fund that tracks its index closely (beta near 1, R-squared near 1) yet beats it by
     about a dividend yield, year after year, is almost always a total-return series compared
     with a price index. A fund that merely outperforms a loosely related index (a hedge-fund
-    index against equities) does not track it closely, and is not flagged."""
-    gain = r["ehc"][j] - Z95 * r["ehc_se"][j]
-    return bool(_SUSPECT_GAIN < gain and r["ehc"][j] < _MAX_YIELD and r["r2"][j] >= _TRACKER_R2
-                and abs(r["beta"][j] - 1.0) <= _TRACKER_BETA)
+    index against equities) does not track it closely, and is not flagged. Per fund; NaN
+    figures flag nothing."""
+    gain = r["ehc"] - Z95 * r["ehc_se"]
+    with np.errstate(invalid="ignore"):
+        return ((_SUSPECT_GAIN < gain) & (r["ehc"] < _MAX_YIELD) & (r["r2"] >= _TRACKER_R2)
+                & (np.abs(r["beta"] - 1.0) <= _TRACKER_BETA))
