@@ -328,7 +328,7 @@ def _gls(d, c1, c2, phi, lengths, spans=None):
 #: A response whose tail adds up to less than this (with h_0 = 1 and |S_inf| >= 1/4) is cut
 #: there: what it leaves out lies far below the rounding of every sum that uses it.
 _TAIL = 1e-18
-#: The longest response cut short; beyond it (a root within about 0.1 of the unit circle)
+#: The longest response cut short; beyond it (a root within about 0.05 of the unit circle)
 #: the whole recursion is run.
 _REACH_MAX = 1024
 
