@@ -8,10 +8,9 @@ Both are checks on a fitted model, computed for all the funds in a few array pas
 * the fit test (``reference.fit_test``), a portmanteau test of the whitened residuals, from
   the periodogram the fit computed before binning, with the kernel in closed form at every
   frequency. Its sums of the whitened ordinates u_j are combined from three sums (of
-  I_j / h_j, C_j / h_j and 1 / h_j), u never formed: where the end effect carries nearly all
-  of the periodogram (a first or last return thousands of standard deviations off) the
-  combination cancels, and p-values agree with the reference to about 1e-10 there (1e-11
-  with u formed).
+  I_j / h_j, C_j / h_j and 1 / h_j), u not formed, except for the funds where that
+  combination cancels: those where the end effect carries half the periodogram or more (a
+  first or last return far off), whose sums are taken of u itself.
 
 Plain equivalents: ``reference.dispersion`` and ``reference.fit_test``, one fund at a time;
 the tests hold them together.
@@ -64,7 +63,8 @@ def fit_tests(unbinned, members, ns, kf: int, q, phi, psi, c) -> np.ndarray:
     D = (1 - phi)^2 + phi w), the spectrum shape h = q + (1 - q) k_n, the end effect delta and
     u_j = (I_j - 2 delta C_j + delta^2 / n) / h_j (the scaled |D_j - delta|^2 / (n h_j)), and
     the sums of u_j cos(l lambda_j) per segment, from those of I_j / h_j, C_j / h_j and 1 / h_j
-    (for funds of one length: three matrix products with the table of cosines).
+    (for funds of one length: three matrix products with the table of cosines), or of u_j
+    itself where the end effect carries half the periodogram or more.
     """
     if len(unbinned) == 1:
         # One length: a row per fund, the frequencies along it.
@@ -74,7 +74,6 @@ def fit_tests(unbinned, members, ns, kf: int, q, phi, psi, c) -> np.ndarray:
         w, cos = _cached_frequencies(n, 0, (n - 1) // 2)  # cos = 1 - w / 2
         n_of = np.full(kf, float(n))
         spread = lambda x: x[:, None]  # noqa: E731  (a value per fund broadcasts along its row)
-        total_of = lambda x: x.sum(axis=1)  # noqa: E731
         # The sums of x and of x times each lag's cosines, (k, 1 + lags): one matrix product.
         weighted_sums = lambda x, lags: x @ np.stack([np.ones_like(cos), *lags], axis=1)  # noqa: E731
     else:
@@ -114,11 +113,18 @@ def fit_tests(unbinned, members, ns, kf: int, q, phi, psi, c) -> np.ndarray:
     for _ in range(FIT_TEST_LAGS - 1):
         lags.append(2.0 * cos * lags[-1] - (lags[-2] if len(lags) > 1 else 1.0))
     # The sums of u_j = (i_j - 2 delta c_j + delta^2 / n) / h_j, and of u_j times each lag's
-    # cosines, from those of i_j / h_j, c_j / h_j and 1 / h_j: u is never formed.
+    # cosines, from those of i_j / h_j, c_j / h_j and 1 / h_j: u is not formed.
     s_i, s_c, s_h = (weighted_sums(x, lags) for x in (np.multiply(i_j, inv_h), np.multiply(c_j, inv_h), inv_h))
     with np.errstate(invalid="ignore", divide="ignore"):  # a fund that tracks exactly: NaN
-        delta = (s_c[:, 0] / (s_h[:, 0] / n_of))[:, None]
-        s_u = s_i - 2.0 * delta * s_c + delta * delta / n_of[:, None] * s_h
+        delta = s_c[:, 0] / (s_h[:, 0] / n_of)
+        s_u = s_i - 2.0 * delta[:, None] * s_c + (delta * delta / n_of)[:, None] * s_h
+        # Where the end effect carries half the periodogram or more (a first or last return
+        # far off), the combination cancels: those funds' sums are taken of u itself.
+        cancels = s_u[:, 0] < 0.5 * s_i[:, 0]
+        if cancels.any():
+            at_delta = spread(delta)
+            u = (i_j - 2.0 * at_delta * c_j + at_delta * at_delta / spread(n_of)) * inv_h
+            s_u[cancels] = weighted_sums(u, lags)[cancels]
         r = s_u[:, 1:] / s_u[:, :1]  # the autocorrelations, (funds, lags)
         q_stat = (r * r).sum(axis=1)
     df = np.maximum(FIT_TEST_LAGS - np.where((f_phi == 0.0) & (f_psi == 0.0), 1, 3), 1)  # spectrum.fit_test_df
