@@ -74,8 +74,8 @@ def fund_notes(r: dict, noise_share: np.ndarray, label) -> list[Note]:
     enough = n_ret >= MIN_RETURNS_TRADITIONAL  # a fund with fewer returns gets this one note only
     model = enough & (n_ret >= MIN_RETURNS)
     one_short = enough & (n_one < MIN_RETURNS_TRADITIONAL)
-    with np.errstate(invalid="ignore"):  # NaN compares False: no alarm where there is no p-value
-        alarm = model & (fit_p < FIT_ALARM)
+    # The alarm needs a p-value: a fund without one gets the note that it has no residuals.
+    alarm = model & np.isfinite(fit_p) & (fit_p < FIT_ALARM)
     rules = [  # (which funds, the note of fund j)
         (~enough, lambda j: Note(label(j), f"{int(n_ret[j])} returns on common dates; at least "
                                            f"{MIN_RETURNS_TRADITIONAL} are needed")),
