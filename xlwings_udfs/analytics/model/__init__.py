@@ -212,8 +212,9 @@ Layout
   ``fast_fit`` (``fit_noise_model``: the scan per length, refinement and profile interval for
   all funds at once), ``fast_checks`` (the dispersion and the fit test of every fund at
   once) and ``fast_gls`` (``gls_drift``: the GLS by a whitening recursion, the weights
-  filtered by FFT or, for a wide block of funds, by the recursion). Each says what it speeds up, why it is exact or how close, and what its plain
-  equivalent is.
+  filtered by FFT or, for a wide block of funds, by the recursion; where the recursion's
+  response dies out early, from the ends of the data and their sum). Each says what it
+  speeds up, why it is exact or how close, and what its plain equivalent is.
 
 ``fit_noise_model`` and ``gls_drift`` take one column per fund, columns of different lengths
 each filling its column from the top, and the spans of the returns; the fit carries the fit
