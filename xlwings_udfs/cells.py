@@ -81,6 +81,7 @@ __all__ = [
     "ENTER_DATES",
     "is_date_text",
     "all_floats",
+    "FLOAT_TYPES",
     "numbers",
     "dates",
     "parse_date",
@@ -192,7 +193,8 @@ def show(value: Any) -> str:
 ENTER_DATES = "enter dates, or text as yyyy-mm-dd"
 
 _FAST_NUMBERS = frozenset({float, int, type(None)})
-_FLOATS = frozenset({float})
+#: The cell types of a column of floats (what :func:`all_floats` reads), as ``types`` gives them.
+FLOAT_TYPES = frozenset({float})
 _FAST_DATES = frozenset({_dt.datetime, pd.Timestamp, type(None)})
 _DATETIMES = frozenset({_dt.datetime})
 _MIDNIGHT = _dt.time()
@@ -263,7 +265,7 @@ def numbers(values: Sequence[Any], name: str, *, types: frozenset | None = None)
             return values.astype(float)
         values = values.tolist()
     types = types if types is not None else frozenset(map(type, values))
-    if types == _FLOATS:  # np.fromiter reads plain floats a fifth faster than np.array
+    if types == FLOAT_TYPES:  # np.fromiter reads plain floats a fifth faster than np.array
         return np.fromiter(values, dtype=float, count=len(values))
     if types <= _FAST_NUMBERS:
         return np.array(values, dtype=float)
@@ -322,7 +324,7 @@ def dates(values: Sequence[Any], name: str, *, types: frozenset | None = None,
             values = values.tolist()
     types = types if types is not None else frozenset(map(type, values))
     if types <= _FAST_NUMBERS:
-        serials = (np.fromiter(values, dtype=float, count=len(values)) if types == _FLOATS
+        serials = (np.fromiter(values, dtype=float, count=len(values)) if types == FLOAT_TYPES
                    else np.array(values, dtype=float))
         return _serial_dates(serials, values, name)
     if types == _DATETIMES:

@@ -33,7 +33,7 @@ import pandas as pd
 
 from ..analytics.errors import InputError
 from ..cache import SampledBytes
-from ..cells import all_floats, error_code, is_blank, is_date_text
+from ..cells import FLOAT_TYPES, all_floats, error_code, is_blank, is_date_text
 
 __all__ = ["rows_of", "used_rows", "used_length", "cell_types", "column_floats", "Range", "read_range",
            "one_reading", "Columns", "shape", "strip_header"]
@@ -138,7 +138,6 @@ def cell_types(values: tuple) -> frozenset:
 # row holding one float (a list, not a subclass) as "[", the length 1, "g" and the float's 8 bytes
 _ONE_FLOAT_ROW = np.dtype([("head", "S6"), ("value", "<f8")])
 _ONE_FLOAT_HEAD = b"[" + (1).to_bytes(4, "little") + b"g"
-_FLOAT_TYPES = frozenset((float,))
 
 
 def column_floats(rows: list) -> np.ndarray | None:
@@ -196,7 +195,7 @@ class Range:
             floats = column_floats(part)
             if floats is not None:
                 self.values = self._floats = floats
-                self._types = _FLOAT_TYPES
+                self._types = FLOAT_TYPES
             else:
                 try:
                     self.values = tuple([r[0] for r in part])
@@ -227,7 +226,7 @@ class Range:
             self._types = frozenset()
             return
         self._floats = all_floats(self.values)
-        self._types = _FLOAT_TYPES if self._floats is not None else cell_types(self.values)
+        self._types = FLOAT_TYPES if self._floats is not None else cell_types(self.values)
 
     def key(self) -> tuple:
         """Content and cell types: equal keys mean the same cells, TRUE and 1 told apart.
