@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = ["MIN_RETURNS", "NoiseModelFit", "Grid", "GRID", "CHI2_95", "CHI2_95_BOUNDARY", "CHI2_SELECT",
-           "FIT_TEST_LAGS", "DISPERSION_BLOCK", "DISPERSION_MIN_BLOCKS", "check_lengths", "check_spans"]
+           "FIT_TEST_LAGS", "DISPERSION_BLOCK", "DISPERSION_MIN_BLOCKS", "check_lengths", "check_spans",
+           "spans_within"]
 
 #: Fewest return observations for which the model is estimated.
 MIN_RETURNS = 30
@@ -150,6 +151,17 @@ def check_spans(spans, shape, lengths=None):
     if np.any(spans[inside] < 1.0) or not np.all(np.isfinite(spans[inside])):
         raise ValueError("spans must be at least 1 period for every return")
     return None if np.all(spans[inside] == 1.0) else spans
+
+
+def spans_within(spans: np.ndarray, lengths) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For ``spans`` (n, k) as check_spans returns them: where each column's returns lie
+    (its first ``lengths`` rows, every row when None), the spans there with 0 below them,
+    and which columns have a span other than 1 among their returns."""
+    n, k = spans.shape
+    ends = np.full(k, n) if lengths is None else np.asarray(lengths)
+    inside = np.arange(n)[:, None] < ends[None, :]
+    within = np.where(inside, spans, 0.0)
+    return inside, within, np.any(within != inside, axis=0)
 
 
 def check_lengths(lengths, shape) -> None:

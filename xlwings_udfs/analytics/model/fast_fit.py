@@ -38,7 +38,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .definition import CHI2_95, CHI2_95_BOUNDARY, CHI2_SELECT, GRID, NoiseModelFit, check_lengths, check_spans
+from .definition import (CHI2_95, CHI2_95_BOUNDARY, CHI2_SELECT, GRID, NoiseModelFit, check_lengths, check_spans,
+                         spans_within)
 from .fast_checks import dispersions, fit_tests
 from .fast_grid import BLOCKS, N_SHAPES, grids_for_lengths, scan_near_minimum
 from .fast_kernel import binned_kernels
@@ -107,11 +108,9 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
     span = np.ones(kf)  # each fund's mean span
     if spans is not None:
         # Funds whose returns span several periods: fitted less k_t times their drift per period.
-        ends = np.full(kf, n) if lengths is None else np.asarray(lengths)
-        inside = np.arange(n)[:, None] < ends[None, :]
-        k_in = np.where(inside, spans, 0.0)
-        span = k_in.sum(axis=0) / ends
-        uneven = np.flatnonzero(np.any(k_in != inside, axis=0))
+        inside, k_in, uneven = spans_within(spans, lengths)
+        span = k_in.sum(axis=0) / (n if lengths is None else np.asarray(lengths))
+        uneven = np.flatnonzero(uneven)
         if uneven.size:
             d_in = np.where(inside[:, uneven], d[:, uneven], 0.0)
             d = d.copy()

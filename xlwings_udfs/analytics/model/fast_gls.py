@@ -73,7 +73,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .definition import NoiseModelFit, check_lengths, check_spans
+from .definition import NoiseModelFit, check_lengths, check_spans, spans_within
 from .spectrum import ma_autocovariances
 
 __all__ = ["gls_drift"]
@@ -278,9 +278,8 @@ def _gls(d, c1, c2, phi, lengths, spans=None):
     n, k = d.shape
     uneven = sp = None
     if spans is not None:
-        inside = np.arange(n)[:, None] < (n if lengths is None else lengths[None, :])
-        sp = np.where(inside, spans, 0.0)
-        uneven = np.flatnonzero(np.any(sp != inside, axis=0))
+        _, sp, uneven = spans_within(spans, lengths)
+        uneven = np.flatnonzero(uneven)
         if not uneven.size:
             uneven = sp = None
     y = d[1:] - phi * d[:-1]  # the AR part, conditional on the first observation
@@ -375,8 +374,7 @@ def _gls_by_route(d, c1, c2, phi, lengths, spans, reach):
     m = ends - 1
     candidate = (reach > 0) & (m >= 4 * reach + 2)
     if spans is not None:
-        inside = np.arange(n)[:, None] < ends[None, :]
-        candidate &= ~np.any(np.where(inside, spans, 0.0) != inside, axis=0)  # spans all 1
+        candidate &= ~spans_within(spans, lengths)[2]  # spans all 1
     # Reaches in (2^(g-1), 2^g] make group g: its cut is under twice each member's reach.
     group = np.where(candidate, np.ceil(np.log2(np.maximum(reach, 1))), -1)
     groups = [np.flatnonzero(group == g) for g in np.unique(group[candidate])]
