@@ -378,14 +378,17 @@ def _gls_by_route(d, c1, c2, phi, lengths, spans, reach):
     # Reaches in (2^(g-1), 2^g] make group g: its cut is under twice each member's reach.
     group = np.where(candidate, np.ceil(np.log2(np.maximum(reach, 1))), -1)
     groups = [np.flatnonzero(group == g) for g in np.unique(group[candidate])]
-    if len(groups) == 1 and groups[0].size == k:
-        return (*_gls_short(d, groups[0], ends, c1, c2, phi, int(reach.max())), None, None)
     if not groups:
         return _gls(d, c1, c2, phi, lengths, spans)
+    # Each fund's sum of returns, read by the short route for the rows between its ends: one
+    # pass for every group.
+    totals = d.sum(axis=0) if lengths is None else np.sum(d, axis=0, where=np.arange(n)[:, None] < ends[None, :])
+    if len(groups) == 1 and groups[0].size == k:
+        return (*_gls_short(d, groups[0], ends, totals, c1, c2, phi, int(reach.max())), None, None)
     mu, inv11, norm2 = np.empty((3, k))
     for cols in groups:
-        mu[cols], inv11[cols], norm2[cols] = _gls_short(d, cols, ends[cols], c1[cols], c2[cols], phi[cols],
-                                                        int(reach[cols].max()))
+        mu[cols], inv11[cols], norm2[cols] = _gls_short(d, cols, ends[cols], totals[cols], c1[cols], c2[cols],
+                                                        phi[cols], int(reach[cols].max()))
     rest = np.flatnonzero(~candidate)
     on_k = norm2_k = None
     if rest.size:
@@ -398,15 +401,16 @@ def _gls_by_route(d, c1, c2, phi, lengths, spans, reach):
     return mu, inv11, norm2, on_k, norm2_k
 
 
-def _gls_short(d, cols, ends, c1, c2, phi, reach):
+def _gls_short(d, cols, ends, totals, c1, c2, phi, reach):
     """_gls's drift, [(Z'Z)^{-1}]_11 and |a|^2 for the columns ``cols`` of ``d``, their
     impulse responses cut at ``reach`` (module docstring, "Short responses").
 
-    ``ends``, ``c1``, ``c2`` and ``phi`` are those of the columns ``cols``; each fund has at
-    least 2 reach + 1 returns y (the rows within a reach of either end do not overlap).
-    Reads the first reach + 2 and the last reach rows of each fund's data, and its sum.
+    ``ends``, ``totals`` (the sums of their returns), ``c1``, ``c2`` and ``phi`` are those of
+    the columns ``cols``; each fund has at least 2 reach + 1 returns y (the rows within a
+    reach of either end do not overlap). Reads the first reach + 2 and the last reach rows
+    of each fund's data.
     """
-    n, k = d.shape[0], cols.size
+    k = cols.size
     m = ends - 1  # returns y of each fund
     g = 1.0 - phi
     h, cum_h = _impulse_response(c1, c2, reach)
@@ -435,18 +439,11 @@ def _gls_short(d, cols, ends, c1, c2, phi, reach):
     w_tail[0] = w_bar
     w_tail[1:] = u_bar * cum_h[reach - 2 :: -1]
     # The data: y's first reach + 1 values, its last reach - 1 and its sum.
-    whole = k == d.shape[1]
-    head = d[: reach + 2] if whole else d[: reach + 2, cols]
+    head = d[: reach + 2] if k == d.shape[1] else d[: reach + 2, cols]
     y_head = head[1:] - phi * head[:-1]
     tail = d[m[None, :] - np.arange(reach)[:, None], cols[None, :]]  # d_m, d_{m-1}, .. d_{m-reach+1}
     y_tail = tail[:-1] - phi * tail[1:]  # y_{m-1}, y_{m-2}, ..
-    if np.all(ends == n):
-        total = d.sum(axis=0) if whole else d.sum(axis=0)[cols]
-    else:
-        all_ends = np.full(d.shape[1], n)
-        all_ends[cols] = ends
-        total = np.sum(d, axis=0, where=np.arange(n)[:, None] < all_ends[None, :])[cols]
-    sum_y = (total - head[0]) - phi * (total - tail[0])
+    sum_y = (totals - head[0]) - phi * (totals - tail[0])
     mu = w_bar * sum_y + _column_dots(w_head - w_bar, y_head) + u_bar * _column_dots(cum_h[: reach - 1] - s_inf, y_tail)
     # |a|^2 as in _gls: the inner weights w_t - phi w_{t+1} of the first rows, of the last,
     # and (1 - phi) w_bar for each of the m - 2 reach - 1 between, then the two ends.
