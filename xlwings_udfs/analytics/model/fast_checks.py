@@ -74,8 +74,9 @@ def fit_tests(unbinned, members, ns, kf: int, q, phi, psi, c) -> np.ndarray:
         w, cos = _cached_frequencies(n, 0, (n - 1) // 2)  # cos = 1 - w / 2
         n_of = np.full(kf, float(n))
         spread = lambda x: x[:, None]  # noqa: E731  (a value per fund broadcasts along its row)
-        # The sums of x and of x times each lag's cosines, (k, 1 + lags): one matrix product.
-        weighted_sums = lambda x, lags: x @ np.stack([np.ones_like(cos), *lags], axis=1)  # noqa: E731
+        # The sums of x and of x times each lag's cosines, (k, 1 + lags): one matrix product
+        # with the table of ones and the lags' cosines (made below, once).
+        weighted_sums = lambda x, table: x @ table  # noqa: E731
     else:
         funds = np.concatenate([np.arange(kf)[cols] for cols in members])  # segment order
         ms = [(int(n) - 1) // 2 for n in ns]
@@ -112,9 +113,11 @@ def fit_tests(unbinned, members, ns, kf: int, q, phi, psi, c) -> np.ndarray:
     lags = [cos]
     for _ in range(FIT_TEST_LAGS - 1):
         lags.append(2.0 * cos * lags[-1] - (lags[-2] if len(lags) > 1 else 1.0))
+    # What weighted_sums weighs by: for one length, the table of ones and the lags' cosines.
+    cosines = np.stack([np.ones_like(cos), *lags], axis=1) if len(unbinned) == 1 else lags
     # The sums of u_j = (i_j - 2 delta c_j + delta^2 / n) / h_j, and of u_j times each lag's
     # cosines, from those of i_j / h_j, c_j / h_j and 1 / h_j: u is not formed.
-    s_i, s_c, s_h = (weighted_sums(x, lags) for x in (np.multiply(i_j, inv_h), np.multiply(c_j, inv_h), inv_h))
+    s_i, s_c, s_h = (weighted_sums(x, cosines) for x in (np.multiply(i_j, inv_h), np.multiply(c_j, inv_h), inv_h))
     with np.errstate(invalid="ignore", divide="ignore"):  # a fund that tracks exactly: NaN
         delta = s_c[:, 0] / (s_h[:, 0] / n_of)
         s_u = s_i - 2.0 * delta[:, None] * s_c + (delta * delta / n_of)[:, None] * s_h
@@ -124,7 +127,7 @@ def fit_tests(unbinned, members, ns, kf: int, q, phi, psi, c) -> np.ndarray:
         if cancels.any():
             at_delta = spread(delta)
             u = (i_j - 2.0 * at_delta * c_j + at_delta * at_delta / spread(n_of)) * inv_h
-            s_u[cancels] = weighted_sums(u, lags)[cancels]
+            s_u[cancels] = weighted_sums(u, cosines)[cancels]
         r = s_u[:, 1:] / s_u[:, :1]  # the autocorrelations, (funds, lags)
         q_stat = (r * r).sum(axis=1)
     df = np.maximum(FIT_TEST_LAGS - np.where((f_phi == 0.0) & (f_psi == 0.0), 1, 3), 1)  # spectrum.fit_test_df
