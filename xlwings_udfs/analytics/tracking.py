@@ -146,11 +146,13 @@ def _spans(index_valid: np.ndarray, order: np.ndarray | None, has_ret: np.ndarra
     return span
 
 
-def _block_figures(fund: np.ndarray, log_index: np.ndarray, dates, A: float, window: int | None) -> dict:
-    """Every per-fund figure for a block of funds (t, kb), as arrays of length kb."""
+def _block_figures(fund: np.ndarray, valid: np.ndarray, log_index: np.ndarray, dates, A: float,
+                   window: int | None) -> dict:
+    """Every per-fund figure for a block of funds (t, kb), as arrays of length kb; ``valid``
+    (t, kb): where both a fund and the index have a value."""
     t, k = fund.shape
     index_valid = np.isfinite(log_index)
-    valid = _window(np.isfinite(fund) & index_valid[:, None], window)
+    valid = _window(valid, window)
     counts = valid.sum(0)
     first = np.where(counts > 0, valid.argmax(0), 0)
     last = np.where(counts > 0, t - 1 - valid[::-1].argmax(0), -1)
@@ -319,17 +321,18 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
     with np.errstate(divide="ignore", invalid="ignore"):
         log_index = np.log(a.index)
     k = a.fund.shape[1]
+    # The dates on which both a fund and the index have a value, found once for the panel.
+    valid = np.isfinite(a.fund) & np.isfinite(log_index)[:, None]
     # Funds are processed in blocks, each fully vectorized: peak memory stays bounded
     # however many funds the panel has. The likelihood is scanned once per history length in
     # a block, so funds of equal length go to the same block: in order of their common dates.
     by_length = None
     if k > _BLOCK:
-        common = np.count_nonzero(np.isfinite(a.fund) & np.isfinite(log_index)[:, None], axis=0)
+        common = np.count_nonzero(valid, axis=0)
         if common.min() < common.max():
             by_length = np.argsort(common, kind="stable")
-    parts = [_block_figures(a.fund[:, s : s + _BLOCK] if by_length is None else a.fund[:, by_length[s : s + _BLOCK]],
-                            log_index, a.dates, A, window)
-             for s in range(0, k, _BLOCK)]
+    blocks = [slice(s, s + _BLOCK) if by_length is None else by_length[s : s + _BLOCK] for s in range(0, k, _BLOCK)]
+    parts = [_block_figures(a.fund[:, b], valid[:, b], log_index, a.dates, A, window) for b in blocks]
     r = parts[0] if len(parts) == 1 else {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     if by_length is not None:
         back = np.argsort(by_length)
