@@ -186,6 +186,23 @@ def test_staggered_panel_with_a_window():
     assert_matches_plain(res, funds, index, DATES, window=260)
 
 
+def test_panel_whose_funds_each_skip_a_date_of_their_own():
+    """Every fund has as many returns as the others, so they fill every row, but each has one
+    across a date it skips: the figures are still per period, and the model's those of the
+    fund alone."""
+    k = 6
+    funds = _funds(INDEX, k, seed=12)
+    funds[np.random.default_rng(12).choice(np.arange(1, N - 1), k, replace=False), np.arange(k)] = np.nan
+    res = tracking_stats(funds, INDEX, dates=DATES)
+    assert_matches_plain(res, funds, INDEX, DATES)
+    # The estimates to rounding; the standard error to the scan's accuracy (it reads the mean
+    # of s_u^2 off single-precision sums, which run in another order for six funds than one).
+    for j in range(k):
+        alone = tracking_stats(funds[:, j], INDEX, dates=DATES)
+        for key, rtol in (("holding_cost", 1e-12), ("tracking_error", 1e-12), ("holding_cost_se", 1e-5)):
+            np.testing.assert_allclose(getattr(res, key)[j], getattr(alone, key), rtol=rtol, err_msg=f"fund {j}, {key}")
+
+
 @pytest.mark.parametrize("freq,per_year", [("W-FRI", 52), ("BME", 12)])
 def test_weekly_and_monthly_data(freq, per_year):
     n = 420 if per_year == 52 else 150

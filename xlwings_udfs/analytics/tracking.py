@@ -130,19 +130,20 @@ def _pack(x: np.ndarray, order: np.ndarray | None, counts: np.ndarray) -> np.nda
 _BLOCK = 128
 
 
-def _spans(index_valid: np.ndarray, order: np.ndarray | None, has_ret: np.ndarray) -> np.ndarray | None:
+def _spans(index_valid: np.ndarray, order: np.ndarray | None, has_ret: np.ndarray | None) -> np.ndarray | None:
     """Periods each packed return spans, measured on the index's calendar; None if all are 1.
 
     A fund's return from one valid row to the next spans the rows between them on which the
     index has a value: a date the fund lacks (a missing NAV) is a period that passed, a date
     the index lacks (its holiday, a weekend NAV of a fund against a weekday index) is not.
-    Zero below each fund's returns.
+    Zero below each fund's returns (``has_ret``; None: every fund has a return on every row).
     """
     if order is None:
         return None  # every return from one of the index's rows to the next
     calendar = np.cumsum(index_valid)
     span = np.diff(calendar[order], axis=0).astype(float)
-    span[~has_ret] = 0.0
+    if has_ret is not None:
+        span[~has_ret] = 0.0
     return span
 
 
@@ -182,7 +183,10 @@ def _block_figures(fund: np.ndarray, valid: np.ndarray, log_index: np.ndarray, d
         rf, ri = np.diff(lf, axis=0), np.diff(li, axis=0)
         del lf, li
         d = rf - ri
-    has_ret = np.arange(height)[:, None] < n_ret[None, :]
+    # Which rows hold a return of each fund; None where every fund has one on every row (one
+    # history for all), the usual panel, which then needs no mask.
+    every_row = bool(np.all(n_ret == height))
+    has_ret = None if every_row else np.arange(height)[:, None] < n_ret[None, :]
     span = _spans(index_valid, order, has_ret)
     model_keys = ("ehc", "ehc_se", "te_var", "te_lo", "te_hi", "phi", "psi", "fit_p")
     out = dict(zip(model_keys, np.full((len(model_keys), k), np.nan)))  # a row each
@@ -212,7 +216,6 @@ def _block_figures(fund: np.ndarray, valid: np.ndarray, log_index: np.ndarray, d
     # fund has a return on every row (one history for all) there is nothing to zero: the
     # same values, laid out a row per date as np.where lays them out (the column sums add
     # the rows in turn, so the layout fixes their rounding).
-    every_row = bool(has_ret.all())
     d0 = np.ascontiguousarray(d) if every_row else np.where(has_ret, d, 0.0)
     out["sum_d"] = d0.sum(axis=0)
     out["periods"] = n_ret.astype(float) if span is None else span.sum(axis=0)
@@ -220,8 +223,11 @@ def _block_figures(fund: np.ndarray, valid: np.ndarray, log_index: np.ndarray, d
     # variance of the one-period differences (the traditional tracking error is the spread of
     # daily differences, and a two-day return is not one: with timing noise its variance is
     # not twice a day's).
-    one = has_ret if span is None else has_ret & (span == 1.0)
-    n_one = one.sum(axis=0)
+    if span is None:
+        one, n_one = has_ret, n_ret  # every return is a one-period return
+    else:
+        one = span == 1.0 if every_row else has_ret & (span == 1.0)
+        n_one = one.sum(axis=0)
     # Without spans every return is a one-period return: d0 already holds them alone.
     sum_one = out["sum_d"] if span is None else np.where(one, d0, 0.0).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
