@@ -45,7 +45,9 @@ from xlwings_udfs.analytics.model.definition import (
     DISPERSION_BLOCK,
     FIT_TEST_LAGS,
     GRID,
+    MIN_RETURNS,
     Grid,
+    fit_lengths,
 )
 from xlwings_udfs.analytics.model.spectrum import (
     bin_edges,
@@ -486,13 +488,17 @@ def test_drift_with_spans_is_the_textbook_gls():
     return as the same for all (unbiased for mu, per period, whatever a), its variance
     a'Sa / (a'k)^2 with S the covariance of the returns built from the definitions; the
     persistent variances of the fit are per period (the per-return ones over the mean span),
-    the fit run on the returns less k_t times their drift per period."""
+    the fit run on the returns less k_t times their drift per period (of the most recent
+    fit_lengths(n) returns it is fitted to; the drift is of them all)."""
     rng = np.random.default_rng(8)
-    L = simulate_panel(ALL["a_white"], 1, 41, n_returns=500).L[:, 0]
+    L = simulate_panel(ALL["a_white"], 1, 41, n_returns=1000).L[:, 0]
     d, spans = with_gaps(L, 0.3, rng)
+    kept = int(fit_lengths(d.size))
+    assert kept < d.size  # the fit leaves out the oldest returns
     fit = reference.fit_noise_model(d, spans=spans)
-    plain = reference.fit_noise_model(d - spans * d.sum() / spans.sum())
-    assert fit.span == pytest.approx(500 / d.size, rel=1e-12)
+    d_fit, spans_fit = d[-kept:], spans[-kept:]
+    plain = reference.fit_noise_model(d_fit - spans_fit * (d_fit.sum() / spans_fit.sum()))
+    assert fit.span == pytest.approx(spans_fit.mean(), rel=1e-12)
     assert fit.persistent_var == pytest.approx(plain.persistent_var / fit.span, rel=1e-12)
     assert fit.persistent_var_upper == pytest.approx(plain.persistent_var_upper / fit.span, rel=1e-12)
     assert (fit.noise_var, fit.noise_phi) == (plain.noise_var, plain.noise_phi)
@@ -507,3 +513,73 @@ def test_drift_with_spans_is_the_textbook_gls():
     mean = max(fit.persistent_var_mean, s2)
     expected = (a @ cov @ a + (mean - s2) * (a * a) @ spans) / (a @ spans) ** 2
     assert se**2 == pytest.approx(expected, rel=1e-8)
+
+
+def _largest_prime_factor(n: int) -> int:
+    largest, p = 1, 2
+    while p * p <= n:
+        while n % p == 0:
+            largest, n = p, n // p
+        p += 1
+    return max(largest, n) if n > 1 else largest
+
+
+def test_the_fit_length_is_the_largest_11_smooth_number_at_most_the_fund_s():
+    """fit_lengths(n) against trial division for every n to 20,000 (n itself below 500), and
+    what it leaves out against what definition.fit_lengths says it does."""
+    n = np.arange(1, 20_001)
+    smooth = np.array([_largest_prime_factor(int(x)) <= 11 for x in n])
+    largest_so_far = np.maximum.accumulate(np.where(smooth, n, 0))
+    np.testing.assert_array_equal(fit_lengths(n), np.where(n < 500, n, largest_so_far))
+    share = (n - fit_lengths(n)) / n
+    assert share.max() < 0.025
+    assert share[n >= 1000].max() < 0.022 and share[n >= 2500].max() < 0.018
+    assert 0.004 < share[(n >= 500) & (n < 10_000)].mean() < 0.007
+    assert np.unique(fit_lengths(np.arange(1260, 3781))).size == 137  # five to fifteen years
+    with pytest.raises(ValueError, match="number of returns"):
+        fit_lengths(0)
+
+
+@pytest.mark.parametrize("n, gapped", [(1001, False), (2519, False), (1007, True)])
+def test_the_noise_model_is_fitted_to_the_most_recent_returns_and_the_drift_to_all(n, gapped):
+    """A fund of n returns has the noise model of its most recent fit_lengths(n): in the
+    reference to the bit, in the fast path alone to the bit. In a panel of funds launched on
+    other days, some of which share its ladder length, its point estimates agree to 1e-12,
+    and the interval and mean read off the single-precision scan to its accuracy (with more
+    than two funds of one length its sums run in another order; see fast_grid). The drift,
+    given that fit, is estimated from every return."""
+    rng = np.random.default_rng(n)
+    kept = int(fit_lengths(n))
+    assert kept < n
+    d = simulate_panel(ALL["b_ar1"], 1, n, n_returns=n).d[:, 0]
+    spans = None
+    if gapped:  # a gap among the returns kept, and one among those left out
+        spans = np.ones(n)
+        spans[[3, n - 40]] = [4.0, 2.0]
+    recent_spans = None if spans is None else spans[-kept:]
+    ref, ref_recent = reference.fit_noise_model(d, spans=spans), reference.fit_noise_model(d[-kept:], spans=recent_spans)
+    assert ref == ref_recent
+    column = None if spans is None else spans[:, None]
+    alone = fit_noise_model(d, spans=column)
+    recent = fit_noise_model(d[-kept:], spans=None if spans is None else recent_spans[:, None])
+    for f in FIELDS:
+        np.testing.assert_array_equal(getattr(alone, f), getattr(recent, f), err_msg=f)
+    # In a panel: funds launched later (shorter columns, their own ladder lengths) beside it.
+    lengths = np.array([n - 250, n, n - 17, n - 1])
+    panel = np.full((n, lengths.size), np.nan)
+    panel_spans = np.ones(panel.shape)
+    for j, length in enumerate(lengths):
+        panel[:length, j] = d[n - length:]
+        panel_spans[:length, j] = 1.0 if spans is None else spans[n - length:]
+    together = fit_noise_model(panel, lengths, None if spans is None else panel_spans)
+    assert np.unique(fit_lengths(lengths)).size < lengths.size
+    for f in FIELDS:
+        read_off_the_scan = f in ("persistent_var_lower", "persistent_var_upper", "persistent_var_mean")
+        np.testing.assert_allclose(getattr(together, f)[1], getattr(alone, f)[0],
+                                   rtol=PROFILE_RTOL if read_off_the_scan else 1e-12, atol=0, err_msg=f)
+    # The drift uses every return: the reference drift of the whole history with this fit.
+    mu, se = gls_drift(d, alone, spans=column)
+    ref_mu, ref_se = reference_gls.gls_drift(d, _one(alone, 0), spans)
+    assert mu[0] == pytest.approx(ref_mu, rel=1e-9) and se[0] == pytest.approx(ref_se, rel=1e-9)
+    recent_mu, _ = reference_gls.gls_drift(d[-kept:], _one(alone, 0), recent_spans)
+    assert abs(ref_mu - recent_mu) > 1e-6 * ref_se

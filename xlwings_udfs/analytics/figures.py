@@ -90,7 +90,8 @@ _TRACKING = (
        "Standard error of the EHC, allowing for the uncertainty of the tracking error."),
     _f("tracking_error", "Tracking error (noise-robust)", "TE", "fraction", 3,
        "Annualized volatility of the persistent deviations from the index only: the "
-       "mean-reverting timing noise of stale prices and cut-off times removed.",
+       "mean-reverting timing noise of stale prices and cut-off times removed. From 500 "
+       "returns on, of the most recent returns (at most 2.5% of the oldest left out).",
        "ETF_TRACKING_ERROR"),
     _f("tracking_error_lower", "Tracking error 95% lower", "TE low", "fraction", 3,
        "Lower end of the noise-robust tracking error's 95% profile-likelihood interval."),

@@ -330,8 +330,9 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
     # The dates on which both a fund and the index have a value, found once for the panel.
     valid = np.isfinite(a.fund) & np.isfinite(log_index)[:, None]
     # Funds are processed in blocks, each fully vectorized: peak memory stays bounded
-    # however many funds the panel has. The likelihood is scanned once per history length in
-    # a block, so funds of equal length go to the same block: in order of their common dates.
+    # however many funds the panel has. The likelihood is scanned once per length fitted in a
+    # block (model.definition.fit_lengths), so funds of equal or near lengths go to the same
+    # block: in order of their common dates.
     by_length = None
     if k > _BLOCK:
         common = np.count_nonzero(valid, axis=0)

@@ -4,7 +4,9 @@ What it speeds up. ``reference.fit_noise_model`` fits one fund: the objective on
 grid in double precision, the refinement, the profile interval. Here a panel is fitted in a
 few passes over all its funds:
 
-* the funds are grouped by history length, and each length's funds are scanned together
+* each fund's most recent ``definition.fit_lengths(n)`` returns are taken (a view, unless
+  funds leave out different numbers of returns);
+* the funds are grouped by that length, and each length's funds are scanned together
   (``fast_grid.scan_near_minimum``: single precision, only the q near the minimum);
 * everything after the scan runs over all the funds at once, each fund's figures padded to
   ``MAX_BINS`` bins (weight 0, kernel 1) and to the widest q window scanned (objective +inf);
@@ -39,7 +41,7 @@ from __future__ import annotations
 import numpy as np
 
 from .definition import (CHI2_95, CHI2_95_BOUNDARY, CHI2_SELECT, GRID, NoiseModelFit, check_lengths, check_spans,
-                         spans_within)
+                         fit_lengths, spans_within)
 from .fast_checks import dispersions, fit_tests
 from .fast_grid import BLOCKS, N_SHAPES, grids_for_lengths, scan_near_minimum
 from .fast_kernel import binned_kernels
@@ -95,15 +97,16 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
     ``lengths`` (k,): the number of returns of each column, which fill it from the top (what
     lies below them is ignored), at least ``MIN_RETURNS``; None: every column is complete.
     ``spans`` (n, k): the periods each return spans, or None: one each (see
-    ``reference.fit_noise_model``). The grid depends on the length, so the scan runs once per
-    length, over the funds of that length; everything else runs over all the funds at once.
+    ``reference.fit_noise_model``). Each fund is fitted to its most recent ``fit_lengths(n)``
+    returns. The grid depends on that length, so the scan runs once per length, over the funds
+    of that length; everything else runs over all the funds at once.
     """
     d = np.asarray(d, dtype=float)
     if d.ndim == 1:
         d = d[:, None]
-    n, kf = d.shape
     check_lengths(lengths, d.shape)
-    spans = check_spans(spans, d.shape, lengths)
+    d, lengths, spans = _most_recent(d, lengths, check_spans(spans, d.shape, lengths))
+    n, kf = d.shape
     raw = d
     span = np.ones(kf)  # each fund's mean span
     if spans is not None:
@@ -244,6 +247,34 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
         span=span,
         fit_pvalue=np.where(exact, np.nan, p),
     )
+
+
+def _most_recent(d: np.ndarray, lengths, spans):
+    """The returns the noise model is fitted to, each column's most recent ``fit_lengths(n)``
+    of its n, moved to the top of the column, with their lengths and spans (None where those
+    all span one period; as ``reference._most_recent`` for one fund).
+
+    Nothing is copied where no column leaves a return out (every length on the ladder) or
+    where every column leaves out as many: a view of the rows kept. Otherwise each column is
+    copied on its own, into a column-major array.
+    """
+    rows, k = d.shape
+    n = np.full(k, rows) if lengths is None else np.asarray(lengths)
+    kept = fit_lengths(n)
+    left_out = n - kept
+    if not left_out.any():
+        return d, lengths, spans
+    if np.all(left_out == left_out[0]):
+        part = slice(int(left_out[0]), int(left_out[0] + kept.max()))
+        lengths = None if lengths is None else kept
+        return d[part], lengths, None if spans is None else check_spans(spans[part], (part.stop - part.start, k), lengths)
+    recent = np.zeros((kept.max(), k), order="F")
+    recent_spans = None if spans is None else np.ones(recent.shape, order="F")
+    for j, (start, stop) in enumerate(zip(left_out.tolist(), n.tolist())):
+        recent[: stop - start, j] = d[start:stop, j]
+        if spans is not None:
+            recent_spans[: stop - start, j] = spans[start:stop, j]
+    return recent, kept, None if spans is None else check_spans(recent_spans, recent.shape, kept)
 
 
 def _refined_objective(ibar, cbar, w_total, ns, q, phi, psi, shape, kernel):

@@ -1,7 +1,7 @@
 """Fast path: the binned noise kernel for many lengths and shapes at once.
 
 What it speeds up. The scan needs the binned kernel of every (phi, psi) of the grid for every
-history length of a panel (hundreds of lengths when funds launched on different dates), and
+length a panel's funds are fitted to (over a hundred when funds launched on different dates), and
 the refinement one kernel per fund at its own (phi, psi). ``spectrum.binned_kernel`` computes
 it for one length; here the frequencies of all the lengths ("segments") are laid end to end
 and summed bin by bin in one pass, and the five functions of the closed form, which depend on

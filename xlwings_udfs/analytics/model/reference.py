@@ -22,7 +22,7 @@ from dataclasses import replace
 import numpy as np
 
 from .definition import (CHI2_95, CHI2_95_BOUNDARY, CHI2_SELECT, DISPERSION_BLOCK, DISPERSION_MIN_BLOCKS,
-                         FIT_TEST_LAGS, GRID, MIN_RETURNS, Grid, NoiseModelFit, check_spans)
+                         FIT_TEST_LAGS, GRID, MIN_RETURNS, Grid, NoiseModelFit, check_spans, fit_lengths)
 from .spectrum import bin_edges, bin_widths, binned_ordinates, chi2_sf, fit_test_df, noise_autocovariance
 
 __all__ = ["kernel", "binned_kernel", "objective", "profile", "dispersion", "fit_noise_model", "likelihood_ratio",
@@ -183,6 +183,13 @@ def _check(d: np.ndarray) -> np.ndarray:
     return d
 
 
+def _most_recent(d: np.ndarray, spans=None):
+    """The returns (and their spans) the noise model is fitted to: the most recent
+    ``fit_lengths(n)`` of the fund's n; the spans None where those all span one period."""
+    start = d.size - int(fit_lengths(d.size))
+    return d[start:], (None if spans is None else check_spans(spans[start:], (d.size - start,)))
+
+
 def _refined_minimum(ibar, cbar, n: int, axes, table: np.ndarray, s_table: np.ndarray) -> dict:
     """The minimum of one block's ``table`` (q, phi, psi) on its ``axes`` (their grid values),
     refined along each axis by the vertex of the parabola through the grid minimum and its two
@@ -291,11 +298,15 @@ def fit_noise_model(d: np.ndarray, grid: Grid = GRID, spans=None) -> NoiseModelF
     noise, so the persistent variance found per step is the mean span times the variance per
     period: it (with its interval and mean) is divided by the mean span.
 
+    The model is fitted to the fund's most recent ``fit_lengths(n)`` returns (and their spans),
+    which every step below takes as the whole history: those left out, at most 2.5% of them
+    from 500 returns on, are the oldest (``definition.fit_lengths``).
+
     Returns a NoiseModelFit of floats, with the p-value of the test of its fit (``fit_test``).
     A fund whose returns are all equal (it tracks exactly) has every figure zero.
     """
     d = _check(d)
-    spans = check_spans(spans, d.shape)
+    d, spans = _most_recent(d, check_spans(spans, d.shape))
     if np.all(d == d[0]) if spans is None else np.all(d / spans == d[0] / spans[0]):
         return NoiseModelFit(*[0.0] * 7, span=_span_of(spans, d.size))
     if spans is not None:
@@ -330,9 +341,9 @@ def likelihood_ratio(d: np.ndarray, s_u2, grid: Grid = GRID) -> np.ndarray:
     Zero is the boundary, the likelihood ratio at q = 0. In the model the fit keeps (white
     noise, or the full one). The interval of fit_noise_model is where this, divided by the
     fit's ``dispersion``, is at most 3.84, read off the grid's v with its end points
-    interpolated.
+    interpolated. Of the returns the fit takes (the most recent ``fit_lengths(n)``).
     """
-    d = _check(d)
+    d, _ = _most_recent(_check(d))
     est = _estimate(d, grid, dispersion(d))
     s_u2 = np.atleast_1d(np.asarray(s_u2, dtype=float))
     v = s_u2 / est["scale"]
@@ -370,11 +381,11 @@ def fit_test(d: np.ndarray, fit: NoiseModelFit, spans=None) -> float:
     likelihood ratio) is about chi2 with H - p degrees of freedom (at least 1), p the
     parameters of the returns' dynamics that were fitted: the persistent share, and phi and
     psi unless the noise was taken as white (``spectrum.fit_test_df``). With spans, the
-    returns less k_t times their drift per period, as fitted. NaN for a fund that tracks
-    exactly.
+    returns less k_t times their drift per period, as fitted; of the returns the fit takes (the
+    most recent ``fit_lengths(n)``). NaN for a fund that tracks exactly.
     """
     d = np.asarray(d, dtype=float)
-    spans = check_spans(spans, d.shape)
+    d, spans = _most_recent(d, check_spans(spans, d.shape))
     if spans is not None:
         d = d - spans * (d.sum() / spans.sum())
     per_return = float(fit.persistent_var) * float(fit.span)
