@@ -336,8 +336,7 @@ def test_scan_rows_are_the_plain_page_by_page_values_whatever_was_built_first(n)
 @pytest.mark.parametrize("n", [61, 500, 3780])
 def test_the_fit_tests_kernel_of_white_noise_is_w_to_the_bit(n):
     """The fit test takes the kernel of white noise (phi = psi = 0) as w itself and computes
-    the closed form only for the other funds: the closed form gives w exactly there, laid out
-    a fund per row (one length) or end to end (many)."""
+    the closed form only for the other funds: the closed form gives w exactly there."""
     from xlwings_udfs.analytics.model.fast_checks import _kernel
     from xlwings_udfs.analytics.model.spectrum import frequencies, kernel_coefficients
 
@@ -345,8 +344,6 @@ def test_the_fit_tests_kernel_of_white_noise_is_w_to_the_bit(n):
     coef = kernel_coefficients(np.full((3, 1), float(n)), np.zeros((3, 1)), np.zeros((3, 1)))[:, :, 0]  # (3, 5)
     by_row = _kernel(w, cos, coef.T[:, :, None], np.zeros((3, 1)))
     np.testing.assert_array_equal(by_row, np.broadcast_to(w, by_row.shape))
-    end_to_end = _kernel(np.tile(w, 3), np.tile(cos, 3), np.repeat(coef, w.size, axis=0).T, np.zeros(3 * w.size))
-    np.testing.assert_array_equal(end_to_end, np.tile(w, 3))
 
 
 def test_fit_tests_of_white_and_coloured_funds_together_equal_each_alone():

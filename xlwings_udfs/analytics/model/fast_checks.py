@@ -7,10 +7,10 @@ Both are checks on a fitted model, computed for all the funds in a few array pas
   only the blocks a fund fills counted;
 * the fit test (``reference.fit_test``), a portmanteau test of the whitened residuals, from
   the periodogram the fit computed before binning, with the kernel in closed form at every
-  frequency. Its sums of the whitened ordinates u_j are combined from three sums (of
-  I_j / h_j, C_j / h_j and 1 / h_j), u not formed, except for the funds where that
-  combination cancels: those where the end effect carries half the periodogram or more (a
-  first or last return far off), whose sums are taken of u itself.
+  frequency, the funds of each length together. Its sums of the whitened ordinates u_j are
+  combined from three sums (of I_j / h_j, C_j / h_j and 1 / h_j), u not formed, except for
+  the funds where that combination cancels: those where the end effect carries half the
+  periodogram or more (a first or last return far off), whose sums are taken of u itself.
 
 Plain equivalents: ``reference.dispersion`` and ``reference.fit_test``, one fund at a time;
 the tests hold them together.
@@ -55,85 +55,60 @@ def fit_tests(unbinned, members, ns, kf: int, q, phi, psi, c) -> np.ndarray:
     """reference.fit_test of every fund, from its periodogram and real parts before binning
     (``unbinned``: per length, (2, funds, m), a row per fund, scaled as the fit's;
     ``members``: the funds of each length) and its fit (q per return, phi, psi and the
-    dispersion c).
+    dispersion c), one length at a time (``_fit_tests_of_one_length``)."""
+    p = np.empty(kf)
+    for n, cols, (i_j, c_j) in zip(ns, members, unbinned):
+        p[cols] = _fit_tests_of_one_length(int(n), i_j, c_j, q[cols], phi[cols], psi[cols], c[cols])
+    return p
 
-    All the funds' frequencies laid end to end, a segment a fund, so that funds of every
-    length go through the same few passes: the kernel k_n at every frequency in its closed
-    form (spectrum.kernel_coefficients: w (a0 + a1 c) / D + w (a2 + a3 c + a4 c^2) / D^2,
-    D = (1 - phi)^2 + phi w), the spectrum shape h = q + (1 - q) k_n, the end effect delta and
-    u_j = (I_j - 2 delta C_j + delta^2 / n) / h_j (the scaled |D_j - delta|^2 / (n h_j)), and
-    the sums of u_j cos(l lambda_j) per segment, from those of I_j / h_j, C_j / h_j and 1 / h_j
-    (for funds of one length: three matrix products with the table of cosines), or of u_j
-    itself where the end effect carries half the periodogram or more.
+
+def _fit_tests_of_one_length(n: int, i_j, c_j, q, phi, psi, c) -> np.ndarray:
+    """The fit tests of funds of one length n: a row per fund, the frequencies along it.
+
+    The kernel k_n at every frequency in its closed form (spectrum.kernel_coefficients:
+    w (a0 + a1 c) / D + w (a2 + a3 c + a4 c^2) / D^2, D = (1 - phi)^2 + phi w), the spectrum
+    shape h = q + (1 - q) k_n, the end effect delta and u_j = (I_j - 2 delta C_j + delta^2 / n)
+    / h_j (the scaled |D_j - delta|^2 / (n h_j)), and the sums of u_j cos(l lambda_j), from
+    those of I_j / h_j, C_j / h_j and 1 / h_j: three matrix products with the table of ones and
+    the lags' cosines; or of u_j itself where the end effect carries half the periodogram or
+    more.
     """
-    if len(unbinned) == 1:
-        # One length: a row per fund, the frequencies along it.
-        n = int(ns[0])
-        funds = np.arange(kf)
-        i_j, c_j = unbinned[0]
-        w, cos = _cached_frequencies(n, 0, (n - 1) // 2)  # cos = 1 - w / 2
-        n_of = np.full(kf, float(n))
-        spread = lambda x: x[:, None]  # noqa: E731  (a value per fund broadcasts along its row)
-        # The sums of x and of x times each lag's cosines, (k, 1 + lags): one matrix product
-        # with the table of ones and the lags' cosines (made below, once).
-        weighted_sums = lambda x, table: x @ table  # noqa: E731
-    else:
-        funds = np.concatenate([np.arange(kf)[cols] for cols in members])  # segment order
-        ms = [(int(n) - 1) // 2 for n in ns]
-        i_j = np.concatenate([o[0].ravel() for o in unbinned])
-        c_j = np.concatenate([o[1].ravel() for o in unbinned])
-        w = np.concatenate([np.tile(_cached_frequencies(int(n), 0, m)[0], o.shape[1]) for n, m, o in zip(ns, ms, unbinned)])
-        sizes = np.concatenate([np.full(o.shape[1], m) for m, o in zip(ms, unbinned)])
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        n_of = np.concatenate([np.full(o.shape[1], float(n)) for n, o in zip(ns, unbinned)])
-        spread = lambda x: np.repeat(x, sizes, axis=0)  # noqa: E731
-        total_of = lambda x: np.add.reduceat(x, starts)  # noqa: E731
-        weighted_sums = lambda x, lags: np.stack([total_of(x)] + [total_of(x * v) for v in lags], axis=1)  # noqa: E731
-        cos = 1.0 - 0.5 * w
-    f_phi, f_psi, f_q = phi[funds], psi[funds], q[funds]
-    coef = spread(kernel_coefficients(n_of[:, None], f_phi[:, None], f_psi[:, None])[:, :, 0])  # (J, 5) or (k, 1, 5)
-    coef = np.moveaxis(coef, -1, 0)  # (5, J) or (5, k, 1): broadcasts along the frequencies
-    at_phi = spread(f_phi)
+    w, cos = _cached_frequencies(n, 0, (n - 1) // 2)  # cos = 1 - w / 2
+    coef = kernel_coefficients(np.full((q.size, 1), float(n)), phi[:, None], psi[:, None])[:, :, 0]  # (k, 5)
+    coef = np.moveaxis(coef[:, None, :], -1, 0)  # (5, k, 1): broadcasts along the frequencies
     # The shape times 1 - q, then + q. White noise (phi = psi = 0) has the kernel w itself:
     # its coefficients are 1 and zeros, and D is 1, so the closed form gives w exactly. It is
     # computed for the other funds only.
-    at_q = spread(f_q)
+    at_q = q[:, None]
     h = np.multiply(w, 1.0 - at_q)
-    if len(unbinned) == 1:
-        noise = np.flatnonzero((f_phi != 0.0) | (f_psi != 0.0))  # rows
-        if noise.size:
-            h[noise] = _kernel(w, cos, coef[:, noise], at_phi[noise]) * (1.0 - at_q[noise])
-    else:
-        noise = np.flatnonzero(spread((f_phi != 0.0) | (f_psi != 0.0)))  # frequencies of such funds
-        if noise.size:
-            h[noise] = _kernel(w[noise], cos[noise], coef[:, noise], at_phi[noise]) * (1.0 - at_q[noise])
+    noise = np.flatnonzero((phi != 0.0) | (psi != 0.0))  # rows
+    if noise.size:
+        h[noise] = _kernel(w, cos, coef[:, noise], phi[noise, None]) * (1.0 - at_q[noise])
     h += at_q
     inv_h = np.reciprocal(h, out=h)
-    # cos(l lambda) for l = 1..H by the Chebyshev recursion T_{l+1} = 2 c T_l - T_{l-1}.
+    # The table of ones and cos(l lambda) for l = 1..H, by the Chebyshev recursion
+    # T_{l+1} = 2 c T_l - T_{l-1}.
     lags = [cos]
     for _ in range(FIT_TEST_LAGS - 1):
         lags.append(2.0 * cos * lags[-1] - (lags[-2] if len(lags) > 1 else 1.0))
-    # What weighted_sums weighs by: for one length, the table of ones and the lags' cosines.
-    cosines = np.stack([np.ones_like(cos), *lags], axis=1) if len(unbinned) == 1 else lags
+    cosines = np.stack([np.ones_like(cos), *lags], axis=1)
     # The sums of u_j = (i_j - 2 delta c_j + delta^2 / n) / h_j, and of u_j times each lag's
     # cosines, from those of i_j / h_j, c_j / h_j and 1 / h_j: u is not formed.
-    s_i, s_c, s_h = (weighted_sums(x, cosines) for x in (np.multiply(i_j, inv_h), np.multiply(c_j, inv_h), inv_h))
+    s_i, s_c, s_h = (x @ cosines for x in (np.multiply(i_j, inv_h), np.multiply(c_j, inv_h), inv_h))
     with np.errstate(invalid="ignore", divide="ignore"):  # a fund that tracks exactly: NaN
-        delta = s_c[:, 0] / (s_h[:, 0] / n_of)
-        s_u = s_i - 2.0 * delta[:, None] * s_c + (delta * delta / n_of)[:, None] * s_h
+        delta = s_c[:, 0] / (s_h[:, 0] / n)
+        s_u = s_i - 2.0 * delta[:, None] * s_c + (delta * delta / n)[:, None] * s_h
         # Where the end effect carries half the periodogram or more (a first or last return
         # far off), the combination cancels: those funds' sums are taken of u itself.
         cancels = s_u[:, 0] < 0.5 * s_i[:, 0]
         if cancels.any():
-            at_delta = spread(delta)
-            u = (i_j - 2.0 * at_delta * c_j + at_delta * at_delta / spread(n_of)) * inv_h
-            s_u[cancels] = weighted_sums(u, cosines)[cancels]
+            at_delta = delta[cancels, None]
+            u = (i_j[cancels] - 2.0 * at_delta * c_j[cancels] + at_delta * at_delta / n) * inv_h[cancels]
+            s_u[cancels] = u @ cosines
         r = s_u[:, 1:] / s_u[:, :1]  # the autocorrelations, (funds, lags)
         q_stat = (r * r).sum(axis=1)
-    df = np.maximum(FIT_TEST_LAGS - np.where((f_phi == 0.0) & (f_psi == 0.0), 1, 3), 1)  # spectrum.fit_test_df
-    p = np.empty(kf)
-    p[funds] = chi2_sf(n_of * q_stat / c[funds], df)
-    return p
+    df = np.maximum(FIT_TEST_LAGS - np.where((phi == 0.0) & (psi == 0.0), 1, 3), 1)  # spectrum.fit_test_df
+    return chi2_sf(n * q_stat / c, df)
 
 
 def _kernel(w, cos, coef, phi):
