@@ -35,13 +35,15 @@ def dispersions(d: np.ndarray, lengths) -> np.ndarray:
     blocks = lengths // block
     n_blocks = n // block
     if lengths.min() == n:
-        x = d - d.sum(axis=0) / n  # the mean, as d.mean(axis=0) computes it
+        mean = d.sum(axis=0) / n  # as d.mean(axis=0) computes it
     else:
-        inside = np.arange(n)[:, None] < lengths[None, :]
-        x = np.where(inside, d, 0.0)
-        x = np.where(inside, x - x.sum(axis=0) / lengths, 0.0)
-    x = x[: n_blocks * block]
-    x *= x
+        # Each column's mean of its own returns, summed down the column as a fund alone is.
+        mean = np.array([d[:length, j].sum() for j, length in enumerate(lengths.tolist())]) / lengths
+    # What lies below a column's returns (anything) only reaches the sums of blocks the column
+    # does not fill, which are left out below: it is not masked first.
+    with np.errstate(invalid="ignore", over="ignore"):
+        x = d[: n_blocks * block] - mean
+        x *= x
     sums = x.reshape(n_blocks, block, kf).sum(axis=1)  # (blocks, k)
     whole = np.arange(n_blocks)[:, None] < blocks[None, :]
     with np.errstate(invalid="ignore", divide="ignore"):
