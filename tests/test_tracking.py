@@ -374,7 +374,7 @@ def test_panel_equals_single_fund_column_by_column(panel, idx, dates):
 def test_panel_of_many_blocks_and_lengths_equals_single_funds(idx, dates):
     """More funds than one block holds, launched on different dates: they are regrouped by
     history length (and fitted a length at a time), and every figure lands on its own fund."""
-    k = 300  # more funds than one block of the vectorized computation holds (256)
+    k = 300  # more funds than one block of the vectorized computation holds (128)
     rng = np.random.default_rng(3)
     levels = np.column_stack([noisy_fund(idx, seed=100 + j, noise=0.0001 * (1 + j % 5)) for j in range(k)])
     launch = rng.integers(0, N - 80, k)
@@ -394,6 +394,28 @@ def test_panel_of_many_blocks_and_lengths_equals_single_funds(idx, dates):
         for f in NUMERIC:
             tol = dict(rel=2e-4, abs=1e-7) if f in scanned else dict(rel=1e-9, abs=1e-14)
             assert float(getattr(res, f)[name]) == pytest.approx(float(getattr(one, f)), nan_ok=True, **tol), (name, f)
+
+
+def test_blocks_of_staggered_launches_keep_each_fitted_length_together():
+    """Funds of different lengths go to blocks in order of their dates, each block at most
+    _BLOCK funds and, unless that would leave it less than half full, ending before it
+    would split the funds whose noise model is fitted to one length."""
+    from xlwings_udfs.analytics.model.definition import fit_lengths
+    from xlwings_udfs.analytics.tracking import _BLOCK, _blocks_by_length
+
+    rng = np.random.default_rng(4)
+    common = np.concatenate([rng.integers(600, 3800, 3000), np.full(300, 2600)])  # 300 funds of one length
+    blocks = _blocks_by_length(common)
+    order = np.concatenate(blocks)
+    np.testing.assert_array_equal(np.sort(order), np.arange(common.size))
+    assert np.all(np.diff(common[order]) >= 0)
+    assert all(_BLOCK // 2 <= b.size <= _BLOCK for b in blocks[:-1])
+    fitted = [set(fit_lengths(common[b] - 1).tolist()) for b in blocks]
+    shared = [a & b for a, b in zip(fitted, fitted[1:])]
+    # Only the 300 funds of one length (fitted to 2,592 returns), more than a block holds,
+    # and the few of that fitted length beside them, are split.
+    assert set().union(*shared) == {2592}
+    assert len(blocks) <= -(-common.size // _BLOCK) + 3
 
 
 def test_panel_as_plain_array_gives_arrays(panel, idx):
