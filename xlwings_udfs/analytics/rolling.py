@@ -181,10 +181,16 @@ def rolling_td_summary(log_td: np.ndarray, first: np.ndarray, last: np.ndarray):
         x = log_td[first[0]: last[0] + 1]
         (below, above), low, high = _two_middle(x, windows[0]), x.min(axis=0), x.max(axis=0)
     else:
-        rows = np.arange(log_td.shape[0])[:, None]
-        x = log_td.copy(order="K")
-        x[(rows < first) | (rows > last)] = np.nan
-        below, above, low, high = _middle_low_high(x)
+        # Funds whose windows run over rows of their own (launched on different dates): each
+        # fund's order statistics on its own rows, a slice of its column, as _middle_low_high
+        # takes them (NaN left out), not from a masked copy of the block.
+        below, above, low, high = (np.full(k, np.nan) for _ in range(4))
+        for j in np.flatnonzero(has).tolist():
+            x = log_td[first[j] : last[j] + 1, j]
+            count = x.size - np.count_nonzero(np.isnan(x))
+            if count:
+                below[j], above[j] = _two_middle(x, count)
+                low[j], high[j] = np.fmin.reduce(x), np.fmax.reduce(x)
     latest = np.full(k, np.nan)
     latest[has] = log_td[last[has], np.flatnonzero(has)]
     # Absurd level magnitudes make some windows' differences overflow to inf: that is their
