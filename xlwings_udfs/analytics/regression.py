@@ -100,14 +100,17 @@ def _sum_of_slopes(xtx: np.ndarray, xty: np.ndarray) -> np.ndarray:
 
 
 def _by_span(start: np.ndarray, stop: np.ndarray):
-    """(first row, end row, the funds that have that span: a list, or all as a slice)."""
+    """(first row, end row, the funds that have that span: a list, or a slice where they are
+    neighbours, as all of them in a panel of one history or one fund in a panel of staggered
+    launches: their columns are then read as a view, not copied)."""
     spans: dict[tuple[int, int], list[int]] = {}
     for j, span in enumerate(zip(start.tolist(), stop.tolist())):
         spans.setdefault(span, []).append(j)
     if len(spans) == 1:
         ((s, e),) = spans
         return [(s, e, slice(None))]
-    return [(s, e, funds) for (s, e), funds in spans.items()]
+    return [(s, e, slice(funds[0], funds[-1] + 1) if funds[-1] - funds[0] == len(funds) - 1 else funds)
+            for (s, e), funds in spans.items()]
 
 
 def regression_on_index_rows(rf: np.ndarray, ri: np.ndarray, start: np.ndarray, stop: np.ndarray,
