@@ -21,8 +21,8 @@ few passes over all its funds:
 
 Why it is exact, or how close. Padding changes no sum (a bin of weight 0 adds 0, and log 1 =
 0) and is never a minimum nor a parabola's neighbour (+inf), so a fund's figures are the same
-alone and in any panel in which at most two funds share its length (beyond that the scan's
-single-precision sums run in another order: see ``fast_grid``). The estimates are computed as
+alone and in any panel in which at most two funds share its fitted length (beyond that the
+scan's single-precision sums run in another order: see ``fast_grid``). The estimates are computed as
 in the reference, to rounding, unless single precision ties two grid points; the interval
 bounds and the mean of s_u^2, read off the single-precision scan, agree with the reference's
 double-precision profile to about 1e-5 relative, 1e-3 at worst (see ``fast_grid``): given the
@@ -267,7 +267,7 @@ def _most_recent(d: np.ndarray, lengths, spans):
     if np.all(left_out == left_out[0]):
         part = slice(int(left_out[0]), int(left_out[0] + kept.max()))
         lengths = None if lengths is None else kept
-        return d[part], lengths, None if spans is None else check_spans(spans[part], (part.stop - part.start, k), lengths)
+        return d[part], lengths, None if spans is None else check_spans(spans[part], d[part].shape, lengths)
     recent = np.zeros((kept.max(), k), order="F")
     recent_spans = None if spans is None else np.ones(recent.shape, order="F")
     for j, (start, stop) in enumerate(zip(left_out.tolist(), n.tolist())):
