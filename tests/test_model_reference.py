@@ -548,7 +548,6 @@ def test_the_noise_model_is_fitted_to_the_most_recent_returns_and_the_drift_to_a
     and the interval and mean read off the single-precision scan to its accuracy (with more
     than two funds of one length its sums run in another order; see fast_grid). The drift,
     given that fit, is estimated from every return."""
-    rng = np.random.default_rng(n)
     kept = int(fit_lengths(n))
     assert kept < n
     d = simulate_panel(ALL["b_ar1"], 1, n, n_returns=n).d[:, 0]
