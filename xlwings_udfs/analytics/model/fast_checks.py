@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .definition import DISPERSION_BLOCK, DISPERSION_MIN_BLOCKS, FIT_TEST_LAGS
+from .definition import DISPERSION_BLOCK, DISPERSION_MIN_BLOCKS, FIT_TEST_LAGS, sums_within
 from .fast_kernel import _cached_frequencies
 from .spectrum import chi2_sf, kernel_coefficients
 
@@ -34,11 +34,7 @@ def dispersions(d: np.ndarray, lengths) -> np.ndarray:
     lengths = np.full(kf, n) if lengths is None else np.asarray(lengths)
     blocks = lengths // block
     n_blocks = n // block
-    if lengths.min() == n:
-        mean = d.sum(axis=0) / n  # as d.mean(axis=0) computes it
-    else:
-        # Each column's mean of its own returns, summed down the column as a fund alone is.
-        mean = np.array([d[:length, j].sum() for j, length in enumerate(lengths.tolist())]) / lengths
+    mean = sums_within(d, None if lengths.min() == n else lengths) / lengths  # as d.mean(axis=0) for one fund
     # What lies below a column's returns (anything) only reaches the sums of blocks the column
     # does not fill, which are left out below: it is not masked first.
     with np.errstate(invalid="ignore", over="ignore"):

@@ -73,7 +73,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .definition import NoiseModelFit, check_lengths, check_spans, spans_within
+from .definition import NoiseModelFit, check_lengths, check_spans, spans_within, sums_within
 from .spectrum import ma_autocovariances
 
 __all__ = ["gls_drift"]
@@ -381,13 +381,8 @@ def _gls_by_route(d, c1, c2, phi, lengths, spans, reach):
     if not groups:
         return _gls(d, c1, c2, phi, lengths, spans)
     # Each fund's sum of returns, read by the short route for the rows between its ends, for
-    # every group. Of funds of different lengths, a column at a time down its returns: summed
-    # as a fund alone has its sum taken, and five times as quickly as through a mask of the
-    # block.
-    if lengths is None:
-        totals = d.sum(axis=0)
-    else:
-        totals = np.array([d[:end, j].sum() for j, end in enumerate(ends.tolist())])
+    # every group.
+    totals = sums_within(d, lengths)
     if len(groups) == 1 and groups[0].size == k:
         return (*_gls_short(d, groups[0], ends, totals, c1, c2, phi, int(reach.max())), None, None)
     mu, inv11, norm2 = np.empty((3, k))
