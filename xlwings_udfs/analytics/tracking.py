@@ -354,14 +354,12 @@ def tracking_stats(fund: Any, index: Any, dates: Any = None, periods_per_year: f
     # however many funds the panel has. The likelihood is scanned once per length fitted in a
     # block (model.definition.fit_lengths), so funds of equal or near lengths go to the same
     # block: in order of their common dates.
-    by_length = None
+    blocks, by_length = [slice(s, s + _BLOCK) for s in range(0, k, _BLOCK)], None
     if k > _BLOCK:
         common = np.count_nonzero(valid, axis=0)
         if common.min() < common.max():
             blocks = _blocks_by_length(common)
             by_length = np.concatenate(blocks)
-    if by_length is None:
-        blocks = [slice(s, s + _BLOCK) for s in range(0, k, _BLOCK)]
     parts = [_block_figures(a.fund[:, b], valid[:, b], log_index, a.dates, A, window) for b in blocks]
     r = parts[0] if len(parts) == 1 else {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     if by_length is not None:
