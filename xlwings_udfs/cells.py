@@ -60,7 +60,6 @@ from __future__ import annotations
 import datetime as _dt
 import marshal
 import math
-import operator
 from numbers import Number
 from typing import Any, Sequence
 
@@ -197,8 +196,6 @@ _FAST_NUMBERS = frozenset({float, int, type(None)})
 FLOAT_TYPES = frozenset({float})
 _FAST_DATES = frozenset({_dt.datetime, pd.Timestamp, type(None)})
 _DATETIMES = frozenset({_dt.datetime})
-_MIDNIGHT = _dt.time()
-_TZINFO = operator.attrgetter("tzinfo")
 
 _KIND_WORDS = {"error": ("error cell", "error cells"), "boolean": ("boolean cell", "boolean cells"),
                "text": ("non-numeric cell", "non-numeric cells"),
@@ -228,8 +225,8 @@ def all_floats(values: tuple) -> np.ndarray | None:
     code ``g`` and its 8 bytes, so the tuple's bytes hold a float vector exactly when every
     value's code is ``g``. A value marshal cannot write (a date, a numpy number) is no float.
     """
-    if not isinstance(values, tuple) or not values:
-        return None
+    if not isinstance(values, tuple) or not values or type(values[0]) is not float:
+        return None  # a column of dates or texts is not tried
     n = len(values)
     try:
         data = marshal.dumps(values, 2)
@@ -378,17 +375,21 @@ def dates(values: Sequence[Any], name: str, *, types: frozenset | None = None,
 def _midnights(values: Sequence[_dt.datetime]) -> np.ndarray | None:
     """Datetimes at midnight without a time zone (classic xlwings' date cells) as
     datetime64[ns], or None when one has a time of day or a time zone or lies outside
-    ``DATE_MIN``-``DATE_MAX``. Their days are counted exactly. Measured in the Excel layer
-    (2,520 classic date cells), a call takes about 4% less than with pandas converting the
-    datetime objects, although converted on their own, outside a call, pandas was the
-    quicker (0.25 against 0.29 ms)."""
-    if (max(map(_dt.datetime.time, values)) != _MIDNIGHT
-            or list(map(_TZINFO, values)).count(None) != len(values)):
-        return None
+    ``DATE_MIN``-``DATE_MAX``.
+
+    Their days are counted exactly; then one comparison checks that the datetimes are those
+    days' midnights, as numpy writes them back as naive datetimes: a time of day makes a
+    datetime differ from its midnight, and an aware datetime never equals a naive one. In the
+    Excel layer (2,520 classic date cells) a call takes 4-5% less than when the time and the
+    time zone were read cell by cell, and 8-9% less than with pandas converting the datetimes.
+    """
     days = np.fromiter(map(_dt.datetime.toordinal, values), dtype=np.int64, count=len(values))
     if days.min() < _FIRST_DAY or days.max() > _LAST_DAY:
         return None
-    return (days - _DAY_1970).astype("datetime64[D]").astype("datetime64[ns]")
+    midnights = (days - _DAY_1970).astype("datetime64[D]")
+    if tuple(midnights.astype("datetime64[us]").tolist()) != tuple(values):
+        return None
+    return midnights.astype("datetime64[ns]")
 
 
 def _serial_dates(serials: np.ndarray, values: Sequence[Any], name: str) -> np.ndarray:
