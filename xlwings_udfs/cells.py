@@ -379,9 +379,10 @@ def _midnights(values: Sequence[_dt.datetime]) -> np.ndarray | None:
 
     Their days are counted exactly; then one comparison checks that the datetimes are those
     days' midnights, as numpy writes them back as naive datetimes: a time of day makes a
-    datetime differ from its midnight, and an aware datetime never equals a naive one. In the
-    Excel layer (2,520 classic date cells) a call takes 4-5% less than when the time and the
-    time zone were read cell by cell, and 8-9% less than with pandas converting the datetimes.
+    datetime differ from its midnight, and an aware datetime never equals a naive one. That
+    is done in C, where reading each cell's time and time zone takes two passes in Python.
+    Measured in the Excel layer (2,520 classic date cells), a call takes 8-9% less than with
+    pandas converting the datetimes, and 4-5% less than with those two passes.
     """
     days = np.fromiter(map(_dt.datetime.toordinal, values), dtype=np.int64, count=len(values))
     if days.min() < _FIRST_DAY or days.max() > _LAST_DAY:
