@@ -440,6 +440,30 @@ def test_binned_ordinates_are_the_bin_means_of_the_ordinates():
         assert np.array_equal(binned_ordinates(d)[0], binned)
 
 
+def test_the_ordinates_are_those_of_the_demeaned_returns():
+    """The mean is left in the returns: at the Fourier frequencies used it sums to zero, so
+    the ordinates are those of the demeaned returns to rounding, about 1e-16 of the largest
+    times the ratio of the mean to the spread (against the same transform of the demeaned
+    returns), and those of the plain Fourier sums of the demeaned returns."""
+    from xlwings_udfs.analytics.model.spectrum import binned_ordinates
+
+    rng = np.random.default_rng(11)
+    for n, ratio in [(61, 0.0), (400, 1.0), (2520, 30.0), (3779, 1e4)]:
+        d = rng.normal(ratio * 1e-3, 1e-3, (n, 2))
+        demeaned = d - d.mean(axis=0)
+        binned, scale, (pgram, real) = binned_ordinates(d, unbinned=True)
+        want_binned, want_scale, _ = binned_ordinates(demeaned, unbinned=True)
+        tol = 1e-14 * max(1.0, ratio)
+        np.testing.assert_allclose(scale, want_scale, rtol=tol)
+        np.testing.assert_allclose(binned, want_binned, rtol=0, atol=tol * np.abs(want_binned).max())
+        m = (n - 1) // 2
+        lam = 2.0 * np.pi * np.arange(1, m + 1) / n
+        fourier = np.exp(-1j * np.outer(lam, np.arange(n))) @ demeaned  # (m, 2)
+        big = np.abs(fourier).max()
+        np.testing.assert_allclose(pgram.T * scale, np.abs(fourier) ** 2 / n, rtol=0, atol=1e-10 * big**2 / n)
+        np.testing.assert_allclose(real.T * n * np.sqrt(scale), fourier.real, rtol=0, atol=1e-10 * big)
+
+
 def test_only_a_fund_whose_differences_are_all_equal_tracks_exactly():
     """Funds are compared whole only where their first two differences are equal: a fund
     equal there but not after is fitted as any other; one equal throughout tracks exactly."""

@@ -85,9 +85,15 @@ def binned_ordinates(d: np.ndarray, unbinned: bool = False):
     With D_j = sum_{t=0}^{n-1} d_t e^{-i lambda_j t}, differencing puts the same real number
     (the end effect) into every D_j; the real parts are what estimates it. The real parts
     are scaled by the square root of the scale, the periodogram by the scale.
+
+    The ordinates are those of the demeaned returns, but the mean is not subtracted: at the
+    Fourier frequencies used (j >= 1) a constant sums to zero, so it reaches only the
+    ordinate at frequency 0, which is not used. Left in, it changes the others by rounding
+    only, about 1e-16 of the largest times the ratio of the mean to the returns' spread, and
+    a copy of the returns is spared (3-4% of a panel's time: fresh memory is slow to fill).
     """
     n = d.shape[0]
-    spec = np.fft.rfft(d - d.mean(axis=0), axis=0)[1 : (n - 1) // 2 + 1]
+    spec = np.fft.rfft(d, axis=0)[1 : (n - 1) // 2 + 1]
     pgram = spec.real**2
     pgram += spec.imag**2
     pgram /= n
