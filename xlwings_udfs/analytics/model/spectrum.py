@@ -90,7 +90,7 @@ def binned_ordinates(d: np.ndarray, unbinned: bool = False):
     Fourier frequencies used (j >= 1) a constant sums to zero, so it reaches only the
     ordinate at frequency 0, which is not used. Left in, it changes the others by rounding
     only, about 1e-16 of the largest times the ratio of the mean to the returns' spread, and
-    a copy of the returns is spared (3-4% of a panel's time: fresh memory is slow to fill).
+    the demeaned copy of the returns is spared: 3-4% of a panel's time.
     """
     n = d.shape[0]
     spec = np.fft.rfft(d, axis=0)[1 : (n - 1) // 2 + 1]
