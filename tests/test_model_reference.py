@@ -365,6 +365,21 @@ def test_profile_interval_ends_where_the_likelihood_ratio_is_the_95_point():
                     assert at_zero <= CHI2_95_BOUNDARY, (name, n, at_zero)
 
 
+def test_the_interval_of_a_fund_whose_variance_changes_much_is_the_reference_s():
+    """The interval is read where the likelihood ratio is CHI2_95 times the dispersion c, and
+    the scan's margin grows with c so that every q it needs is scanned. A crisis (persistent
+    deviations x10 and noise x20 for three weeks, in ten years of returns) gives c of 7 to 19;
+    a margin of 60 whatever c cut the first fund's lower bound (c = 19) by a third."""
+    d = simulate_panel(STRESS["h_crisis"].with_(crisis=(10.0, 20.0)), 8, 5, n_returns=2520).d
+    fit = fit_noise_model(d)
+    assert fit.dispersion.max() > 15
+    for j in range(d.shape[1]):
+        ref = reference.fit_noise_model(d[:, j])
+        for f in PROFILE:
+            a, b = getattr(fit, f)[j], getattr(ref, f)
+            assert abs(a - b) <= PROFILE_RTOL * abs(b) + PROFILE_ATOL * d[:, j].var(), (j, f, a, b)
+
+
 def test_a_fund_that_tracks_exactly():
     d = np.full(300, -0.0001)
     for fit in (reference.fit_noise_model(d), _one(fit_noise_model(d), 0)):

@@ -43,7 +43,7 @@ import numpy as np
 from .definition import (CHI2_95, CHI2_95_BOUNDARY, CHI2_SELECT, GRID, NoiseModelFit, check_lengths, check_spans,
                          fit_lengths, spans_within)
 from .fast_checks import dispersions, fit_tests
-from .fast_grid import BLOCKS, N_SHAPES, grids_for_lengths, scan_near_minimum
+from .fast_grid import BLOCKS, N_SHAPES, grids_for_lengths, scan_margins, scan_near_minimum
 from .fast_kernel import binned_kernels
 from .spectrum import MAX_BINS, binned_ordinates
 
@@ -125,6 +125,10 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
         members = np.split(np.argsort(group, kind="stable"), np.cumsum(np.bincount(group))[:-1])
     grids = grids_for_lengths(ns)
     kbars = [g.kbar for g in grids]
+    # The dispersion widens what is read off the likelihood ratio, and so how much of the
+    # grid the scan must read.
+    c = dispersions(d, lengths)
+    margins = scan_margins(c)
     n_q = _Q_GRID.size
     # Per fund, padded to MAX_BINS bins and to the widest q range scanned.
     ibar, cbar, weights = np.zeros((3, kf, MAX_BINS))
@@ -152,7 +156,7 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
         else:
             per = raw[: grid.n, cols] / spans[: grid.n, cols]
             exact[cols] = ~np.any(per != per[:1], axis=0)
-        first, window = scan_near_minimum(binned.astype(np.float32), grid)
+        first, window = scan_near_minimum(binned.astype(np.float32), grid, margins[cols])
         q_lo[cols], nq[cols] = first, window.shape[1]
         windows.append((window, grid.logdet_by_q(first, first + window.shape[1] - 1)))
     del grid
@@ -226,7 +230,6 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
     best = np.minimum(val, grid_best)
     # White noise unless the full model's likelihood ratio against it, over the dispersion,
     # is above CHI2_SELECT.
-    c = dispersions(d, lengths)
     white = 2.0 * total * (best[:, 1] - best[:, 0]) / c <= CHI2_SELECT
     pick = lambda x: np.where(white, x[:, 1], x[:, 0])  # noqa: E731
     q, phi, psi, sigma2, best = pick(q), pick(phi), pick(psi), pick(sigma2), pick(best)

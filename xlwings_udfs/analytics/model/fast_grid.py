@@ -10,12 +10,18 @@ two matrix products of their ordinates with the table (A1 and A2 of every point 
 Three further savings:
 
 * *Levels.* The q are scanned coarse to fine: every 16th q, then every 4th next to the best of
-  those, then every q next to the best of those ("next to": a likelihood ratio within
-  ``_SCAN_MARGIN`` = 60 of the best so far, plus one step either side). The margin is far
-  beyond the 95% interval (3.84) and the grid's own error (about 1): the q that the estimate,
-  its interval and the mean of s_u^2 depend on are all scanned (the mean's weights beyond it
-  are below e^-30). For one fund with a long history a sixth to two fifths of the grid is read
-  (all of it for a very short one).
+  those, then every q next to the best of those ("next to": a likelihood ratio within the
+  fund's margin of the best so far, plus one step either side). What is read off the scan
+  must lie within the margin, with room for the coarse levels' error (a q between two coarse
+  ones can lie 11-26 below both, measured): the choice of white noise (a likelihood ratio up
+  to CHI2_SELECT times the fund's dispersion c), the interval (CHI2_95 times c) and the mean
+  of s_u^2 (weights exp(-LR/2), whatever c). So the margin (``scan_margins``) is
+  ``_SCAN_MARGIN`` = 60 at c = 1 and grows by CHI2_SELECT for each unit of c above 1: the
+  choice keeps a room of 51 and the interval one of 56 or more, whatever c, and the mean's
+  weights beyond the margin are below e^-30. (A margin of 60 whatever c cut the interval of
+  funds whose variance changes a lot, c of 8 and more, as through 2008: by up to 27% in
+  simulations with c of 20-25.) For one fund with a long history a sixth to two fifths of
+  the grid is read (all of it for a very short one).
 * *Lazily built rows.* Only the rows a scan reads are ever built, a page of ``_PAGE`` q at a
   time, and the table of the last few lengths is kept (``grids_for_lengths``): a panel whose
   funds have many lengths would otherwise spend most of its time building rows nobody reads,
@@ -48,11 +54,11 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .definition import GRID
+from .definition import CHI2_SELECT, GRID
 from .fast_kernel import grid_kernels
 from .spectrum import MAX_BINS, bin_edges, bin_widths
 
-__all__ = ["BLOCKS", "N_SHAPES", "ScanGrid", "grids_for_lengths", "scan_near_minimum"]
+__all__ = ["BLOCKS", "N_SHAPES", "ScanGrid", "grids_for_lengths", "scan_margins", "scan_near_minimum"]
 
 _Q_GRID = GRID.q
 
@@ -71,6 +77,12 @@ def _shape_layout():
 BLOCKS, N_SHAPES = _shape_layout()
 _LEVEL_STRIDES = (16, 4, 1)
 _SCAN_MARGIN = 60.0
+
+
+def scan_margins(c: np.ndarray) -> np.ndarray:
+    """How far above the least likelihood ratio a q stays in play, for funds of dispersion
+    ``c`` (module docstring, "Levels")."""
+    return _SCAN_MARGIN + CHI2_SELECT * (np.maximum(c, 1.0) - 1.0)
 
 
 def _scan_levels() -> tuple[np.ndarray, ...]:
@@ -242,10 +254,10 @@ def _scan(ordinates: np.ndarray, grid: ScanGrid, rows: slice, out: np.ndarray) -
         np.add(np.log(sig, out=sig), logdet, out=out[s : s + chunk])
 
 
-def scan_near_minimum(ordinates: np.ndarray, grid: ScanGrid):
+def scan_near_minimum(ordinates: np.ndarray, grid: ScanGrid, margins: np.ndarray):
     """The scan, level by level, over the q still in play, for funds of one length.
 
-    ``ordinates`` as in _scan. Returns the first q index scanned in full, q_lo, and the
+    ``ordinates`` as in _scan; ``margins`` (k,) those of ``scan_margins``. Returns the first q index scanned in full, q_lo, and the
     objective (k, q, shapes) at every q from there to the last, q_hi: the minimum of every
     fund, and all the q its interval can depend on, lie in that range.
     """
@@ -256,6 +268,7 @@ def scan_near_minimum(ordinates: np.ndarray, grid: ScanGrid):
     obj = np.empty((kf, _Q_GRID.size * n_shapes), dtype=np.float32)
     least = np.empty((kf, _Q_GRID.size), dtype=np.float32)
     scanned = np.zeros(_Q_GRID.size, dtype=bool)  # by q
+    near_best = (margins / (2.0 * grid.total)).astype(np.float32)[:, None]  # in the objective's units
     q_lo, q_hi = 0, _Q_GRID.size - 1
     for level, q_level in enumerate(_LEVELS):
         i0, i1 = bisect_left(_LEVEL_LISTS[level], q_lo), bisect_right(_LEVEL_LISTS[level], q_hi)
@@ -268,7 +281,7 @@ def scan_near_minimum(ordinates: np.ndarray, grid: ScanGrid):
         scanned[q_level[i0:i1]] = True
         q_in = np.flatnonzero(scanned[q_lo : q_hi + 1]) + q_lo
         by_q = least[:, _SLOT_OF_Q[q_in]]
-        near = (by_q <= by_q.min(axis=1, keepdims=True) + _SCAN_MARGIN / (2.0 * grid.total)).any(axis=0)
+        near = (by_q <= by_q.min(axis=1, keepdims=True) + near_best).any(axis=0)
         c0, c1 = np.flatnonzero(near)[[0, -1]]
         q_lo, q_hi = q_in[max(c0 - 1, 0)], q_in[min(c1 + 1, q_in.size - 1)]  # one step beyond
     # The last level leaves every q from q_lo to q_hi scanned.
