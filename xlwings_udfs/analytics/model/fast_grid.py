@@ -13,15 +13,15 @@ Three further savings:
   those, then every q next to the best of those ("next to": a likelihood ratio within the
   fund's margin of the best so far, plus one step either side). What is read off the scan
   must lie within the margin, with room for the coarse levels' error (a q between two coarse
-  ones can lie 11-26 below both, measured): the choice of white noise (a likelihood ratio up
-  to CHI2_SELECT times the fund's dispersion c), the interval (CHI2_95 times c) and the mean
-  of s_u^2 (weights exp(-LR/2), whatever c). So the margin (``scan_margins``) is
-  ``_SCAN_MARGIN`` = 60 at c = 1 and grows by CHI2_SELECT for each unit of c above 1: the
-  choice keeps a room of 51 and the interval one of 56 or more, whatever c, and the mean's
-  weights beyond the margin are below e^-30. (A margin of 60 whatever c cut the interval of
-  funds whose variance changes a lot, c of 8 and more, as through 2008: by up to 27% in
-  simulations with c of 20-25.) For one fund with a long history a sixth to two fifths of
-  the grid is read (all of it for a very short one).
+  ones can lie well below both: the simulated scenarios needed a room of 11 to 26): the
+  choice of white noise (a likelihood ratio up to CHI2_SELECT times the fund's dispersion
+  c), the interval (CHI2_95 times c) and the mean of s_u^2 (weights exp(-LR/2), whatever c).
+  So the margin (``scan_margins``) is ``_SCAN_MARGIN`` = 60 at c = 1 and grows by
+  CHI2_SELECT for each unit of c above 1: the choice keeps a room of 51 and the interval one
+  of 56 or more, whatever c, and the mean's weights beyond the margin are below e^-30. (A
+  margin of 60 whatever c cut the interval of funds whose variance changes a lot, c of 8 and
+  more, as through 2008: by up to 27% in simulations with c of 20-25.) For one fund with a
+  long history a sixth to two fifths of the grid is read (all of it for a very short one).
 * *Lazily built rows.* Only the rows a scan reads are ever built, a page of ``_PAGE`` q at a
   time, and the table of the last few lengths is kept (``grids_for_lengths``): a panel whose
   funds have many lengths would otherwise spend most of its time building rows nobody reads,
@@ -257,9 +257,10 @@ def _scan(ordinates: np.ndarray, grid: ScanGrid, rows: slice, out: np.ndarray) -
 def scan_near_minimum(ordinates: np.ndarray, grid: ScanGrid, margins: np.ndarray):
     """The scan, level by level, over the q still in play, for funds of one length.
 
-    ``ordinates`` as in _scan; ``margins`` (k,) those of ``scan_margins``. Returns the first q index scanned in full, q_lo, and the
-    objective (k, q, shapes) at every q from there to the last, q_hi: the minimum of every
-    fund, and all the q its interval can depend on, lie in that range.
+    ``ordinates`` as in _scan; ``margins`` (k,) from ``scan_margins``. Returns the first q
+    index scanned in full, q_lo, and the objective (k, q, shapes) at every q from there to
+    the last, q_hi: the minimum of every fund, and all the q its interval can depend on, lie
+    in that range.
     """
     kf = ordinates.shape[2]
     n_shapes = N_SHAPES
