@@ -366,18 +366,26 @@ def test_profile_interval_ends_where_the_likelihood_ratio_is_the_95_point():
 
 
 def test_the_interval_of_a_fund_whose_variance_changes_much_is_the_reference_s():
-    """The interval is read where the likelihood ratio is CHI2_95 times the dispersion c, and
-    the scan's margin grows with c so that every q it needs is scanned. A crisis (persistent
-    deviations x10 and noise x20 for three weeks, in ten years of returns) gives c of 7 to 19;
-    a margin of 60 whatever c cut the first fund's lower bound (c = 19) by a third."""
+    """The interval is read where the likelihood ratio is CHI2_95 times the dispersion c above
+    the minimum of the model kept, which for white noise can lie CHI2_SELECT times c above the
+    best of all shapes: the scan's margin grows with c so that every q it needs is scanned.
+    A crisis (persistent deviations x10 and noise x20 for three weeks, in ten years of
+    returns) gives c of 7 to 19; a margin of 60 whatever c put the first fund's lower bound
+    (c = 19) a third too high. A spike of noise x200 for five days gives c = 44 to a fund
+    kept as white noise, whose upper bound a margin growing by CHI2_SELECT alone put 2.8%
+    too low."""
     d = simulate_panel(STRESS["h_crisis"].with_(crisis=(10.0, 20.0)), 8, 5, n_returns=2520).d
-    fit = fit_noise_model(d)
-    assert fit.dispersion.max() > 15
-    for j in range(d.shape[1]):
-        ref = reference.fit_noise_model(d[:, j])
+    spike = simulate_panel(SCENARIOS["a_white"].with_(crisis=(3.0, 200.0), crisis_days=5), 32, 606,
+                           n_returns=4241).d[:, 20]
+    funds = [d[:, j] for j in range(d.shape[1])] + [spike]
+    fits = [fit_noise_model(d)] * d.shape[1] + [fit_noise_model(spike)]
+    columns = list(range(d.shape[1])) + [0]
+    assert fits[0].dispersion.max() > 15 and fits[-1].dispersion[0] > 40 and fits[-1].noise_phi[0] == 0.0
+    for x, fit, j in zip(funds, fits, columns):
+        ref = reference.fit_noise_model(x)
         for f in PROFILE:
             a, b = getattr(fit, f)[j], getattr(ref, f)
-            assert abs(a - b) <= PROFILE_RTOL * abs(b) + PROFILE_ATOL * d[:, j].var(), (j, f, a, b)
+            assert abs(a - b) <= PROFILE_RTOL * abs(b) + PROFILE_ATOL * x.var(), (j, f, a, b)
 
 
 def test_a_fund_that_tracks_exactly():

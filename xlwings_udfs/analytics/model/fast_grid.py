@@ -13,15 +13,18 @@ Three further savings:
   those, then every q next to the best of those ("next to": a likelihood ratio within the
   fund's margin of the best so far, plus one step either side). What is read off the scan
   must lie within the margin, with room for the coarse levels' error (a q between two coarse
-  ones can lie well below both: the simulated scenarios needed a room of 11 to 26): the
-  choice of white noise (a likelihood ratio up to CHI2_SELECT times the fund's dispersion
-  c), the interval (CHI2_95 times c) and the mean of s_u^2 (weights exp(-LR/2), whatever c).
-  So the margin (``scan_margins``) is ``_SCAN_MARGIN`` = 60 at c = 1 and grows by
-  CHI2_SELECT for each unit of c above 1: the choice keeps a room of 51 and the interval one
-  of 56 or more, whatever c, and the mean's weights beyond the margin are below e^-30. (A
-  margin of 60 whatever c cut the interval of funds whose variance changes a lot, c of 8 and
-  more, as through 2008: by up to 27% in simulations with c of 20-25.) For one fund with a
-  long history a sixth to two fifths of the grid is read (all of it for a very short one).
+  ones can lie below both; the simulated scenarios needed a room of 11 to 26, though a
+  narrow enough minimum can hide between two coarse q whatever the room): the choice of
+  white noise (a likelihood ratio up to CHI2_SELECT times the fund's dispersion c), the
+  interval (CHI2_95 times c, from the minimum of the model kept, which for white noise lies
+  up to CHI2_SELECT times c above the best of all shapes) and the mean of s_u^2 (weights
+  exp(-LR/2), whatever c). So the margin (``scan_margins``) is ``_SCAN_MARGIN`` = 60 at
+  c = 1 and grows by CHI2_SELECT + CHI2_95 for each unit of c above 1: the interval keeps a
+  room of 47 or more whatever c, and the mean's weights beyond the margin are below e^-25.
+  (A margin of 60 whatever c cut the interval of funds whose variance changes a lot, c of 8
+  and more, as through 2008: in simulations, bounds off by a quarter at c of 20-25, and a
+  lower bound three times too high at c = 24.) For one fund with a long history a sixth to
+  two fifths of the grid is read (all of it for a very short one).
 * *Lazily built rows.* Only the rows a scan reads are ever built, a page of ``_PAGE`` q at a
   time, and the table of the last few lengths is kept (``grids_for_lengths``): a panel whose
   funds have many lengths would otherwise spend most of its time building rows nobody reads,
@@ -54,7 +57,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .definition import CHI2_SELECT, GRID
+from .definition import CHI2_95, CHI2_SELECT, GRID
 from .fast_kernel import grid_kernels
 from .spectrum import MAX_BINS, bin_edges, bin_widths
 
@@ -82,7 +85,8 @@ _SCAN_MARGIN = 60.0
 def scan_margins(c: np.ndarray) -> np.ndarray:
     """How far above the least likelihood ratio a q stays in play, for funds of dispersion
     ``c`` (module docstring, "Levels")."""
-    return _SCAN_MARGIN + CHI2_SELECT * (np.maximum(c, 1.0) - 1.0)
+    # (fmax: a dispersion that could not be computed, NaN, leaves the margin at c = 1)
+    return _SCAN_MARGIN + (CHI2_SELECT + CHI2_95) * (np.fmax(c, 1.0) - 1.0)
 
 
 def _scan_levels() -> tuple[np.ndarray, ...]:
