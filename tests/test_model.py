@@ -442,7 +442,7 @@ def test_binned_ordinates_are_the_bin_means_of_the_ordinates():
 
 def test_the_ordinates_are_those_of_the_demeaned_returns():
     """The mean is left in the returns: at the Fourier frequencies used it sums to zero, so
-    the ordinates are those of the demeaned returns to rounding, about 1e-16 of the largest
+    the ordinates are those of the demeaned returns to rounding, about 1e-15 of the largest
     times the ratio of the mean to the spread (against the same transform of the demeaned
     returns), and those of the plain Fourier sums of the demeaned returns."""
     from xlwings_udfs.analytics.model.spectrum import binned_ordinates

@@ -89,7 +89,7 @@ def binned_ordinates(d: np.ndarray, unbinned: bool = False):
     The ordinates are those of the demeaned returns, but the mean is not subtracted: at the
     Fourier frequencies used (j >= 1) a constant sums to zero, so it reaches only the
     ordinate at frequency 0, which is not used. Left in, it changes the others by rounding
-    only, about 1e-16 of the largest times the ratio of the mean to the returns' spread, and
+    only, about 1e-15 of the largest times the ratio of the mean to the returns' spread, and
     the demeaned copy of the returns is spared: 3-4% of a panel's time.
     """
     n = d.shape[0]
