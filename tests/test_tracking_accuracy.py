@@ -42,11 +42,11 @@ ALL = {**SCENARIOS, "b_ma2": B_MA2}
 WITH_PERSISTENT = ["a_white", "b_ar1", "b_ma2", "c_t3", "d_domestic"]
 
 
-def _pooled(name: str) -> dict:
+def _pooled(name: str, n_returns: int = DAYS_3Y) -> dict:
     sc = ALL[name]
     stats = []
     for seed in SEEDS:
-        p = simulate_panel(sc, DRAWS_PER_SEED, seed)
+        p = simulate_panel(sc, DRAWS_PER_SEED, seed, n_returns=n_returns)
         stats.append(tracking_stats(p.fund, p.index, periods_per_year=A))
 
     def cat(field):
@@ -272,13 +272,10 @@ def test_intervals_cover_where_the_noise_model_leaves_out_the_most(name):
     from xlwings_udfs.analytics.model.definition import fit_lengths
 
     assert fit_lengths(MOST_LEFT_OUT) == 900
-    sc = ALL[name]
-    runs = [tracking_stats(p.fund, p.index, periods_per_year=A)
-            for p in (simulate_panel(sc, DRAWS_PER_SEED, seed, n_returns=MOST_LEFT_OUT) for seed in SEEDS)]
-    cat = lambda f: np.concatenate([np.asarray(getattr(r, f), dtype=float) for r in runs])  # noqa: E731
-    truth = sc.true_tracking_error(MOST_LEFT_OUT)
-    te_cov = _coverage(cat("tracking_error_lower"), cat("tracking_error_upper"), truth)
-    ehc_cov = _coverage(cat("holding_cost_lower"), cat("holding_cost_upper"), sc.holding_cost)
+    r = _pooled(name, n_returns=MOST_LEFT_OUT)
+    sc = r["sc"]
+    te_cov = _coverage(r["tracking_error_lower"], r["tracking_error_upper"], sc.true_tracking_error(MOST_LEFT_OUT))
+    ehc_cov = _coverage(r["holding_cost_lower"], r["holding_cost_upper"], sc.holding_cost)
     te_ceiling, ehc_ceiling = (0.99, 1.0) if name == "e_noise_only" else (0.98, 0.98)
     assert 0.90 <= te_cov <= te_ceiling and 0.90 <= ehc_cov <= ehc_ceiling, (
         f"{name}, {MOST_LEFT_OUT} returns: TE interval covers {te_cov:.1%}, EHC {ehc_cov:.1%}")
