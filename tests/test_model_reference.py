@@ -23,10 +23,10 @@ measured on these draws (quick and slow runs, alone and in a panel):
   mean (measured 2e-3 where the estimate tied). The drift itself is held to 1e-3 of its
   standard error (measured 2e-4).
 * Given the same fit, the drift by the fast path's whitening recursion differs from the dense
-  GLS only by the tiny ridge (1e-12 of the trace) the fast path adds to its 3 x 3 solve: on a
-  noise-dominated fund the trace grows like n^3, and the drift moves by up to 1e-4 of its
-  standard error at n = 3000, the standard error by 2e-6 (held to 5e-4 and 1e-5); without
-  the ridge they agree to 1e-11.
+  GLS only by rounding and the tiny ridge the fast path adds to its 3 x 3 solve (1e-12 of
+  each initial state's own sum of squares): measured up to 8e-8 of its standard error, the
+  standard error 2e-9 relative, on funds whose deviations are all noise up to n = 15,000
+  (held to 1e-6 and 1e-8).
 * The dispersion and the mean span are plain sums, the same to 1e-9; the fit test's p-value is
   computed from the same periodogram and fit, the same to 1e-8 where the point estimates
   agree.
@@ -86,8 +86,8 @@ TIED_WIDTH = 0.05  # ... and then s_u^2 by at most this share of its interval's 
 PROFILE_RTOL = 5e-3  # interval bounds, mean of s_u^2 and the drift's standard error
 PROFILE_ATOL = 1e-9  # ... of the returns' variance, for bounds at or next to zero
 DRIFT_IN_SE = 1e-3  # the drift, in units of its standard error
-GLS_DRIFT_IN_SE = 5e-4  # the drift given the same fit (the fast path's ridge)
-GLS_SE_RTOL = 1e-5  # its standard error given the same fit
+GLS_DRIFT_IN_SE = 1e-6  # the drift given the same fit (rounding and the fast path's ridge)
+GLS_SE_RTOL = 1e-8  # its standard error given the same fit
 FIT_P_ATOL = 1e-8  # the fit test's p-value (where the point estimates agree)
 
 
@@ -222,6 +222,23 @@ def test_fast_drift_equals_the_dense_gls_given_the_same_fit(quick):
         assert se == pytest.approx(ref_se, rel=GLS_SE_RTOL, abs=0.0), (name, n)
         if np.isfinite(fit.fit_pvalue):
             assert fit.fit_pvalue == pytest.approx(reference.fit_test(d, fit, spans), abs=FIT_P_ATOL), (name, n)
+
+
+def test_fast_drift_of_funds_whose_deviations_are_all_noise_is_the_dense_gls():
+    """Where the noise is all there is, the whitened constant's sum of squares grows like n^3
+    and dwarfs the initial states': a ridge of 1e-12 of Z'Z's trace moved these drifts by up
+    to 4e-3 of their standard error. The ridge is taken on each initial state's own scale."""
+    rng = np.random.default_rng(5)
+    n = 2520
+    for psi in (-0.8, 0.0):  # timing noise that overshoots (MA(1) in levels), white noise
+        eta = rng.normal(0.0, 1e-4, n + 2)
+        d = np.diff(eta[1:] + psi * eta[:-1]) - 1e-5
+        fit = fit_noise_model(d)
+        assert fit.persistent_var[0] == 0.0
+        mu, se = (x[0] for x in gls_drift(d, fit))
+        ref_mu, ref_se = reference_gls.gls_drift(d, _one(fit, 0))
+        assert abs(mu - ref_mu) <= GLS_DRIFT_IN_SE * ref_se, (psi, mu, ref_mu, ref_se)
+        assert se == pytest.approx(ref_se, rel=GLS_SE_RTOL, abs=0.0), psi
 
 
 @pytest.mark.slow
