@@ -47,8 +47,10 @@ mean of s_u^2 (and so the drift's standard error), agree to about 1e-5 relative,
 where a rounding moves the minimum of the profile along one of its axes to the neighbouring
 grid point (the parabola is then drawn through the other three points). A return tens of
 times the spread of the others, other than the first, moves those figures further: measured
-up to 5e-3 relative for a fund whose deviations are all noise, with its second or last return
-30 to 100 times the spread (1e-4 for a fund with persistent deviations as well).
+up to 2e-2 relative for a fund whose deviations are all noise with its second or last return
+30 or 100 times the spread, 4e-2 for its lower bound with a second price 300 times the
+spread off for a day (``test_model_reference``); about 1e-4 for a fund with persistent
+deviations as well.
 
 Plain equivalent: ``reference.fit_noise_model`` evaluates the objective in double precision
 at every point of the grid, one fund at a time.
