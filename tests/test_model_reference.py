@@ -214,14 +214,21 @@ def test_fast_fit_and_drift_equal_the_reference(quick, how):
     _check_against_reference(draws, ref, fast[how])
 
 
-def test_fast_drift_equals_the_dense_gls_given_the_same_fit(quick):
-    draws, _, fast = quick
-    for (name, n, d, spans), (fit, (mu, se, _)) in zip(draws, fast["alone"]):
+def _check_drift_given_the_same_fit(draws, alone):
+    """The fast drift, its standard error and the fit test of each fund (``alone``: its fast
+    fit and figures, as _fits gives them) against the dense GLS and the reference's fit test
+    given the same fit."""
+    for (name, n, d, spans), (fit, (mu, se, _)) in zip(draws, alone):
         ref_mu, ref_se = reference_gls.gls_drift(d, fit, spans)
         assert abs(mu - ref_mu) <= GLS_DRIFT_IN_SE * ref_se, (name, n, mu, ref_mu, ref_se)
         assert se == pytest.approx(ref_se, rel=GLS_SE_RTOL, abs=0.0), (name, n)
         if np.isfinite(fit.fit_pvalue):
             assert fit.fit_pvalue == pytest.approx(reference.fit_test(d, fit, spans), abs=FIT_P_ATOL), (name, n)
+
+
+def test_fast_drift_equals_the_dense_gls_given_the_same_fit(quick):
+    draws, _, fast = quick
+    _check_drift_given_the_same_fit(draws, fast["alone"])
 
 
 def test_fast_drift_of_funds_whose_deviations_are_all_noise_is_the_dense_gls():
@@ -230,15 +237,16 @@ def test_fast_drift_of_funds_whose_deviations_are_all_noise_is_the_dense_gls():
     to 4e-3 of their standard error. The ridge is taken on each initial state's own scale."""
     rng = np.random.default_rng(5)
     n = 2520
+    draws, alone = [], []
     for psi in (-0.8, 0.0):  # timing noise that overshoots (MA(1) in levels), white noise
         eta = rng.normal(0.0, 1e-4, n + 2)
         d = np.diff(eta[1:] + psi * eta[:-1]) - 1e-5
         fit = fit_noise_model(d)
         assert fit.persistent_var[0] == 0.0
-        mu, se = (x[0] for x in gls_drift(d, fit))
-        ref_mu, ref_se = reference_gls.gls_drift(d, _one(fit, 0))
-        assert abs(mu - ref_mu) <= GLS_DRIFT_IN_SE * ref_se, (psi, mu, ref_mu, ref_se)
-        assert se == pytest.approx(ref_se, rel=GLS_SE_RTOL, abs=0.0), psi
+        mu, se = gls_drift(d, fit)
+        draws.append((f"noise only, psi={psi}", n, d, None))
+        alone.append((_one(fit, 0), (mu[0], se[0], fit.fit_pvalue[0])))
+    _check_drift_given_the_same_fit(draws, alone)
 
 
 @pytest.mark.slow
@@ -435,28 +443,25 @@ def test_one_return_far_from_the_others_moves_the_scan_s_figures_within_the_stat
     3e-2 of its standard error; a second price 300 times the spread off for a day, the lower
     bound by up to 4%."""
     n = 1512
-    worst: dict[tuple[str, str], float] = {}
+    draws = []
     for seed in range(6):
         base = simulate_panel(SCENARIOS["e_noise_only"], 1, 17 * n + seed, n_returns=n).d[:, 0]
-        cases = []
         for at in (1, n - 1):
             for times in (30.0, 100.0):
                 x = base.copy()
                 x[at] += times * base.std()
-                cases.append(("one return", x))
+                draws.append(("one return", n, x, None))
         x = base.copy()
         x[0] += 300.0 * base.std()
         x[1] -= 300.0 * base.std()
-        cases.append(("second price", x))
-        for kind, x in cases:
-            ref = reference.fit_noise_model(x)
-            ref_mu, ref_se = reference_gls.gls_drift(x, ref)
-            fit = fit_noise_model(x)
-            mu, _ = gls_drift(x, fit)
-            for f in PROFILE:
-                a, b = getattr(fit, f)[0], getattr(ref, f)
-                worst[kind, f] = max(worst.get((kind, f), 0.0), abs(a - b) / b if b else abs(a))
-            worst[kind, "drift"] = max(worst.get((kind, "drift"), 0.0), abs(mu[0] - ref_mu) / ref_se)
+        draws.append(("second price", n, x, None))
+    ref, fast = _fits(draws)
+    worst: dict[tuple[str, str], float] = {}
+    for (kind, _, _, _), (rf, (ref_mu, ref_se, _)), (ff, (mu, _, _)) in zip(draws, ref, fast["alone"]):
+        for f in PROFILE:
+            a, b = getattr(ff, f), getattr(rf, f)
+            worst[kind, f] = max(worst.get((kind, f), 0.0), abs(a - b) / b if b else abs(a))
+        worst[kind, "drift"] = max(worst.get((kind, "drift"), 0.0), abs(mu - ref_mu) / ref_se)
     limits = {("one return", "drift"): 3e-2, ("second price", "persistent_var_lower"): 4.5e-2,
               ("second price", "drift"): 1e-3}
     for key, value in worst.items():

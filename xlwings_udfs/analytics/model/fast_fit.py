@@ -156,7 +156,7 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
         else:
             per = raw[: grid.n, cols] / spans[: grid.n, cols]
             exact[cols] = ~np.any(per != per[:1], axis=0)
-        first, window = scan_near_minimum(_scan_ordinates(binned, grid.weights, grid.n), grid, margins[cols])
+        first, window = scan_near_minimum(_scan_ordinates(binned, grid), grid, margins[cols])
         q_lo[cols], nq[cols] = first, window.shape[1]
         windows.append((window, grid.logdet_by_q(first, first + window.shape[1] - 1)))
     del grid
@@ -252,9 +252,9 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
     )
 
 
-def _scan_ordinates(binned: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
-    """The binned ordinates (bins, 2, k) the scan reads, in single precision, shifted by each
-    fund's end effect under white noise.
+def _scan_ordinates(binned: np.ndarray, grid) -> np.ndarray:
+    """The binned ordinates (bins, 2, k) of funds of ``grid``'s length that the scan reads, in
+    single precision, shifted by each fund's end effect under white noise.
 
     The objective profiles the end effect out: its scale S = A1 - A2^2 / A3 is the least over
     delta of mean(w (I - 2 delta C + delta^2 / n) / h), and shifting delta by any delta0 (I by
@@ -269,7 +269,8 @@ def _scan_ordinates(binned: np.ndarray, weights: np.ndarray, n: int) -> np.ndarr
     precision, reads the ordinates as they are.
     """
     i_bar, c_bar = binned[:, 0], binned[:, 1]  # (bins, k)
-    delta0 = n * (weights @ c_bar) / weights.sum()
+    n = grid.n
+    delta0 = n * (grid.weights @ c_bar) / grid.total
     shifted = np.empty(binned.shape, dtype=np.float32)
     shifted[:, 0] = i_bar - 2.0 * delta0 * c_bar + delta0 * delta0 / n
     shifted[:, 1] = c_bar - delta0 / n

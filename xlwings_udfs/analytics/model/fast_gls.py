@@ -53,9 +53,8 @@ where an initial-state response vanishes: 1e-12 of each initial state's own sum 
 (``_inverse``). With rounding, the drift differed from the dense solve's by 8e-8 of its
 standard error at most, the standard error by 2e-9, in funds whose deviations are all noise
 (where the whitened constant's norm grows like n^3) up to n = 15,000; a constant's drift is
-exact. The
-two routes of the filter compute the same sums in another order: they agree to 1e-12 of a
-fund's largest weight, 2e-11 where a root of the MA lies on the unit circle (the FFT's
+exact. The two routes of the filter compute the same sums in another order: they agree to
+1e-12 of a fund's largest weight, 2e-11 where a root of the MA lies on the unit circle (the FFT's
 rounding grows with the weights; the recursion stays within 1e-14 of one in long double).
 A fund's drift alone and in a panel agree to about 1e-12 relative: the sums over dates run
 down the panel's columns but along a lone fund's contiguous data, in another order. The
