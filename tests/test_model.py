@@ -333,6 +333,32 @@ def test_scan_rows_are_the_plain_page_by_page_values_whatever_was_built_first(n)
         np.testing.assert_array_equal(fresh.logdet[rows], np.log(h) @ wt)
 
 
+def test_the_scan_in_double_precision_is_the_plain_objective():
+    """The grid's twin in double precision (for funds whose scan in single precision cancels)
+    scans the plain objective: against ``reference.objective`` at every point scanned, to
+    rounding, up to the constant the ordinates' scaling adds."""
+    from xlwings_udfs.analytics.model import reference
+    from xlwings_udfs.analytics.model.fast_fit import _scan_ordinates
+    from xlwings_udfs.analytics.model.fast_grid import scan_margins, scan_near_minimum
+    from xlwings_udfs.analytics.model.spectrum import binned_ordinates
+
+    n = 300
+    d = simulate_panel(SCENARIOS["e_noise_only"], 1, 8, n_returns=n).d[:, 0]
+    d[n - 1] += 100.0 * d.std()
+    grid = grids_for_lengths(np.array([n]))[0].in_double()
+    assert grid.dtype == np.float64 and grid.in_double() is grid
+    binned, _, _ = binned_ordinates(d[:, None], unbinned=True)
+    q_lo, window, _ = scan_near_minimum(_scan_ordinates(binned, grid), grid, scan_margins(np.ones(1)))
+    assert window.dtype == np.float64
+    shapes = [(phi, psi) for _, phis, psis in BLOCKS for phi in phis for psi in psis]
+    rng = np.random.default_rng(3)
+    gaps = []
+    for i, s in zip(rng.integers(0, window.shape[1], 40), rng.integers(0, len(shapes), 40)):
+        phi, psi = shapes[s]
+        gaps.append(window[0, i, s] - reference.objective(d, GRID.q[q_lo + i], phi, psi))
+    assert np.ptp(gaps) < 1e-11
+
+
 @pytest.mark.parametrize("n", [61, 500, 3780])
 def test_the_fit_tests_kernel_of_white_noise_is_w_to_the_bit(n):
     """The fit test takes the kernel of white noise (phi = psi = 0) as w itself and computes

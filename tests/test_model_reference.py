@@ -37,7 +37,7 @@ import numpy as np
 import pytest
 
 from simulate import B_MA2, SCENARIOS, STRESS, simulate_panel
-from xlwings_udfs.analytics.model import NoiseModelFit, fit_noise_model, gls_drift, reference, reference_gls
+from xlwings_udfs.analytics.model import NoiseModelFit, fast_fit, fit_noise_model, gls_drift, reference, reference_gls
 from xlwings_udfs.analytics.model.definition import (
     CHI2_95,
     CHI2_95_BOUNDARY,
@@ -434,38 +434,48 @@ def test_a_large_first_return_leaves_the_fast_fit_at_the_reference_s():
         _check_against_reference(draws, ref, fast[how])
 
 
-@pytest.mark.slow
-def test_one_return_far_from_the_others_moves_the_scan_s_figures_within_the_stated_limits():
-    """Unlike the first return, one far from the others elsewhere is not taken out with the
-    end effect, and the scan, in single precision, reads the likelihood less precisely (the
-    README's known limits): for funds whose deviations are all noise, a second or last return
-    30 or 100 times the spread moved the bounds by up to 2e-2 relative and the drift by up to
-    3e-2 of its standard error; a second price 300 times the spread off for a day, the lower
-    bound by up to 4%."""
+def test_a_return_far_from_the_others_next_to_either_end_is_scanned_in_double_precision():
+    """A second or last return far from the others is partly an end effect: the end effect
+    then takes most of the periodogram's weight at some shapes, and S = A1 - A2^2 / A3
+    cancels in the scan's single precision. In noise-only funds this moved the bounds by up to
+    2e-2 relative and the drift by 3e-2 of its standard error (a second or last return 30 or
+    100 times the spread), the lower bound by 4% (a second price 300 times the spread off for
+    a day). Such funds are fitted again with the scan in double precision: the reference's
+    figures to rounding. The others keep the scan's usual accuracy (about 1e-5)."""
     n = 1512
     draws = []
-    for seed in range(6):
-        base = simulate_panel(SCENARIOS["e_noise_only"], 1, 17 * n + seed, n_returns=n).d[:, 0]
-        for at in (1, n - 1):
-            for times in (30.0, 100.0):
+    for seed in range(2):
+        for name in ("e_noise_only", "a_white")[: 2 - seed]:
+            base = simulate_panel(ALL[name], 1, 17 * n + seed, n_returns=n).d[:, 0]
+            for at, times in ((1, 30.0), (n - 1, 30.0), (1, 100.0)):
                 x = base.copy()
                 x[at] += times * base.std()
-                draws.append(("one return", n, x, None))
-        x = base.copy()
-        x[0] += 300.0 * base.std()
-        x[1] -= 300.0 * base.std()
-        draws.append(("second price", n, x, None))
+                draws.append((name, n, x, None))
+            x = base.copy()
+            x[0] += 300.0 * base.std()
+            x[1] -= 300.0 * base.std()
+            draws.append((name, n, x, None))
     ref, fast = _fits(draws)
-    worst: dict[tuple[str, str], float] = {}
-    for (kind, _, _, _), (rf, (ref_mu, ref_se, _)), (ff, (mu, _, _)) in zip(draws, ref, fast["alone"]):
-        for f in PROFILE:
+    for how in fast:
+        _check_against_reference(draws, ref, fast[how])
+    _, again = fast_fit._fit(np.stack([x for _, _, x, _ in draws], axis=1), None, None, double=False)
+    assert all(again[j] for j, (name, _, _, _) in enumerate(draws) if name == "e_noise_only")
+    for j, ((name, _, _, _), (rf, (ref_mu, ref_se, _)), (ff, (mu, _, _))) in enumerate(
+            zip(draws, ref, fast["alone"])):
+        rtol, drift_in_se = (1e-8, 1e-8) if again[j] else (1e-4, 1e-3)
+        for f in PROFILE + (() if not again[j] else ESTIMATES):
             a, b = getattr(ff, f), getattr(rf, f)
-            worst[kind, f] = max(worst.get((kind, f), 0.0), abs(a - b) / b if b else abs(a))
-        worst[kind, "drift"] = max(worst.get((kind, "drift"), 0.0), abs(mu - ref_mu) / ref_se)
-    limits = {("one return", "drift"): 3e-2, ("second price", "persistent_var_lower"): 4.5e-2,
-              ("second price", "drift"): 1e-3}
-    for key, value in worst.items():
-        assert value <= limits.get(key, 2e-2), (key, value)
+            assert abs(a - b) <= rtol * abs(b) + 1e-12 * abs(rf.noise_var), (name, j, f, a, b)
+        assert abs(mu - ref_mu) <= drift_in_se * ref_se, (name, j, mu, ref_mu, ref_se)
+
+
+def test_funds_without_a_return_far_from_the_others_are_scanned_in_single_precision():
+    """The scan in double precision is for the few funds that need it: none of the
+    simulated scenarios' funds of three years."""
+    for name in ("a_white", "b_ar1", "d_domestic", "e_noise_only"):
+        d = simulate_panel(ALL[name], 100, 31, n_returns=756).d
+        _, again = fast_fit._fit(d, None, None, double=False)
+        assert not again.any(), name
 
 
 def test_a_fund_that_tracks_exactly():

@@ -217,13 +217,14 @@ Layout
   double precision, each step one of the equations above (the fit, the dispersion and the
   fit test; the GLS drift by a dense solve): the definition the fast path is tested against.
 * The fast path, for panels of funds of any lengths: ``fast_kernel`` (the kernel of many
-  lengths at once), ``fast_grid`` (the single-precision scan of the grid near the minimum),
-  ``fast_fit`` (``fit_noise_model``: the scan per length, refinement and profile interval for
-  all funds at once), ``fast_checks`` (the dispersion and the fit test of every fund at
-  once) and ``fast_gls`` (``gls_drift``: the GLS by a whitening recursion, the weights
-  filtered by FFT or, for a wide block of funds, by the recursion; where the recursion's
-  response dies out early, from the ends of the data and their sum). Each says what it
-  speeds up, why it is exact or how close, and what its plain equivalent is.
+  lengths at once), ``fast_grid`` (the single-precision scan of the grid near the minimum,
+  double precision for the few funds that need it), ``fast_fit`` (``fit_noise_model``: the
+  scan per length, refinement and profile interval for all funds at once), ``fast_checks``
+  (the dispersion and the fit test of every fund at once) and ``fast_gls`` (``gls_drift``:
+  the GLS by a whitening recursion, the weights filtered by FFT or, for a wide block of
+  funds, by the recursion; where the recursion's response dies out early, from the ends of
+  the data and their sum). Each says what it speeds up, why it is exact or how close, and
+  what its plain equivalent is.
 
 ``fit_noise_model`` and ``gls_drift`` take one column per fund, columns of different lengths
 each filling its column from the top, and the spans of the returns; the fit carries the fit

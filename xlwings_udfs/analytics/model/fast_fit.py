@@ -7,7 +7,8 @@ few passes over all its funds:
 * each fund's most recent ``definition.fit_lengths(n)`` returns are taken (a view, unless
   funds leave out different numbers of returns);
 * the funds are grouped by that length, and each length's funds are scanned together
-  (``fast_grid.scan_near_minimum``: single precision, only the q near the minimum);
+  (``fast_grid.scan_near_minimum``: single precision, only the q near the minimum; the few
+  funds whose scan cancels are fitted again with it in double precision);
 * everything after the scan runs over all the funds at once, each fund's figures padded to
   ``MAX_BINS`` bins (weight 0, kernel 1) and to the widest q window scanned (objective +inf);
 * the refinement evaluates its ten stencil points (seven about the full model's minimum,
@@ -38,12 +39,14 @@ Plain equivalent: ``reference.fit_noise_model`` (one fund), with ``reference.pro
 """
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 
 from .definition import (CHI2_95, CHI2_95_BOUNDARY, CHI2_SELECT, GRID, NoiseModelFit, check_lengths, check_spans,
                          fit_lengths, spans_within)
 from .fast_checks import dispersions, fit_tests
-from .fast_grid import BLOCKS, N_SHAPES, grids_for_lengths, scan_margins, scan_near_minimum
+from .fast_grid import BLOCKS, CANCELLATION_LIMIT, N_SHAPES, grids_for_lengths, scan_margins, scan_near_minimum
 from .fast_kernel import binned_kernels
 from .spectrum import MAX_BINS, binned_ordinates
 
@@ -100,10 +103,35 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
     ``reference.fit_noise_model``). Each fund is fitted to its most recent ``fit_lengths(n)``
     returns. The grid depends on that length, so the scan runs once per length, over the funds
     of that length; everything else runs over all the funds at once.
+
+    The scan runs in single precision. A fund whose end effect takes most of its
+    periodogram's weight somewhere near its minimum, as one return far from the others next
+    to either end does, is fitted again with the scan in double precision
+    (``fast_grid.CANCELLATION_LIMIT``).
     """
     d = np.asarray(d, dtype=float)
     if d.ndim == 1:
         d = d[:, None]
+    fit, imprecise = _fit(d, lengths, spans, double=False)
+    again = np.flatnonzero(imprecise)
+    if again.size:
+        redone, _ = _fit(d[:, again], None if lengths is None else np.asarray(lengths)[again],
+                         None if spans is None else np.asarray(spans)[:, again], double=True)
+        fit = NoiseModelFit(**{f.name: _with_columns(getattr(fit, f.name), again, getattr(redone, f.name))
+                               for f in fields(NoiseModelFit)})
+    return fit
+
+
+def _with_columns(values: np.ndarray, columns: np.ndarray, replacements: np.ndarray) -> np.ndarray:
+    """A copy of ``values`` (k,) with ``replacements`` at ``columns``."""
+    values = np.array(values, dtype=float)
+    values[columns] = replacements
+    return values
+
+
+def _fit(d: np.ndarray, lengths, spans, double: bool):
+    """fit_noise_model's fit of ``d`` (n, k), the scan in single or ``double`` precision; and
+    which funds the scan in single precision could not resolve (all False in double)."""
     check_lengths(lengths, d.shape)
     d, lengths, spans = _most_recent(d, lengths, check_spans(spans, d.shape, lengths))
     n, kf = d.shape
@@ -124,6 +152,8 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
         ns, group = np.unique(lengths, return_inverse=True)
         members = np.split(np.argsort(group, kind="stable"), np.cumsum(np.bincount(group))[:-1])
     grids = grids_for_lengths(ns)
+    if double:
+        grids = [g.in_double() for g in grids]
     kbars = [g.kbar for g in grids]
     # The dispersion widens what is read off the likelihood ratio, and so how much of the
     # grid the scan must read.
@@ -133,6 +163,7 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
     # Per fund, padded to MAX_BINS bins and to the widest q range scanned.
     ibar, cbar, weights = np.zeros((3, kf, MAX_BINS))
     scale, q_lo, nq, exact = np.empty(kf), np.empty(kf, dtype=np.intp), np.empty(kf, dtype=np.intp), np.empty(kf, dtype=bool)
+    cancellation = np.empty(kf)
     windows, unbinned = [], []
     for g, cols in enumerate(members):
         # Each grid is let go once scanned: the memory of one length's scan rows is then used
@@ -156,15 +187,15 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
         else:
             per = raw[: grid.n, cols] / spans[: grid.n, cols]
             exact[cols] = ~np.any(per != per[:1], axis=0)
-        first, window = scan_near_minimum(_scan_ordinates(binned, grid), grid, margins[cols])
+        first, window, cancellation[cols] = scan_near_minimum(_scan_ordinates(binned, grid), grid, margins[cols])
         q_lo[cols], nq[cols] = first, window.shape[1]
         windows.append((window, grid.logdet_by_q(first, first + window.shape[1] - 1)))
     del grid
     if len(windows) == 1:
         obj, logdet = windows[0][0], windows[0][1][None]  # one table for every fund
     else:
-        obj = np.full((kf, nq.max(), N_SHAPES), np.inf, dtype=np.float32)  # +inf: padding
-        logdet = np.zeros(obj.shape, dtype=np.float32)
+        obj = np.full((kf, nq.max(), N_SHAPES), np.inf, dtype=windows[0][0].dtype)  # +inf: padding
+        logdet = np.zeros(obj.shape, dtype=obj.dtype)
         for cols, (window, window_logdet) in zip(members, windows):
             obj[cols, : window.shape[1]] = window
             logdet[cols, : window.shape[1]] = window_logdet
@@ -238,7 +269,7 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
     # A fund that tracks exactly has every figure zero (most panels have none: nothing to set).
     zero = (lambda x: np.where(exact, 0.0, x)) if exact.any() else (lambda x: x)  # noqa: E731
     p = fit_tests(unbinned, members, ns, kf, q, phi, psi, c)
-    return NoiseModelFit(
+    fit = NoiseModelFit(
         persistent_var=zero(s_u2 / span),
         persistent_var_lower=zero(np.minimum(lower * scale, s_u2) / span),
         persistent_var_upper=zero(np.maximum(upper * scale, s_u2) / span),
@@ -250,11 +281,12 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
         span=span,
         fit_pvalue=np.where(exact, np.nan, p),
     )
+    return fit, (cancellation > CANCELLATION_LIMIT) & ~exact & (not double)
 
 
 def _scan_ordinates(binned: np.ndarray, grid) -> np.ndarray:
     """The binned ordinates (bins, 2, k) of funds of ``grid``'s length that the scan reads, in
-    single precision, shifted by each fund's end effect under white noise.
+    the grid's precision, shifted by each fund's end effect under white noise.
 
     The objective profiles the end effect out: its scale S = A1 - A2^2 / A3 is the least over
     delta of mean(w (I - 2 delta C + delta^2 / n) / h), and shifting delta by any delta0 (I by
@@ -271,7 +303,7 @@ def _scan_ordinates(binned: np.ndarray, grid) -> np.ndarray:
     i_bar, c_bar = binned[:, 0], binned[:, 1]  # (bins, k)
     n = grid.n
     delta0 = n * (grid.weights @ c_bar) / grid.total
-    shifted = np.empty(binned.shape, dtype=np.float32)
+    shifted = np.empty(binned.shape, dtype=grid.dtype)
     shifted[:, 0] = i_bar - 2.0 * delta0 * c_bar + delta0 * delta0 / n
     shifted[:, 1] = c_bar - delta0 / n
     return shifted
@@ -388,10 +420,10 @@ def _profile_interval(obj, logdet, best, total, q_lo, nq, white, c):
     full = np.flatnonzero(~white)
     if full.size:
         sub = obj if full.size == kf else obj[full]
-        stacked = np.full(sub.shape[:2] + (_STACKED[0] * _STACKED[1],), np.inf, dtype=np.float32)
+        stacked = np.full(sub.shape[:2] + (_STACKED[0] * _STACKED[1],), np.inf, dtype=obj.dtype)
         stacked[:, :, _STACKED_AT] = sub
         stacked_ld = np.zeros((logdet.shape[0] if logdet.shape[0] == 1 else full.size,) + stacked.shape[1:],
-                              dtype=np.float32)
+                              dtype=obj.dtype)
         stacked_ld[:, :, _STACKED_AT] = logdet if logdet.shape[0] == 1 or full.size == kf else logdet[full]
         obj_p, ipsi = _parabolic_min(stacked.reshape(sub.shape[:2] + _STACKED))  # over psi: (k, nq, rows)
         ld_p = _interp_last(stacked_ld.reshape(stacked_ld.shape[:2] + _STACKED), ipsi)
