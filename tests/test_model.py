@@ -335,8 +335,8 @@ def test_scan_rows_are_the_plain_page_by_page_values_whatever_was_built_first(n)
 
 def test_the_scan_in_double_precision_is_the_plain_objective():
     """The grid's twin in double precision (for funds whose scan in single precision cancels)
-    scans the plain objective: against ``reference.objective`` at every point scanned, to
-    rounding, up to the constant the ordinates' scaling adds."""
+    scans the plain objective: against ``reference.objective`` at 40 of the points scanned,
+    to rounding, up to the constant the ordinates' scaling adds."""
     from xlwings_udfs.analytics.model import reference
     from xlwings_udfs.analytics.model.fast_fit import _scan_ordinates
     from xlwings_udfs.analytics.model.fast_grid import scan_margins, scan_near_minimum

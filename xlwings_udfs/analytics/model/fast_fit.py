@@ -104,10 +104,12 @@ def fit_noise_model(d: np.ndarray, lengths: np.ndarray | None = None, spans: np.
     returns. The grid depends on that length, so the scan runs once per length, over the funds
     of that length; everything else runs over all the funds at once.
 
-    The scan runs in single precision. A fund whose end effect takes most of its
-    periodogram's weight somewhere near its minimum, as one return far from the others next
-    to either end does, is fitted again with the scan in double precision
-    (``fast_grid.CANCELLATION_LIMIT``).
+    The scan runs in single precision. The funds whose end effect takes most of the
+    periodogram's weight somewhere near their minimum, as one return far from the others a
+    few returns from either end of a noise-only fund's fitted returns does, are fitted again
+    together with the scan in double precision (``fast_grid.CANCELLATION_LIMIT``). A fund
+    right at the limit may be fitted again alone and not in a panel, or the other way
+    round: its figures then differ by the scan's accuracy, as they may anyway.
     """
     d = np.asarray(d, dtype=float)
     if d.ndim == 1:

@@ -49,17 +49,21 @@ grid point (the parabola is then drawn through the other three points).
 
 Where the end effect takes most of A1 near a fund's minimum (A2^2 / A3 many times S), S
 cancels in single precision. The shift by white noise's end effect takes a large first
-return out, but not a second or last one tens of times the spread of the others (a bad
-price next to either end), which is partly an end effect at some shapes only: in funds whose
-deviations are all noise, such returns moved the bounds by up to 2e-2 relative, and the
-lower bound by 4e-2 for a second price 300 times the spread off for a day. So the scan
-measures the cancellation, the largest (A2^2 / A3) / S at its coarsest level's points
-within the fund's margin, and ``fast_fit.fit_noise_model`` fits a fund whose cancellation
-is above ``CANCELLATION_LIMIT`` again with the grid's twin in double precision
-(``ScanGrid.in_double``): the reference's figures to rounding. In the simulated scenarios,
-funds of 250 returns or more stay below 3.3 (a few of 60 returns go above 4, where a fit
-costs little); such returns put noise-only funds at 20 to 160. Below the limit, a second or
-last return up to 300 times the spread left the bounds within 4e-5 of the reference's.
+return out, but not one tens of times the spread of the others a few returns from either end
+(a bad price there), which is partly an end effect at some shapes only. In funds whose
+deviations are all noise, a second or last return 30 or 100 times the spread moved the
+bounds by up to 2e-2 relative, and a second price 300 times the spread off for a day the
+lower bound by 4e-2. So the scan measures the cancellation, the largest (A2^2 / A3) / S at
+its coarsest level's points within the fund's margin, and ``fast_fit.fit_noise_model`` fits
+a fund whose cancellation is above ``CANCELLATION_LIMIT`` again with the grid's twin in
+double precision (``ScanGrid.in_double``): the reference's figures to rounding.
+Such returns put noise-only funds at 20 to 160. Of simulated funds without them, 6% of
+noise-only funds of 60 returns go above the limit (where a fit costs little), 0.15% of 250
+returns and none of 500 or more; of white and AR(1) funds, 0.5% of 60 returns and none of
+more. In funds with persistent deviations, a second or last return up to 100 times the
+spread stays below it (up to about 3), the bounds within 4e-5 of the reference's; a second
+price 300 times the spread off goes above. Just below the limit, a noise-only fund's bounds
+can be 3e-4 off (a second return 3.75 times the spread: cancellation 3.2).
 
 Plain equivalent: ``reference.fit_noise_model`` evaluates the objective in double precision
 at every point of the grid, one fund at a time.
@@ -97,9 +101,9 @@ BLOCKS, N_SHAPES = _shape_layout()
 _LEVEL_STRIDES = (16, 4, 1)
 _SCAN_MARGIN = 60.0
 #: A fund whose scan shows a cancellation, (A2^2 / A3) / S, above this is fitted again with
-#: the scan in double precision (module docstring, "How close it is"). The rounding of S
-#: grows with 1 + 2 x the cancellation: 4 allows nine times that of a fund without an end
-#: effect.
+#: the scan in double precision (module docstring, "How close it is"). S is the difference
+#: of A1 and A2^2 / A3, whose sum is (1 + 2 x the cancellation) S, and its rounding grows
+#: about as that sum: 4 allows about nine times that of a fund without an end effect.
 CANCELLATION_LIMIT = 4.0
 
 
@@ -142,9 +146,9 @@ class ScanGrid:
     block + i_phi * (its psi values) + i_psi. ``kbar``
     (bins x shapes) is the binned noise kernel in double precision, for the refinement. The
     scan rows (points (q, shape), q in slot order; ``inv_h_t`` points x bins, ``logdet`` and
-    ``a3`` one value per point) are in single precision, or in ``dtype``: ``in_double``
-    gives the grid's twin in double precision, for the few funds the scan in single
-    precision cannot resolve (``scan_near_minimum``).
+    ``a3`` one value per point) are in ``dtype``: single precision, or double for the twin
+    that ``in_double`` gives, for the few funds whose scan in single precision cancels
+    (``scan_near_minimum``).
 
     The scan rows of a q are computed the first time a scan reads them. The arrays are
     allocated whole by the first scan (about 6 MB for all the rows; the memory pages of rows
@@ -163,17 +167,24 @@ class ScanGrid:
         self.inv_h_t = self.logdet = self.a3 = None  # allocated by the first scan
         self._built = np.zeros(_Q_GRID.size, dtype=bool)  # by slot
         self._lock = threading.Lock()  # xlwings Server may run two calls at once
-        self._double = None
 
     def in_double(self) -> "ScanGrid":
-        """The same grid with its scan rows in double precision (twice the memory), made the
-        first time it is asked for and kept with this one."""
+        """The same grid with its scan rows in double precision.
+
+        Few funds need it, and its rows take twice the memory (up to 13 MB): the twins of the
+        last two lengths asked for are kept (a workbook recalculates the same funds again).
+        """
         if self.dtype == np.float64:
             return self
-        with self._lock:
-            if self._double is None:
-                self._double = ScanGrid(self.n, self.kbar, np.float64)
-            return self._double
+        with _GRID_CACHE_LOCK:
+            twin = _DOUBLE_CACHE.get(self.n)
+            if twin is None:
+                twin = _DOUBLE_CACHE[self.n] = ScanGrid(self.n, self.kbar, np.float64)
+                while len(_DOUBLE_CACHE) > _DOUBLE_CACHE_SIZE:
+                    _DOUBLE_CACHE.popitem(last=False)
+            else:
+                _DOUBLE_CACHE.move_to_end(self.n)
+        return twin
 
     def rows(self, first: int, stop: int) -> slice:
         """The scan rows of slots first..stop-1, built if they are not yet."""
@@ -233,6 +244,8 @@ class ScanGrid:
 
 _GRID_CACHE: OrderedDict[int, ScanGrid] = OrderedDict()
 _GRID_CACHE_SIZE = 16
+_DOUBLE_CACHE: OrderedDict[int, ScanGrid] = OrderedDict()
+_DOUBLE_CACHE_SIZE = 2
 _GRID_CACHE_LOCK = threading.Lock()
 
 
