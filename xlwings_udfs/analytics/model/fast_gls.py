@@ -43,28 +43,27 @@ covariance of ``spectrum.ma_autocovariances`` (package docstring, step 3). Solve
   and the variance of reference_gls.gls_drift, from the same weights (a'k and sum a_t^2 k_t are
   two more sums); funds whose spans are all 1 are left as they are, to the bit.
 
-Why it is exact. The whitened regression is the same GLS problem: the truncated filter is
-the inverse of the lower-triangular banded matrix Theta of the MA polynomial, and the
-covariance sigma_a^2 Theta Theta' differs from the banded covariance of y only by terms in
-the pre-sample innovations, which lie in the span of their regressors and so change neither
-the estimate nor the variance of its first coefficient. Apart from rounding (1e-11 and less),
-the one difference from the dense solve is the tiny ridge that keeps the 3 x 3 solve defined
+Why it is exact. The whitened regression is the same GLS problem: the truncated filter is the
+inverse of the lower-triangular banded matrix Theta of the MA polynomial, and the covariance
+sigma_a^2 Theta Theta' differs from the banded covariance of y only by terms in the
+pre-sample innovations, which lie in the span of their regressors and so change neither the
+estimate nor the variance of its first coefficient. Apart from rounding (1e-11 and less), the
+one difference from the dense solve is the tiny ridge that keeps the 3 x 3 solve defined
 where an initial-state response vanishes: 1e-12 of each initial state's own sum of squares
 (``_inverse``). With rounding, the drift differed from the dense solve's by 8e-8 of its
 standard error at most, the standard error by 2e-9, in funds whose deviations are all noise
 (where the whitened constant's norm grows like n^3) up to n = 15,000; a constant's drift is
 exact. The two routes of the filter compute the same sums in another order: they agree to
-1e-12 of a fund's largest weight, 2e-11 where a root of the MA lies on the unit circle (the FFT's
-rounding grows with the weights; the recursion stays within 1e-14 of one in long double).
-A fund's drift alone and in a panel agree to about 1e-12 relative: the sums over dates run
-down the panel's columns but along a lone fund's contiguous data, in another order. The
-short route leaves out a tail of the response of 1e-18 at most (h_0 = 1, |S_inf| >= 1/4),
+1e-12 of a fund's largest weight, 2e-11 where a root of the MA lies on the unit circle (the
+FFT's rounding grows with the weights; the recursion stays within 1e-14 of one in long
+double). A fund's drift alone and in a panel agree to about 1e-12 relative: the sums over
+dates run down the panel's columns but along a lone fund's contiguous data, in another order.
+The short route leaves out a tail of the response of 1e-18 at most (h_0 = 1, |S_inf| >= 1/4),
 far below rounding, and adds the same terms in another order: it agrees with the whole
-recursion to about 1e-13 for roots well inside the circle (the drift in units of its
-spread, the variance relative), to about 1e-10 for roots near 0.95 in modulus or phi near
-1, where both routes round as far from a long-double computation. (With a mean of a
-thousand standard deviations the whole recursion's rounding reaches 1e-9, the short
-route's stays near 3e-11.)
+recursion to about 1e-13 for roots well inside the circle (the drift in units of its spread,
+the variance relative), to about 1e-10 for roots near 0.95 in modulus or phi near 1, where
+both routes round as far from a long-double computation. (With a mean of a thousand standard
+deviations the whole recursion's rounding reaches 1e-9, the short route's stays near 3e-11.)
 
 Plain equivalent: ``reference_gls.gls_drift`` (one fund, the banded covariance, a dense solve).
 """
