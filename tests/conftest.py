@@ -13,3 +13,14 @@ def fund_index():
     fund = nav.iloc[:, 0]
     return ([[v] for v in fund.tolist()], [[v] for v in idx.iloc[:, 0].tolist()],
             [[d.to_pydatetime()] for d in fund.index], fund.index)
+
+
+@pytest.fixture(scope="session")
+def scan_dependent(tmp_path_factory) -> frozenset:
+    """The template's cells whose value moves with the rounding of the single-precision scan
+    (see cached_values), computed once a run."""
+    # Imported here: it needs openpyxl and the template, which the function tests run in
+    # Pyodide's numpy and pandas (test_environments) do not install.
+    from cached_values import scan_dependent_cells
+
+    return scan_dependent_cells(tmp_path_factory.mktemp("scan_precision"))

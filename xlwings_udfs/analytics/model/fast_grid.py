@@ -35,9 +35,10 @@ How close it is. Rows are built whole pages at a time, always the same pages, so
 does not depend on which funds built which rows earlier. The scan's values are accurate to a
 few 1e-7 (single-precision rounding, and the cancellation in S = A1 - A2^2 / A3, kept small
 by the ordinates' shift by the end effect: ``fast_fit._scan_ordinates``), and its sums
-run in an order that can depend on the range of rows scanned and on how many funds share the
-length (one or two funds: one matrix-vector product each; more: a matrix product), so a fund's
-figures can move at that level with the other funds of its length. Against a
+run in an order that can depend on the range of rows scanned, on how many funds share the
+length (one or two funds: one matrix-vector product each; more: a matrix product), and on
+the processor and the BLAS library's version, so a fund's figures can move at that level
+with the other funds of its length and from one machine to another. Against a
 double-precision scan of the whole grid (``reference.fit_noise_model``): the estimates are
 refined in double precision and agree to rounding, unless two grid points tie within that
 accuracy, where the refinement may start from the other one (an estimate as good by the
