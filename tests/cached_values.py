@@ -30,7 +30,7 @@ from xlwings_udfs import excel
 from xlwings_udfs.analytics.model import fast_fit
 from xlwings_udfs.template import compute_template, write_workbook
 
-__all__ = ["REL", "SCAN_ABS", "SCAN_REL", "close_to_cached", "scan_dependent_cells"]
+__all__ = ["REL", "SCAN_ABS", "SCAN_REL", "matches_cached", "scan_dependent_cells"]
 
 #: A cell that does not depend on the scan's rounding: rounding, far below what is shown.
 REL = 1e-9
@@ -42,11 +42,18 @@ SCAN_REL, SCAN_ABS = 1e-4, 1e-7
 _MOVED = 1e-12
 
 
-def close_to_cached(got, cached, scan_dependent: bool) -> bool:
-    """Whether a number computed here matches the number cached for its cell."""
+def matches_cached(got, cached, scan_dependent: bool) -> bool:
+    """Whether a value computed here matches the value cached for its cell: numbers to the
+    tolerance above, anything else (text, a boolean, an error) exactly."""
+    if not (_is_number(got) and _is_number(cached)):
+        return got == cached
     if scan_dependent:
         return math.isclose(got, cached, rel_tol=SCAN_REL, abs_tol=SCAN_ABS)
     return math.isclose(got, cached, rel_tol=REL, abs_tol=1e-15)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 @contextlib.contextmanager

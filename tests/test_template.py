@@ -18,7 +18,7 @@ import numpy as np
 import openpyxl
 import pytest
 
-from cached_values import close_to_cached
+from cached_values import matches_cached
 from xlwings_udfs import functions
 from xlwings_udfs.analytics import tracking_stats
 from xlwings_udfs.analytics.figures import FIGURES, excel_format
@@ -106,17 +106,6 @@ def _same(a, b, rel=1e-9) -> bool:
     if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
         return math.isclose(a, b, rel_tol=rel, abs_tol=1e-15)
     return a == b
-
-
-def _same_as_cached(got, cached, scan_dependent: bool) -> bool:
-    """A value computed here against the one a committed workbook caches (cached_values)."""
-    if _is_number(got) and _is_number(cached):
-        return close_to_cached(got, cached, scan_dependent)
-    return got == cached
-
-
-def _is_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _sample(ticker):
@@ -319,7 +308,7 @@ def test_committed_workbook_matches_the_builder(cells, host, scan_dependent):
     for where, (formula, value) in cells.items():
         c_formula, c_value = committed[where]
         assert c_formula == formula or _same(c_formula, formula), f"{where}: formula differs; {rebuild(host)}"
-        assert _same_as_cached(value, c_value, where in scan_dependent), \
+        assert matches_cached(value, c_value, where in scan_dependent), \
             f"{where}: {c_value!r} != {value!r}; {rebuild(host)}"
 
 
@@ -445,7 +434,7 @@ def test_every_formula_recomputes_to_its_cached_value(evaluated, scan_dependent)
     for (sheet, a1), (formula, cached) in committed.items():
         got = evaluated[(sheet, a1)]
         assert not is_error(got), f"{sheet}!{a1} {formula} -> {got}"
-        assert _same_as_cached(got, cached, (sheet, a1) in scan_dependent), \
+        assert matches_cached(got, cached, (sheet, a1) in scan_dependent), \
             f"{sheet}!{a1} {formula}: {got!r} != cached {cached!r}"
 
 

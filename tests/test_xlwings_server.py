@@ -39,7 +39,7 @@ from openpyxl.utils.cell import range_boundaries  # noqa: E402
 
 from xlwings_udfs import functions as F  # noqa: E402
 
-from cached_values import close_to_cached  # noqa: E402
+from cached_values import matches_cached  # noqa: E402
 from server_harness import (  # noqa: E402
     DEFAULT_NAMESPACE,
     ensure_stopped,
@@ -294,11 +294,7 @@ def _same(got: Any, want: Any, scan_dependent: bool) -> bool:
     """The server's answer against the value the workbook caches (cached_values)."""
     if isinstance(got, dict) and got.get("type") == "Error":
         got = _ERROR_TEXT.get(got.get("errorType"), "#ERROR")
-    if isinstance(want, bool) or isinstance(got, bool) or isinstance(want, str) or isinstance(got, str):
-        return got == want
-    if isinstance(got, (int, float)) and isinstance(want, (int, float)):
-        return close_to_cached(got, want, scan_dependent)
-    return got == want
+    return matches_cached(got, want, scan_dependent)
 
 
 # ----------------------------------------------------------------------------------------
